@@ -1,0 +1,19 @@
+//! Schema migrations of the partnerships database.
+//!
+//! The same migrations run on PostgreSQL (production) and SQLite (the embedded default), up and
+//! down, so they only use what both engines support: no native enums (kinds are short strings),
+//! no `ALTER TABLE` beyond what SQLite allows, constraints declared in `CREATE TABLE`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod columns;
+mod m20261127_000001_initial_schema;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261127_000001_initial_schema::Migration)]
+    }
+}

@@ -1,0 +1,160 @@
+//! The command line: `serve` (the default), `migrate`, `seed`, `export-schema`.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use migration::{Migrator, MigratorTrait};
+
+use crate::{
+    config::{DatabaseSettings, LogSettings, ServeSettings},
+    graphql, seed,
+    startup::Application,
+    store, telemetry,
+};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "partnerships",
+    version,
+    about = "GraphQL API over the partnerships between international organizations",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Without a subcommand, `partnerships` serves.
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the GraphQL API (the default).
+    Serve(ServeArgs),
+    /// Apply, roll back or list schema migrations.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+        #[command(flatten)]
+        database: DatabaseSettings,
+        #[command(flatten)]
+        log: LogSettings,
+    },
+    /// Load a dataset file (upsert by slug; loading twice changes nothing).
+    Seed {
+        /// The dataset file, in the format of docs/DATA.md.
+        #[arg(default_value = "data/ilo-partnerships.yaml")]
+        file: PathBuf,
+        /// Also apply pending migrations first.
+        #[arg(long)]
+        migrate: bool,
+        #[command(flatten)]
+        database: DatabaseSettings,
+        #[command(flatten)]
+        log: LogSettings,
+    },
+    /// Write the GraphQL schema (SDL) to a file, or to standard output with `-`.
+    ExportSchema {
+        #[arg(short, long, default_value = "schema.graphql")]
+        output: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, clap::Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    settings: ServeSettings,
+    #[command(flatten)]
+    log: LogSettings,
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+enum MigrateAction {
+    /// Apply pending migrations (all, or the next N).
+    Up {
+        #[arg(short = 'n', long)]
+        steps: Option<u32>,
+    },
+    /// Roll back the last N applied migrations.
+    Down {
+        #[arg(short = 'n', long, default_value_t = 1)]
+        steps: u32,
+    },
+    /// List every migration and whether it is applied.
+    Status,
+}
+
+impl Cli {
+    pub async fn run(self) -> anyhow::Result<()> {
+        match self.command.unwrap_or(Command::Serve(self.serve)) {
+            Command::Serve(args) => {
+                telemetry::init(&args.log.log_level, args.log.log_format);
+                let app = Application::build(args.settings).await?;
+                app.run_until_stopped().await
+            }
+            Command::Migrate {
+                action,
+                database,
+                log,
+            } => {
+                telemetry::init(&log.log_level, log.log_format);
+                migrate(action, &database).await
+            }
+            Command::Seed {
+                file,
+                migrate,
+                database,
+                log,
+            } => {
+                telemetry::init(&log.log_level, log.log_format);
+                let db = store::connect(&database).await?.connection;
+                if migrate {
+                    Migrator::up(&db, None)
+                        .await
+                        .context("Failed to apply migrations")?;
+                }
+                let report = seed::load_file(&db, &file).await?;
+                println!("{report}");
+                Ok(())
+            }
+            Command::ExportSchema { output } => {
+                let sdl = graphql::sdl();
+                if output.as_os_str() == "-" {
+                    print!("{sdl}");
+                } else {
+                    std::fs::write(&output, sdl)
+                        .with_context(|| format!("Failed to write {}", output.display()))?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+async fn migrate(action: MigrateAction, database: &DatabaseSettings) -> anyhow::Result<()> {
+    let db = store::connect(database).await?.connection;
+    match action {
+        MigrateAction::Up { steps } => Migrator::up(&db, steps).await,
+        MigrateAction::Down { steps } => Migrator::down(&db, Some(steps)).await,
+        MigrateAction::Status => {
+            for migration in Migrator::get_migration_with_status(&db).await? {
+                println!("{}\t{}", migration.status(), migration.name());
+            }
+            Ok(())
+        }
+    }
+    .context("Migration failed")
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn verify_cli() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,164 @@
+//! Typed configuration, read once at start from flags and environment variables (a `.env` file
+//! is read too). Each field says what it is for; `.env.example` lists the variables.
+
+use std::{fmt, path::PathBuf, str::FromStr, time::Duration};
+
+use crate::telemetry::LogFormat;
+
+/// Where the data lives.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DatabaseSettings {
+    /// PostgreSQL URL (postgres://user:password@host:port/database), the production store.
+    /// Without it, the embedded SQLite file at --sqlite-path is used (and created on first start).
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<DatabaseUrl>,
+    /// The embedded SQLite database file, used when DATABASE_URL is not set.
+    #[arg(long, env = "SQLITE_PATH", default_value = "data/partnerships.db")]
+    pub sqlite_path: PathBuf,
+    /// Most connections the pool opens. PostgreSQL's default allows 100 in all; 10 per instance
+    /// keeps several instances and the admin tools within it, and 2 cores rarely need more.
+    #[arg(long, env = "DB_MAX_CONNECTIONS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub max_connections: u32,
+    /// Connections kept open when idle.
+    #[arg(long, env = "DB_MIN_CONNECTIONS", default_value_t = 1)]
+    pub min_connections: u32,
+    /// Seconds to wait for a new database connection before giving up.
+    #[arg(long, env = "DB_CONNECT_TIMEOUT_SECS", default_value_t = 5)]
+    pub connect_timeout_secs: u64,
+    /// Seconds a request waits for a free pooled connection before failing with SERVICE_UNAVAILABLE.
+    #[arg(long, env = "DB_ACQUIRE_TIMEOUT_SECS", default_value_t = 5)]
+    pub acquire_timeout_secs: u64,
+}
+
+impl DatabaseSettings {
+    /// The URL to connect to: DATABASE_URL, or the embedded SQLite file (created if missing).
+    pub fn url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.0.clone(),
+            None => format!("sqlite://{}?mode=rwc", self.sqlite_path.display()),
+        }
+    }
+
+    /// True when no DATABASE_URL was given and the embedded SQLite file is used.
+    pub fn is_embedded(&self) -> bool {
+        self.database_url.is_none()
+    }
+
+    pub fn connect_timeout(&self) -> Duration {
+        Duration::from_secs(self.connect_timeout_secs)
+    }
+
+    pub fn acquire_timeout(&self) -> Duration {
+        Duration::from_secs(self.acquire_timeout_secs)
+    }
+}
+
+/// A database URL, checked when read, whose password never reaches a log line.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl FromStr for DatabaseUrl {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        let parsed =
+            url::Url::parse(raw).map_err(|e| format!("Failed to parse DATABASE_URL: {e}"))?;
+        match parsed.scheme() {
+            "postgres" | "postgresql" | "sqlite" => Ok(Self(raw.to_owned())),
+            other => Err(format!(
+                "DATABASE_URL has scheme `{other}`; expected postgres://, postgresql:// or sqlite:"
+            )),
+        }
+    }
+}
+
+impl DatabaseUrl {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    /// Shows the URL with its password replaced by `***`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match url::Url::parse(&self.0) {
+            Ok(mut url) if url.password().is_some() => {
+                let _ = url.set_password(Some("***"));
+                write!(f, "{url}")
+            }
+            _ => f.write_str(&self.0),
+        }
+    }
+}
+
+/// How the HTTP server listens.
+#[derive(Debug, Clone, clap::Args)]
+pub struct HttpSettings {
+    /// Address to listen on.
+    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to listen on; 0 picks a free one.
+    #[arg(long, env = "PORT", default_value_t = 8080)]
+    pub port: u16,
+    /// Serve GraphiQL to browsers on GET /graphql.
+    #[arg(long, env = "GRAPHIQL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub graphiql: bool,
+    /// Seconds in-flight requests get to finish after SIGTERM or SIGINT.
+    #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
+    pub shutdown_timeout_secs: u64,
+}
+
+/// Limits applied to every GraphQL operation.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GraphqlSettings {
+    /// Deepest selection nesting allowed. GraphiQL's own introspection query needs about 13.
+    #[arg(long, env = "GRAPHQL_DEPTH_LIMIT", default_value_t = 16)]
+    pub depth_limit: usize,
+    /// Highest complexity score allowed for one operation.
+    #[arg(long, env = "GRAPHQL_COMPLEXITY_LIMIT", default_value_t = 20_000)]
+    pub complexity_limit: usize,
+}
+
+impl Default for GraphqlSettings {
+    fn default() -> Self {
+        Self {
+            depth_limit: 16,
+            complexity_limit: 20_000,
+        }
+    }
+}
+
+/// What the server logs and how.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LogSettings {
+    /// Lowest level logged (error, warn, info, debug, trace); RUST_LOG overrides it.
+    #[arg(long, env = "LOG_LEVEL", default_value = "info")]
+    pub log_level: String,
+    /// Log line format.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
+}
+
+/// Everything `partnerships serve` needs.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeSettings {
+    #[command(flatten)]
+    pub database: DatabaseSettings,
+    #[command(flatten)]
+    pub http: HttpSettings,
+    #[command(flatten)]
+    pub graphql: GraphqlSettings,
+    /// The dataset loaded into an empty embedded database on first start.
+    #[arg(long, env = "SEED_FILE", default_value = "data/ilo-partnerships.yaml")]
+    pub seed_file: PathBuf,
+    /// Apply pending migrations before serving. Always on for the embedded SQLite store; for
+    /// PostgreSQL, production runs `partnerships migrate up` as its own step instead.
+    #[arg(long, env = "MIGRATE_ON_START", default_value_t = false, action = clap::ArgAction::Set)]
+    pub migrate_on_start: bool,
+}

@@ -1,0 +1,132 @@
+//! The application's one error type.
+//!
+//! Policy: startup and CLI code use `anyhow` (a message for the operator, then exit); everything a
+//! request can run into is an [`AppError`], whose variants are what a client can act on. The
+//! GraphQL layer maps each variant to a stable `extensions.code` in one place
+//! (`graphql::errors`). Database and internal errors are logged there, once, with their whole
+//! chain, and the client sees a fixed message: never SQL text, constraint names or paths.
+
+use sea_orm::{DbErr, SqlErr};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The record the client named does not exist.
+    #[error("{entity} not found: {key}")]
+    NotFound { entity: &'static str, key: String },
+    /// The input is malformed or breaks a rule; `field` is the input path when there is one.
+    #[error("{message}")]
+    BadUserInput {
+        message: String,
+        field: Option<String>,
+    },
+    /// The input clashes with existing data (a duplicate slug, a stale version).
+    #[error("{message}")]
+    Conflict { message: String, field: String },
+    /// The database is unreachable or overloaded: try again later.
+    #[error("the database is unavailable")]
+    Unavailable(#[source] DbErr),
+    #[error("database error")]
+    Db(#[source] DbErr),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    pub fn not_found(entity: &'static str, key: impl ToString) -> Self {
+        Self::NotFound {
+            entity,
+            key: key.to_string(),
+        }
+    }
+
+    pub fn bad_input(message: impl Into<String>) -> Self {
+        Self::BadUserInput {
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    pub fn bad_field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::BadUserInput {
+            message: message.into(),
+            field: Some(field.into()),
+        }
+    }
+
+    pub fn conflict(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Conflict {
+            message: message.into(),
+            field: field.into(),
+        }
+    }
+
+    /// The stable code clients match on (`extensions.code` in GraphQL responses).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound { .. } => "NOT_FOUND",
+            Self::BadUserInput { .. } => "BAD_USER_INPUT",
+            Self::Conflict { .. } => "CONFLICT",
+            Self::Unavailable(_) => "SERVICE_UNAVAILABLE",
+            Self::Db(_) | Self::Internal(_) => "INTERNAL_SERVER_ERROR",
+        }
+    }
+
+    /// Whether the details must stay on the server (logged, not shown).
+    pub fn is_internal(&self) -> bool {
+        matches!(self, Self::Db(_) | Self::Internal(_) | Self::Unavailable(_))
+    }
+}
+
+/// Turns constraint violations of one statement into client errors at the call site, in the
+/// spirit of realworld's `on_constraint`: `insert(..).await.on_unique("slug", "...")?`.
+pub trait DbResultExt<T> {
+    /// A unique violation becomes CONFLICT on `field`; anything else stays a database error.
+    fn on_unique(self, field: &str, message: &str) -> Result<T, AppError>;
+    /// A foreign-key violation becomes BAD_USER_INPUT on `field`.
+    fn on_foreign_key(self, field: &str, message: &str) -> Result<T, AppError>;
+}
+
+impl<T> DbResultExt<T> for Result<T, DbErr> {
+    fn on_unique(self, field: &str, message: &str) -> Result<T, AppError> {
+        self.map_err(|err| match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => AppError::conflict(field, message),
+            _ => classify(err),
+        })
+    }
+
+    fn on_foreign_key(self, field: &str, message: &str) -> Result<T, AppError> {
+        self.map_err(|err| {
+            if is_foreign_key_violation(&err) {
+                AppError::bad_field(field, message)
+            } else {
+                classify(err)
+            }
+        })
+    }
+}
+
+/// A foreign-key violation on either store. SQLite reports a refused `ON DELETE RESTRICT` as a
+/// trigger constraint (extended code 1811), which `DbErr::sql_err` does not classify.
+pub fn is_foreign_key_violation(err: &DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(SqlErr::ForeignKeyConstraintViolation(_))
+    ) || err.to_string().contains("FOREIGN KEY constraint failed")
+}
+
+/// A database error that is not the client's doing: unavailable when no connection could be
+/// had, internal otherwise.
+fn classify(err: DbErr) -> AppError {
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => AppError::Unavailable(err),
+        other => AppError::Db(other),
+    }
+}
+
+impl From<DbErr> for AppError {
+    fn from(err: DbErr) -> Self {
+        classify(err)
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,46 @@
+//! The GraphQL schema: types wrapping entity models, thin resolvers that call loaders or the
+//! store, and the limits every operation runs under. Knows no web framework (`http` does).
+
+mod agreement;
+mod enums;
+pub mod errors;
+pub mod ids;
+mod loaders;
+mod organization;
+mod pagination;
+mod scalars;
+
+use async_graphql::{
+    EmptyMutation, EmptySubscription, MergedObject, Request, Schema, dataloader::DataLoader,
+};
+
+use crate::{config::GraphqlSettings, store::Store};
+
+/// The root of every read.
+#[derive(MergedObject, Default)]
+pub struct Query(organization::OrganizationQuery, agreement::AgreementQuery);
+
+pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+/// Builds the schema once, with the configured limits. Per-request state (the store and the
+/// DataLoaders) goes in with [`prepare_request`], never here: a loader on the schema would be
+/// shared, cache included, by every request.
+pub fn build_schema(settings: &GraphqlSettings) -> AppSchema {
+    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+        .limit_depth(settings.depth_limit)
+        .limit_complexity(settings.complexity_limit)
+        .finish()
+}
+
+/// The schema in SDL, as checked in at `schema.graphql`.
+pub fn sdl() -> String {
+    build_schema(&GraphqlSettings::default()).sdl()
+}
+
+/// Attaches what a request's resolvers need: the store and fresh request-scoped loaders.
+pub fn prepare_request(request: Request, store: &Store) -> Request {
+    request.data(store.clone()).data(DataLoader::new(
+        loaders::StoreLoader::new(store.connection.clone()),
+        tokio::spawn,
+    ))
+}

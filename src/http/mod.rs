@@ -1,0 +1,93 @@
+//! The web layer (the only module that knows actix): routes, GraphiQL, health.
+
+use std::{net::TcpListener, time::Duration};
+
+use actix_web::{
+    App, HttpRequest, HttpResponse, HttpServer, Responder, dev::Server, guard, http::header, web,
+};
+use async_graphql::http::GraphiQLSource;
+use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse};
+use tracing_actix_web::TracingLogger;
+
+use crate::{
+    graphql::{AppSchema, prepare_request},
+    store::Store,
+};
+
+/// What every handler shares: built once, before the server starts.
+pub struct AppState {
+    pub schema: AppSchema,
+    pub store: Store,
+    pub graphiql: bool,
+}
+
+/// Starts serving on `listener`; in-flight requests get `shutdown_timeout` after SIGTERM/SIGINT.
+pub fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown_timeout: Duration,
+) -> std::io::Result<Server> {
+    let state = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(TracingLogger::default())
+            .app_data(state.clone())
+            .service(
+                web::resource("/graphql")
+                    .route(web::post().to(graphql))
+                    .route(web::get().guard(guard::fn_guard(wants_html)).to(graphiql))
+                    .route(web::get().to(graphql)),
+            )
+            .route("/healthz", web::get().to(healthz))
+            .route("/readyz", web::get().to(readyz))
+    })
+    .listen(listener)?
+    .shutdown_timeout(shutdown_timeout.as_secs())
+    .run();
+    Ok(server)
+}
+
+/// A browser asking for a page (its Accept lists text/html).
+fn wants_html(ctx: &guard::GuardContext<'_>) -> bool {
+    ctx.head()
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+async fn graphql(state: web::Data<AppState>, request: GraphQLRequest) -> GraphQLResponse {
+    let request = prepare_request(request.into_inner(), &state.store);
+    state.schema.execute(request).await.into()
+}
+
+async fn graphiql(state: web::Data<AppState>, request: HttpRequest) -> HttpResponse {
+    if !state.graphiql {
+        return HttpResponse::NotFound().body("GraphiQL is turned off on this server.");
+    }
+    let endpoint = request.path().to_owned();
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(
+            GraphiQLSource::build()
+                .endpoint(&endpoint)
+                .title("Partnerships GraphQL API")
+                .finish(),
+        )
+}
+
+/// The process is alive.
+async fn healthz() -> impl Responder {
+    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+}
+
+/// The database answers: the server can serve.
+async fn readyz(state: web::Data<AppState>) -> impl Responder {
+    match state.store.connection.ping().await {
+        Ok(()) => HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })),
+        Err(err) => {
+            tracing::warn!(error = %err, "Readiness check failed: the database does not answer");
+            HttpResponse::ServiceUnavailable().json(serde_json::json!({ "status": "unavailable" }))
+        }
+    }
+}

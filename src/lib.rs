@@ -1,0 +1,10 @@
+pub mod cli;
+pub mod config;
+pub mod dates;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod seed;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

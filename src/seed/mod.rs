@@ -1,0 +1,14 @@
+//! Loading a dataset file (docs/DATA.md) into the database: `partnerships seed [FILE]`, and the
+//! first start of the embedded store. Seeding is a command, never a migration.
+//!
+//! The load upserts by slug in one transaction: loading the same file twice changes nothing,
+//! editing the file and loading again updates just what changed (bumping `version`), and any
+//! problem (a bad slug, a reference to nothing) aborts the whole load with every problem listed.
+
+pub mod document;
+mod load;
+mod report;
+
+pub use document::Document;
+pub use load::{load, load_file};
+pub use report::{Counts, SeedReport};

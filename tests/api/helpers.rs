@@ -1,0 +1,312 @@
+//! The test harness: a fresh PostgreSQL database per test (copied from a template migrated once
+//! per run, dropped when the test ends), the real application on a random port, and helpers to
+//! send GraphQL over HTTP.
+
+use std::{path::PathBuf, str::FromStr, sync::LazyLock};
+
+use migration::{Migrator, MigratorTrait};
+use partnerships::{
+    config::{DatabaseSettings, DatabaseUrl, GraphqlSettings, HttpSettings, ServeSettings},
+    seed,
+    startup::Application,
+    store::Store,
+};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+use tokio::sync::OnceCell;
+
+/// Prefix of every database the tests create, so leftovers can be swept.
+const PREFIX: &str = "partnerships_test_";
+
+/// The dataset the tests load.
+pub fn seed_file() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/ilo-partnerships.yaml")
+}
+
+/// `TEST_DATABASE_URL` (a PostgreSQL server URL without database name), set by `scripts/test`.
+fn server_url() -> &'static str {
+    static URL: LazyLock<String> = LazyLock::new(|| {
+        std::env::var("TEST_DATABASE_URL")
+            .map(|url| url.trim_end_matches('/').to_owned())
+            .unwrap_or_else(|_| {
+                panic!("TEST_DATABASE_URL is not set: run the tests with scripts/test")
+            })
+    });
+    &URL
+}
+
+async fn admin() -> DatabaseConnection {
+    Database::connect(format!("{}/postgres", server_url()))
+        .await
+        .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL server: {e}"))
+}
+
+/// The migrated template, made once per test run. Leftovers of earlier runs are swept first.
+async fn template() -> &'static str {
+    static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+    TEMPLATE
+        .get_or_init(|| async {
+            let admin = admin().await;
+            let leftovers = admin
+                .query_all_raw(sea_orm::Statement::from_string(
+                    admin.get_database_backend(),
+                    format!("SELECT datname FROM pg_database WHERE datname LIKE '{PREFIX}%'"),
+                ))
+                .await
+                .unwrap_or_else(|e| panic!("listing databases: {e}"));
+            for row in leftovers {
+                let name: String = row.try_get("", "datname").unwrap_or_else(|e| panic!("{e}"));
+                let _ = admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .await;
+            }
+            let name = format!("{PREFIX}template_{}", uuid::Uuid::new_v4().simple());
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .unwrap_or_else(|e| panic!("creating the template: {e}"));
+            let db = Database::connect(format!("{}/{name}", server_url()))
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            Migrator::up(&db, None)
+                .await
+                .unwrap_or_else(|e| panic!("migrating the template: {e}"));
+            db.close().await.unwrap_or_else(|e| panic!("{e}"));
+            name
+        })
+        .await
+}
+
+/// A PostgreSQL database of one's own, dropped on `Drop`.
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDb {
+    /// A fresh database with every migration applied.
+    pub async fn migrated() -> Self {
+        let template = template().await;
+        Self::create(&format!("TEMPLATE \"{template}\"")).await
+    }
+
+    /// A fresh, empty database (no migrations).
+    pub async fn empty() -> Self {
+        template().await; // sweeps leftovers first
+        Self::create("").await
+    }
+
+    async fn create(options: &str) -> Self {
+        let name = format!("{PREFIX}{}", uuid::Uuid::new_v4().simple());
+        admin()
+            .await
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\" {options}"))
+            .await
+            .unwrap_or_else(|e| panic!("creating {name}: {e}"));
+        let url = format!("{}/{name}", server_url());
+        Self { name, url }
+    }
+
+    pub async fn connect(&self) -> DatabaseConnection {
+        Database::connect(&self.url)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop runs outside any runtime guarantee: use a thread with a runtime of its own.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            if let Ok(runtime) = runtime {
+                runtime.block_on(async {
+                    let _ = admin()
+                        .await
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .await;
+                });
+            }
+        })
+        .join();
+    }
+}
+
+/// A temporary SQLite file, removed on `Drop`.
+pub struct TempSqlite {
+    pub path: PathBuf,
+}
+
+impl TempSqlite {
+    pub fn new() -> Self {
+        let path = std::env::temp_dir().join(format!(
+            "partnerships-test-{}.db",
+            uuid::Uuid::new_v4().simple()
+        ));
+        Self { path }
+    }
+
+    pub fn url(&self) -> String {
+        format!("sqlite://{}?mode=rwc", self.path.display())
+    }
+
+    pub async fn connect(&self) -> DatabaseConnection {
+        Database::connect(self.url())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+impl Drop for TempSqlite {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.path.display()));
+        }
+    }
+}
+
+/// Settings for a server on a random local port against `database_url` (None: embedded SQLite
+/// at `sqlite_path`).
+pub fn settings(database_url: Option<&str>, sqlite_path: PathBuf) -> ServeSettings {
+    ServeSettings {
+        database: DatabaseSettings {
+            database_url: database_url
+                .map(|url| DatabaseUrl::from_str(url).unwrap_or_else(|e| panic!("{e}"))),
+            sqlite_path,
+            max_connections: 5,
+            min_connections: 0,
+            connect_timeout_secs: 5,
+            acquire_timeout_secs: 5,
+        },
+        http: HttpSettings {
+            host: "127.0.0.1".into(),
+            port: 0,
+            graphiql: true,
+            shutdown_timeout_secs: 1,
+        },
+        graphql: GraphqlSettings::default(),
+        seed_file: seed_file(),
+        migrate_on_start: false,
+    }
+}
+
+/// The running application and what a test needs to talk to it.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub store: Store,
+    _db: Option<TestDb>,
+    _sqlite: Option<TempSqlite>,
+}
+
+/// The application on a fresh PostgreSQL database holding the ILO dataset.
+pub async fn spawn_app() -> TestApp {
+    let db = TestDb::migrated().await;
+    let app = start(settings(Some(&db.url), PathBuf::new())).await;
+    seed::load_file(&app.store.connection, &seed_file())
+        .await
+        .unwrap_or_else(|e| panic!("seeding: {e:#}"));
+    TestApp {
+        _db: Some(db),
+        ..app
+    }
+}
+
+/// The application on the embedded SQLite default (migrated and seeded by the app itself).
+pub async fn spawn_embedded_app() -> TestApp {
+    let file = TempSqlite::new();
+    let app = start(settings(None, file.path.clone())).await;
+    TestApp {
+        _sqlite: Some(file),
+        ..app
+    }
+}
+
+async fn start(settings: ServeSettings) -> TestApp {
+    if std::env::var("TEST_LOG").is_ok() {
+        partnerships::telemetry::init("debug", partnerships::telemetry::LogFormat::Pretty);
+    }
+    let app = Application::build(settings)
+        .await
+        .unwrap_or_else(|e| panic!("building the app: {e:#}"));
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let store = app.store().clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        store,
+        _db: None,
+        _sqlite: None,
+    }
+}
+
+impl TestApp {
+    /// POSTs a GraphQL operation and returns the JSON body.
+    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("sending the request: {e}"));
+        assert!(response.status().is_success(), "HTTP {}", response.status());
+        response
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("reading the body: {e}"))
+    }
+
+    /// Like [`graphql`](Self::graphql), asserting there are no errors and returning `data`.
+    pub async fn data(&self, query: &str, variables: Value) -> Value {
+        let body = self.graphql(query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+        body["data"].clone()
+    }
+
+    /// How many SQL statements the application has sent so far.
+    pub fn statements(&self) -> u64 {
+        self.store.statements.get()
+    }
+}
+
+/// The `extensions.code` of each error of a response.
+pub fn error_codes(body: &Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| {
+                    e["extensions"]["code"]
+                        .as_str()
+                        .unwrap_or("<none>")
+                        .to_owned()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The sorted strings at `key` of each object in a JSON array.
+pub fn sorted(values: &Value, key: &str) -> Vec<String> {
+    let mut out: Vec<String> = values
+        .as_array()
+        .unwrap_or_else(|| panic!("expected an array, got {values}"))
+        .iter()
+        .map(|v| {
+            v.pointer(key)
+                .and_then(Value::as_str)
+                .unwrap_or_else(|| panic!("no {key} in {v}"))
+                .to_owned()
+        })
+        .collect();
+    out.sort();
+    out
+}

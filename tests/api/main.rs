@@ -1,0 +1,11 @@
+//! Integration tests: one binary, each test with its own PostgreSQL database (or SQLite file).
+//! Run them with `scripts/test`, which starts PostgreSQL and sets TEST_DATABASE_URL.
+
+mod cli;
+mod constraints;
+mod graphql;
+mod helpers;
+mod migrations;
+mod schema;
+mod seed;
+mod sqlite;
