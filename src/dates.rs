@@ -25,6 +25,25 @@ impl PartialDate {
         })
     }
 
+    /// The last day of the period (the year's 31 December for a year).
+    pub fn last_day(&self) -> NaiveDate {
+        let d = self.date;
+        match self.precision {
+            DatePrecision::Year => NaiveDate::from_ymd_opt(d.year(), 12, 31).unwrap_or(d),
+            DatePrecision::Month => {
+                let (y, m) = if d.month() == 12 {
+                    (d.year() + 1, 1)
+                } else {
+                    (d.year(), d.month() + 1)
+                };
+                NaiveDate::from_ymd_opt(y, m, 1)
+                    .and_then(|n| n.pred_opt())
+                    .unwrap_or(d)
+            }
+            DatePrecision::Day => d,
+        }
+    }
+
     /// The two stored columns.
     pub fn into_parts(this: Option<Self>) -> (Option<NaiveDate>, Option<DatePrecision>) {
         match this {
@@ -95,6 +114,19 @@ mod tests {
             NaiveDate::from_ymd_opt(2020, 1, 1).expect("valid")
         );
         assert_eq!(year.precision, DatePrecision::Year);
+    }
+
+    #[test]
+    fn the_last_day_of_a_period_follows_its_precision() {
+        let last = |s: &str| {
+            s.parse::<PartialDate>()
+                .map(|d| d.last_day().to_string())
+                .unwrap_or_default()
+        };
+        assert_eq!(last("2015"), "2015-12-31");
+        assert_eq!(last("2016-02"), "2016-02-29");
+        assert_eq!(last("2015-12"), "2015-12-31");
+        assert_eq!(last("2015-06-03"), "2015-06-03");
     }
 
     #[test]

@@ -1,21 +1,24 @@
 //! Agreements and their parties: the types and root fields.
 
-use async_graphql::{Context, ID, Object, dataloader::DataLoader};
-use entity::{agreement, agreement_party};
+use async_graphql::{Context, ID, Object};
+use entity::{agreement, agreement_party, organization};
 
 use super::{
-    enums::{AgreementKind, PartyRole},
+    connection::{self, AgreementConnection, Window, loader},
+    enums::{AgreementKind, AgreementOrderField as AgreementOrderFieldInput, PartyRole},
     errors::ResultExt,
+    filters::{AgreementFilter, Order, sort_keys},
     ids::{self, NodeType},
-    loaders::{AgreementById, OrganizationById, PartiesOfAgreement, StoreLoader},
+    loaders::PartiesOfAgreement,
+    lookup::{self, RecordKey},
     organization::Organization,
 };
 use crate::{
     dates::PartialDate,
-    error::AppError,
-    store::{self, Store},
+    store::{self, agreements::AgreementOrderField},
 };
 
+#[derive(Clone)]
 pub struct Agreement(pub agreement::Model);
 
 /// An agreement between organizations: a memorandum, a cooperation agreement, a framework of
@@ -23,7 +26,7 @@ pub struct Agreement(pub agreement::Model);
 #[Object]
 impl Agreement {
     /// Opaque global identifier (Relay); use it with `node(id:)`.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ids::encode(NodeType::Agreement, self.0.id)
     }
 
@@ -54,8 +57,10 @@ impl Agreement {
 
     /// The organizations party to it, each with its role.
     async fn parties(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AgreementParty>> {
-        let loader = ctx.data_unchecked::<DataLoader<StoreLoader>>();
-        let rows = loader.load_one(PartiesOfAgreement(self.0.id)).await.gql()?;
+        let rows = loader(ctx)
+            .load_one(PartiesOfAgreement(self.0.id))
+            .await
+            .gql()?;
         Ok(rows
             .unwrap_or_default()
             .into_iter()
@@ -81,38 +86,16 @@ impl AgreementParty {
 
     /// The organization.
     async fn organization(&self, ctx: &Context<'_>) -> async_graphql::Result<Organization> {
-        let loader = ctx.data_unchecked::<DataLoader<StoreLoader>>();
-        let found = loader
-            .load_one(OrganizationById(self.0.organization_id))
-            .await
-            .gql()?;
-        found
-            .map(Organization)
-            .ok_or_else(|| {
-                AppError::Internal(anyhow::anyhow!(
-                    "party {} names a missing organization",
-                    self.0.id
-                ))
-            })
-            .gql()
+        Ok(Organization(
+            lookup::required::<organization::Entity>(ctx, self.0.organization_id).await?,
+        ))
     }
 
     /// The agreement.
     async fn agreement(&self, ctx: &Context<'_>) -> async_graphql::Result<Agreement> {
-        let loader = ctx.data_unchecked::<DataLoader<StoreLoader>>();
-        let found = loader
-            .load_one(AgreementById(self.0.agreement_id))
-            .await
-            .gql()?;
-        found
-            .map(Agreement)
-            .ok_or_else(|| {
-                AppError::Internal(anyhow::anyhow!(
-                    "party {} names a missing agreement",
-                    self.0.id
-                ))
-            })
-            .gql()
+        Ok(Agreement(
+            lookup::required::<agreement::Entity>(ctx, self.0.agreement_id).await?,
+        ))
     }
 }
 
@@ -121,16 +104,55 @@ pub struct AgreementQuery;
 
 #[Object]
 impl AgreementQuery {
-    /// One agreement by slug; null when there is none.
+    /// One agreement, by global ID or slug; null when there is none.
     async fn agreement(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The agreement's slug.")] slug: String,
+        #[graphql(desc = "The agreement's global ID or slug.")] by: RecordKey,
     ) -> async_graphql::Result<Option<Agreement>> {
-        let store = ctx.data_unchecked::<Store>();
-        Ok(store::agreements::find_by_slug(&store.connection, &slug)
-            .await
-            .gql()?
-            .map(Agreement))
+        Ok(
+            lookup::find::<agreement::Entity>(ctx, by, NodeType::Agreement)
+                .await?
+                .map(Agreement),
+        )
+    }
+
+    /// Agreements, filtered and ordered, a page at a time.
+    #[allow(clippy::too_many_arguments)]
+    async fn agreements(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only agreements matching this.")] filter: Option<AgreementFilter>,
+        #[graphql(
+            desc = "Sort keys, most significant first; by title when omitted. Ties are broken by id."
+        )]
+        order_by: Option<Vec<Order<AgreementOrderFieldInput>>>,
+        #[graphql(
+            desc = "Page size going forwards: 20 when neither `first` nor `last` is given, at most 100."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
+        #[graphql(
+            desc = "Page size going backwards (from the end, or from `before`), at most 100."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "Return the items before this cursor.")] before: Option<String>,
+    ) -> async_graphql::Result<AgreementConnection> {
+        let filter: store::agreements::AgreementFilter = filter.map(Into::into).unwrap_or_default();
+        let order = sort_keys(
+            order_by,
+            AgreementOrderFieldInput::Title,
+            |f: AgreementOrderField, d| f.key(d),
+        );
+        let window = Window {
+            first,
+            after,
+            last,
+            before,
+        };
+        connection::list::<agreement::Entity, AgreementConnection>(
+            ctx, &filter, order, window, Agreement,
+        )
+        .await
     }
 }

@@ -1,14 +1,17 @@
 //! Request-scoped DataLoaders: each relation is loaded in one place, one statement per batch of
-//! parents, however many parents a response holds. Keys are newtypes so that one
+//! parents, however many parents a response holds. Keys are types of their own so that one
 //! `DataLoader<StoreLoader>` serves every relation.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{collections::HashMap, hash::Hash, marker::PhantomData, sync::Arc};
 
 use async_graphql::dataloader::Loader;
-use entity::{agreement, agreement_party, organization};
-use sea_orm::DatabaseConnection;
+use entity::agreement_party;
+use sea_orm::{DatabaseConnection, ModelTrait, Value};
 
-use crate::{error::AppError, store};
+use crate::{
+    error::AppError,
+    store::{self, records::Record},
+};
 
 pub struct StoreLoader {
     db: DatabaseConnection,
@@ -20,13 +23,60 @@ impl StoreLoader {
     }
 }
 
-/// An organization by database id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct OrganizationById(pub i64);
+/// A record of kind `E` by database id.
+pub struct ById<E>(pub i64, PhantomData<fn() -> E>);
 
-/// An agreement by database id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct AgreementById(pub i64);
+impl<E> ById<E> {
+    pub fn new(id: i64) -> Self {
+        Self(id, PhantomData)
+    }
+}
+
+// Written by hand: derives would ask `E` itself to be Clone, Eq and Hash.
+impl<E> Clone for ById<E> {
+    fn clone(&self) -> Self {
+        Self::new(self.0)
+    }
+}
+impl<E> PartialEq for ById<E> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+impl<E> Eq for ById<E> {}
+impl<E> Hash for ById<E> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state)
+    }
+}
+
+impl<E> Loader<ById<E>> for StoreLoader
+where
+    E: Record + 'static,
+    E::Model: Clone + Send + Sync,
+{
+    type Value = E::Model;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[ById<E>]) -> Result<HashMap<ById<E>, Self::Value>, Self::Error> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let rows = store::records::find_by_ids::<E>(&self.db, &ids).await?;
+        let mut found = HashMap::with_capacity(rows.len());
+        for row in rows {
+            match row.get(E::ID) {
+                Value::BigInt(Some(id)) => {
+                    found.insert(ById::new(id), row);
+                }
+                other => {
+                    return Err(Arc::new(AppError::Internal(anyhow::anyhow!(
+                        "unexpected id {other:?}"
+                    ))));
+                }
+            }
+        }
+        Ok(found)
+    }
+}
 
 /// The party rows of an agreement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -36,41 +86,10 @@ pub struct PartiesOfAgreement(pub i64);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PartiesOfOrganization(pub i64);
 
-impl Loader<OrganizationById> for StoreLoader {
-    type Value = organization::Model;
-    type Error = Arc<AppError>;
-
-    async fn load(
-        &self,
-        keys: &[OrganizationById],
-    ) -> Result<HashMap<OrganizationById, Self::Value>, Self::Error> {
-        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let rows = store::organizations::find_by_ids(&self.db, &ids).await?;
-        Ok(rows
-            .into_iter()
-            .map(|m| (OrganizationById(m.id), m))
-            .collect())
-    }
-}
-
-impl Loader<AgreementById> for StoreLoader {
-    type Value = agreement::Model;
-    type Error = Arc<AppError>;
-
-    async fn load(
-        &self,
-        keys: &[AgreementById],
-    ) -> Result<HashMap<AgreementById, Self::Value>, Self::Error> {
-        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let rows = store::agreements::find_by_ids(&self.db, &ids).await?;
-        Ok(rows.into_iter().map(|m| (AgreementById(m.id), m)).collect())
-    }
-}
-
 /// Groups rows by a parent id, giving every asked key an entry (empty when it has no rows).
 fn group_by<K, V>(keys: &[K], rows: Vec<V>, key_of: impl Fn(&V) -> K) -> HashMap<K, Vec<V>>
 where
-    K: Copy + Eq + std::hash::Hash,
+    K: Copy + Eq + Hash,
 {
     let mut grouped: HashMap<K, Vec<V>> = keys.iter().map(|k| (*k, Vec::new())).collect();
     for row in rows {

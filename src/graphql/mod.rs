@@ -2,12 +2,18 @@
 //! store, and the limits every operation runs under. Knows no web framework (`http` does).
 
 mod agreement;
+mod connection;
 mod enums;
 pub mod errors;
+mod event;
+mod filters;
 pub mod ids;
+mod instrument;
 mod loaders;
+mod lookup;
+mod node;
 mod organization;
-mod pagination;
+mod project;
 mod scalars;
 
 use async_graphql::{
@@ -18,7 +24,14 @@ use crate::{config::GraphqlSettings, store::Store};
 
 /// The root of every read.
 #[derive(MergedObject, Default)]
-pub struct Query(organization::OrganizationQuery, agreement::AgreementQuery);
+pub struct Query(
+    node::NodeQuery,
+    organization::OrganizationQuery,
+    agreement::AgreementQuery,
+    project::ProjectQuery,
+    event::EventQuery,
+    instrument::InstrumentQuery,
+);
 
 pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
 

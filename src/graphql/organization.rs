@@ -1,19 +1,19 @@
 //! Organizations: the type and its root fields.
 
-use async_graphql::{
-    Context, ID, Object, OneofObject, SimpleObject, connection::PageInfo, dataloader::DataLoader,
-};
+use async_graphql::{Context, ID, Object};
 use entity::organization;
 
 use super::{
     agreement::AgreementParty,
+    connection::{self, OrganizationConnection, Window, loader},
     enums::OrganizationKind,
     errors::ResultExt,
+    filters::{Order, OrganizationFilter, sort_keys},
     ids::{self, NodeType},
-    loaders::{OrganizationById, PartiesOfOrganization, StoreLoader},
-    pagination::{decode_cursor, encode_cursor, page_size},
+    loaders::PartiesOfOrganization,
+    lookup::{self, RecordKey},
 };
-use crate::store::{self, Store};
+use crate::store::organizations::{self as store, OrganizationOrderField};
 
 #[derive(Clone)]
 pub struct Organization(pub organization::Model);
@@ -22,7 +22,7 @@ pub struct Organization(pub organization::Model);
 #[Object]
 impl Organization {
     /// Opaque global identifier (Relay); use it with `node(id:)`.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ids::encode(NodeType::Organization, self.0.id)
     }
 
@@ -48,15 +48,11 @@ impl Organization {
 
     /// The organization it belongs to (the ILO for the ILO Governing Body).
     async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Organization>> {
-        let Some(parent) = self.0.parent_id else {
-            return Ok(None);
-        };
-        let loader = ctx.data_unchecked::<DataLoader<StoreLoader>>();
-        Ok(loader
-            .load_one(OrganizationById(parent))
-            .await
-            .gql()?
-            .map(Organization))
+        Ok(
+            lookup::referenced::<organization::Entity>(ctx, self.0.parent_id)
+                .await?
+                .map(Organization),
+        )
     }
 
     /// Official website, when known.
@@ -71,8 +67,7 @@ impl Organization {
 
     /// The agreements this organization is party to, each with its role.
     async fn agreements(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AgreementParty>> {
-        let loader = ctx.data_unchecked::<DataLoader<StoreLoader>>();
-        let rows = loader
+        let rows = loader(ctx)
             .load_one(PartiesOfOrganization(self.0.id))
             .await
             .gql()?;
@@ -84,37 +79,6 @@ impl Organization {
     }
 }
 
-/// How to find one organization: by global ID or by slug.
-#[derive(OneofObject)]
-pub enum OrganizationKey {
-    /// Its global ID.
-    Id(ID),
-    /// Its slug.
-    Slug(String),
-}
-
-/// A page of organizations (a Relay connection).
-#[derive(SimpleObject)]
-pub struct OrganizationConnection {
-    /// The organizations of this page, each with its cursor.
-    edges: Vec<OrganizationEdge>,
-    /// The organizations of this page, without cursors.
-    nodes: Vec<Organization>,
-    /// Where this page sits in the whole list.
-    page_info: PageInfo,
-    /// How many organizations the whole list holds, across all pages.
-    total_count: u64,
-}
-
-/// An organization in a page, with the cursor to page from it.
-#[derive(SimpleObject)]
-pub struct OrganizationEdge {
-    /// Opaque position of this item; pass it as `after` to get the items that follow.
-    cursor: String,
-    /// The organization.
-    node: Organization,
-}
-
 #[derive(Default)]
 pub struct OrganizationQuery;
 
@@ -124,67 +88,57 @@ impl OrganizationQuery {
     async fn organization(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The organization's global ID or slug.")] by: OrganizationKey,
+        #[graphql(desc = "The organization's global ID or slug.")] by: RecordKey,
     ) -> async_graphql::Result<Option<Organization>> {
-        let store = ctx.data_unchecked::<Store>();
-        let found = match by {
-            OrganizationKey::Slug(slug) => {
-                store::organizations::find_by_slug(&store.connection, &slug)
-                    .await
-                    .gql()?
-            }
-            OrganizationKey::Id(id) => {
-                let id = ids::decode_as(&id, NodeType::Organization).gql()?;
-                let loader = ctx.data_unchecked::<DataLoader<StoreLoader>>();
-                loader.load_one(OrganizationById(id)).await.gql()?
-            }
-        };
-        Ok(found.map(Organization))
+        Ok(
+            lookup::find::<organization::Entity>(ctx, by, NodeType::Organization)
+                .await?
+                .map(Organization),
+        )
     }
 
-    /// All organizations, in the order they were added, a page at a time.
+    /// Organizations, filtered and ordered, a page at a time.
+    #[allow(clippy::too_many_arguments)]
     async fn organizations(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "Only organizations matching this.")] filter: Option<OrganizationFilter>,
         #[graphql(
-            desc = "Return the items after this cursor (an `endCursor` from a previous page)."
+            desc = "Sort keys, most significant first; by name when omitted. Ties are broken by id."
         )]
-        after: Option<String>,
+        order_by: Option<Vec<Order<OrganizationOrderFieldInput>>>,
+        #[graphql(
+            desc = "Page size going forwards: 20 when neither `first` nor `last` is given, at most 100."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
+        #[graphql(
+            desc = "Page size going backwards (from the end, or from `before`), at most 100."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "Return the items before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<OrganizationConnection> {
-        let store = ctx.data_unchecked::<Store>();
-        let limit = page_size(first).gql()?;
-        let after = after
-            .map(|c| decode_cursor("after", &c))
-            .transpose()
-            .gql()?;
-        let mut rows = store::organizations::list_page(&store.connection, after, limit + 1)
-            .await
-            .gql()?;
-        let has_next = rows.len() as u64 > limit;
-        rows.truncate(limit as usize);
-        let total_count = if ctx.look_ahead().field("totalCount").exists() {
-            store::organizations::count(&store.connection).await.gql()?
-        } else {
-            0
+        let filter: store::OrganizationFilter = filter.map(Into::into).unwrap_or_default();
+        let order = sort_keys(
+            order_by,
+            OrganizationOrderFieldInput::Name,
+            |f: OrganizationOrderField, d| f.key(d),
+        );
+        let window = Window {
+            first,
+            after,
+            last,
+            before,
         };
-        let edges: Vec<OrganizationEdge> = rows
-            .into_iter()
-            .map(|m| OrganizationEdge {
-                cursor: encode_cursor(m.id),
-                node: Organization(m),
-            })
-            .collect();
-        Ok(OrganizationConnection {
-            page_info: PageInfo {
-                has_previous_page: after.is_some(),
-                has_next_page: has_next,
-                start_cursor: edges.first().map(|e| e.cursor.clone()),
-                end_cursor: edges.last().map(|e| e.cursor.clone()),
-            },
-            nodes: edges.iter().map(|e| e.node.clone()).collect(),
-            edges,
-            total_count,
-        })
+        connection::list::<organization::Entity, OrganizationConnection>(
+            ctx,
+            &filter,
+            order,
+            window,
+            Organization,
+        )
+        .await
     }
 }
+
+use super::enums::OrganizationOrderField as OrganizationOrderFieldInput;

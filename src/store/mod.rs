@@ -1,8 +1,14 @@
 //! Every query and transaction lives here. Store functions take a connection, return entity
-//! models or plain store types, and know nothing of GraphQL.
+//! models or plain store types (pages, filters), and know nothing of GraphQL.
 
 pub mod agreements;
 mod database;
+pub mod events;
+pub mod filter;
+pub mod instruments;
 pub mod organizations;
+pub mod page;
+pub mod projects;
+pub mod records;
 
 pub use database::{StatementCounter, Store, connect};

@@ -1,45 +1,125 @@
-//! Reading organizations.
+//! Organizations: filters and orderings.
 
-use entity::organization;
-use sea_orm::{ConnectionTrait, PaginatorTrait, QueryOrder, QuerySelect, prelude::*};
+use entity::{
+    EventRole, OrganizationKind, PartyRole, ProjectRole, agreement_party, event_participant,
+    organization, project_participant,
+};
+use sea_orm::{ColumnTrait, Condition, RelationTrait};
 
-use crate::error::AppResult;
+use super::{
+    agreements::AgreementFilter,
+    events::EventFilter,
+    filter::{EnumFilter, Link, TextFilter, combine, linked_ids, references},
+    page::{Direction, SortKey},
+    projects::ProjectFilter,
+};
 
-/// One page of organizations in id order, after the id `after` when given.
-pub async fn list_page(
-    db: &impl ConnectionTrait,
-    after: Option<i64>,
-    limit: u64,
-) -> AppResult<Vec<organization::Model>> {
-    let mut query = organization::Entity::find().order_by_asc(organization::Column::Id);
-    if let Some(after) = after {
-        query = query.filter(organization::Column::Id.gt(after));
+#[derive(Debug, Clone, Default)]
+pub struct OrganizationFilter {
+    pub slug: Option<TextFilter>,
+    pub name: Option<TextFilter>,
+    pub acronym: Option<TextFilter>,
+    pub kind: Option<EnumFilter<OrganizationKind>>,
+    /// Has a parent matching this filter.
+    pub parent: Option<Box<OrganizationFilter>>,
+    /// Is party, in a matching role, to at least one matching agreement.
+    pub agreements: Option<Box<Link<PartyRole, AgreementFilter>>>,
+    /// Takes part, in a matching role, in at least one matching project.
+    pub projects: Option<Box<Link<ProjectRole, ProjectFilter>>>,
+    /// Takes part, in a matching role, in at least one matching event.
+    pub events: Option<Box<Link<EventRole, EventFilter>>>,
+    pub and: Vec<OrganizationFilter>,
+    pub or: Vec<OrganizationFilter>,
+    pub not: Option<Box<OrganizationFilter>>,
+}
+
+impl OrganizationFilter {
+    pub fn condition(&self) -> Condition {
+        use organization::Column as C;
+        let mut own = Condition::all();
+        if let Some(f) = &self.slug {
+            own = own.add(f.condition(C::Slug));
+        }
+        if let Some(f) = &self.name {
+            own = own.add(f.condition(C::Name));
+        }
+        if let Some(f) = &self.acronym {
+            own = own.add(f.condition(C::Acronym));
+        }
+        if let Some(f) = &self.kind {
+            own = own.add(f.condition(C::Kind));
+        }
+        if let Some(parent) = &self.parent {
+            own = own.add(references::<organization::Entity>(
+                C::ParentId,
+                C::Id,
+                parent.condition(),
+            ));
+        }
+        if let Some(link) = &self.agreements {
+            use agreement_party::{Column as L, Relation};
+            own = own.add(
+                C::Id.in_subquery(linked_ids::<agreement_party::Entity, _, _>(
+                    L::OrganizationId,
+                    Relation::Agreement.def(),
+                    L::Role,
+                    link,
+                    AgreementFilter::condition,
+                )),
+            );
+        }
+        if let Some(link) = &self.projects {
+            use project_participant::{Column as L, Relation};
+            own = own.add(
+                C::Id.in_subquery(linked_ids::<project_participant::Entity, _, _>(
+                    L::OrganizationId,
+                    Relation::Project.def(),
+                    L::Role,
+                    link,
+                    ProjectFilter::condition,
+                )),
+            );
+        }
+        if let Some(link) = &self.events {
+            use event_participant::{Column as L, Relation};
+            own = own.add(
+                C::Id.in_subquery(linked_ids::<event_participant::Entity, _, _>(
+                    L::OrganizationId,
+                    Relation::Event.def(),
+                    L::Role,
+                    link,
+                    EventFilter::condition,
+                )),
+            );
+        }
+        combine(
+            own,
+            &self.and,
+            &self.or,
+            self.not.as_deref(),
+            Self::condition,
+        )
     }
-    Ok(query.limit(limit).all(db).await?)
 }
 
-/// How many organizations there are.
-pub async fn count(db: &impl ConnectionTrait) -> AppResult<u64> {
-    Ok(organization::Entity::find().count(db).await?)
+/// What organizations can be ordered by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrganizationOrderField {
+    Name,
+    Slug,
+    Acronym,
+    Kind,
 }
 
-pub async fn find_by_slug(
-    db: &impl ConnectionTrait,
-    slug: &str,
-) -> AppResult<Option<organization::Model>> {
-    Ok(organization::Entity::find()
-        .filter(organization::Column::Slug.eq(slug))
-        .one(db)
-        .await?)
-}
-
-/// The organizations with these ids, in no particular order (for loaders).
-pub async fn find_by_ids(
-    db: &impl ConnectionTrait,
-    ids: &[i64],
-) -> AppResult<Vec<organization::Model>> {
-    Ok(organization::Entity::find()
-        .filter(organization::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?)
+impl OrganizationOrderField {
+    pub fn key(self, direction: Direction) -> SortKey<organization::Column> {
+        use organization::Column as C;
+        let column = match self {
+            Self::Name => C::Name,
+            Self::Slug => C::Slug,
+            Self::Acronym => C::Acronym,
+            Self::Kind => C::Kind,
+        };
+        SortKey { column, direction }
+    }
 }

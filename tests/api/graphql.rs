@@ -6,7 +6,7 @@ use crate::helpers::{error_codes, sorted, spawn_app};
 
 const GLOBAL_FRAMEWORK: &str = r#"
 query GlobalFramework {
-  agreement(slug: "ilo-undp-global-framework-of-action") {
+  agreement(by: { slug: "ilo-undp-global-framework-of-action" }) {
     title
     kind
     signedOn
@@ -35,8 +35,8 @@ async fn the_parties_to_the_global_framework_of_action_are_ilo_and_undp_since_20
 }
 
 const NESTED: &str = r#"
-query Nested($first: Int) {
-  organizations(first: $first) {
+query Nested($first: Int, $filter: OrganizationFilter) {
+  organizations(first: $first, filter: $filter) {
     totalCount
     edges {
       cursor
@@ -57,7 +57,9 @@ async fn a_nested_query_costs_the_same_statements_for_2_or_50_organizations() {
     let app = spawn_app().await;
 
     let before = app.statements();
-    let small = app.data(NESTED, json!({ "first": 2 })).await;
+    // Two organizations with a parent and agreements, so every relation level is asked for.
+    let two = json!({ "slug": { "in": ["ilo", "working-group-business-human-rights"] } });
+    let small = app.data(NESTED, json!({ "first": 2, "filter": two })).await;
     let for_two = app.statements() - before;
     let before = app.statements();
     let large = app.data(NESTED, json!({ "first": 50 })).await;
@@ -245,7 +247,7 @@ async fn a_query_over_get_is_answered() {
         .get(format!("{}/graphql", app.address))
         .query(&[(
             "query",
-            r#"{ agreement(slug: "ilo-undp-global-framework-of-action") { signedOn } }"#,
+            r#"{ agreement(by: { slug: "ilo-undp-global-framework-of-action" }) { signedOn } }"#,
         )])
         .send()
         .await

@@ -41,6 +41,17 @@ async fn admin() -> DatabaseConnection {
         .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL server: {e}"))
 }
 
+/// Whether the process that made a test database (its pid is in the name) has ended.
+fn owner_is_gone(name: &str) -> bool {
+    let pid = name
+        .strip_prefix(PREFIX)
+        .and_then(|rest| rest.split('_').next());
+    match pid.and_then(|p| p.parse::<u32>().ok()) {
+        Some(pid) => !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        None => true,
+    }
+}
+
 /// The migrated template, made once per test run. Leftovers of earlier runs are swept first.
 async fn template() -> &'static str {
     static TEMPLATE: OnceCell<String> = OnceCell::const_new();
@@ -56,11 +67,18 @@ async fn template() -> &'static str {
                 .unwrap_or_else(|e| panic!("listing databases: {e}"));
             for row in leftovers {
                 let name: String = row.try_get("", "datname").unwrap_or_else(|e| panic!("{e}"));
-                let _ = admin
-                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                    .await;
+                // Only a finished run's databases: another test process may share this server.
+                if owner_is_gone(&name) {
+                    let _ = admin
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .await;
+                }
             }
-            let name = format!("{PREFIX}template_{}", uuid::Uuid::new_v4().simple());
+            let name = format!("{PREFIX}{}_template", std::process::id());
+            // A template of an earlier run whose pid this process now has.
+            let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
             admin
                 .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
                 .await
@@ -97,7 +115,11 @@ impl TestDb {
     }
 
     async fn create(options: &str) -> Self {
-        let name = format!("{PREFIX}{}", uuid::Uuid::new_v4().simple());
+        let name = format!(
+            "{PREFIX}{}_{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        );
         admin()
             .await
             .execute_unprepared(&format!("CREATE DATABASE \"{name}\" {options}"))

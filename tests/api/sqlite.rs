@@ -12,7 +12,7 @@ async fn the_embedded_default_serves_the_ilo_data_on_first_start() {
 
     let data = app
         .data(
-            r#"{ agreement(slug: "ilo-undp-global-framework-of-action") { signedOn parties { organization { acronym } } } }"#,
+            r#"{ agreement(by: { slug: "ilo-undp-global-framework-of-action" }) { signedOn parties { organization { acronym } } } }"#,
             json!({}),
         )
         .await;

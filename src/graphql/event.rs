@@ -1,0 +1,148 @@
+//! Events: the type and its root fields.
+
+use async_graphql::{Context, ID, Object};
+use entity::{agreement, event, project};
+
+use super::{
+    agreement::Agreement,
+    connection::{self, EventConnection, Window},
+    enums::{EventKind, EventOrderField as EventOrderFieldInput, Recurrence},
+    filters::{EventFilter, Order, sort_keys},
+    ids::{self, NodeType},
+    lookup::{self, RecordKey},
+    project::Project,
+};
+use crate::{
+    dates::PartialDate,
+    store::{self, events::EventOrderField},
+};
+
+#[derive(Clone)]
+pub struct Event(pub event::Model);
+
+/// A forum, conference, session, round table or other gathering.
+#[Object]
+impl Event {
+    /// Opaque global identifier (Relay); use it with `node(id:)`.
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeType::Event, self.0.id)
+    }
+
+    /// Stable, URL-safe key (`world-investment-forum-2014`).
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+
+    /// The event's name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// The form the event takes.
+    async fn kind(&self) -> EventKind {
+        self.0.kind.into()
+    }
+
+    /// What happened there, in our own words.
+    async fn summary(&self) -> Option<&str> {
+        self.0.summary.as_deref()
+    }
+
+    /// When it began, at the precision the source gives; null when unknown.
+    async fn starts_on(&self) -> Option<PartialDate> {
+        PartialDate::from_parts(self.0.starts_on, self.0.starts_precision)
+    }
+
+    /// When it ended, at the precision the source gives; null when unknown.
+    async fn ends_on(&self) -> Option<PartialDate> {
+        PartialDate::from_parts(self.0.ends_on, self.0.ends_precision)
+    }
+
+    /// Where it took place, when known.
+    async fn location(&self) -> Option<&str> {
+        self.0.location.as_deref()
+    }
+
+    /// How often it takes place, when known.
+    async fn recurrence(&self) -> Option<Recurrence> {
+        self.0.recurrence.map(Into::into)
+    }
+
+    /// The event this one is part of (the forum a session belongs to).
+    async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Event>> {
+        Ok(lookup::referenced::<event::Entity>(ctx, self.0.parent_id)
+            .await?
+            .map(Event))
+    }
+
+    /// The project the event belongs to, if any.
+    async fn project(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Project>> {
+        Ok(
+            lookup::referenced::<project::Entity>(ctx, self.0.project_id)
+                .await?
+                .map(Project),
+        )
+    }
+
+    /// The agreement under which the event was held, if any.
+    async fn agreement(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Agreement>> {
+        Ok(
+            lookup::referenced::<agreement::Entity>(ctx, self.0.agreement_id)
+                .await?
+                .map(Agreement),
+        )
+    }
+}
+
+#[derive(Default)]
+pub struct EventQuery;
+
+#[Object]
+impl EventQuery {
+    /// One event, by global ID or slug; null when there is none.
+    async fn event(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The event's global ID or slug.")] by: RecordKey,
+    ) -> async_graphql::Result<Option<Event>> {
+        Ok(lookup::find::<event::Entity>(ctx, by, NodeType::Event)
+            .await?
+            .map(Event))
+    }
+
+    /// Events, filtered and ordered, a page at a time.
+    #[allow(clippy::too_many_arguments)]
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only events matching this.")] filter: Option<EventFilter>,
+        #[graphql(
+            desc = "Sort keys, most significant first; by name when omitted. Ties are broken by id."
+        )]
+        order_by: Option<Vec<Order<EventOrderFieldInput>>>,
+        #[graphql(
+            desc = "Page size going forwards: 20 when neither `first` nor `last` is given, at most 100."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
+        #[graphql(
+            desc = "Page size going backwards (from the end, or from `before`), at most 100."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "Return the items before this cursor.")] before: Option<String>,
+    ) -> async_graphql::Result<EventConnection> {
+        let filter: store::events::EventFilter = filter.map(Into::into).unwrap_or_default();
+        let order = sort_keys(
+            order_by,
+            EventOrderFieldInput::Name,
+            |f: EventOrderField, d| f.key(d),
+        );
+        let window = Window {
+            first,
+            after,
+            last,
+            before,
+        };
+        connection::list::<event::Entity, EventConnection>(ctx, &filter, order, window, Event).await
+    }
+}

@@ -1,0 +1,133 @@
+//! Instruments: the type and its root fields.
+
+use async_graphql::{Context, ID, Object};
+use entity::{instrument, organization};
+
+use super::{
+    connection::{self, InstrumentConnection, Window},
+    enums::{InstrumentKind, InstrumentOrderField as InstrumentOrderFieldInput},
+    filters::{InstrumentFilter, Order, sort_keys},
+    ids::{self, NodeType},
+    lookup::{self, RecordKey},
+    organization::Organization,
+};
+use crate::{
+    dates::PartialDate,
+    store::{self, instruments::InstrumentOrderField},
+};
+
+#[derive(Clone)]
+pub struct Instrument(pub instrument::Model);
+
+/// A declaration, set of principles, guidelines or agenda that partnerships rest on.
+#[Object]
+impl Instrument {
+    /// Opaque global identifier (Relay); use it with `node(id:)`.
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeType::Instrument, self.0.id)
+    }
+
+    /// Stable, URL-safe key (`mne-declaration`).
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+
+    /// The instrument's name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// Short name or acronym, when it has one (`UNGPs`).
+    async fn acronym(&self) -> Option<&str> {
+        self.0.acronym.as_deref()
+    }
+
+    /// The form the instrument takes.
+    async fn kind(&self) -> InstrumentKind {
+        self.0.kind.into()
+    }
+
+    /// When it was adopted (or the version the source cites), at the precision the source
+    /// gives; null when unknown.
+    async fn adopted_on(&self) -> Option<PartialDate> {
+        PartialDate::from_parts(self.0.adopted_on, self.0.adopted_precision)
+    }
+
+    /// Where to read it, when known.
+    async fn url(&self) -> Option<&str> {
+        self.0.url.as_deref()
+    }
+
+    /// What the instrument is, in our own words.
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+
+    /// The organization that adopted or issued it, if known.
+    async fn issuer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Organization>> {
+        Ok(
+            lookup::referenced::<organization::Entity>(ctx, self.0.issuer_id)
+                .await?
+                .map(Organization),
+        )
+    }
+}
+
+#[derive(Default)]
+pub struct InstrumentQuery;
+
+#[Object]
+impl InstrumentQuery {
+    /// One instrument, by global ID or slug; null when there is none.
+    async fn instrument(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The instrument's global ID or slug.")] by: RecordKey,
+    ) -> async_graphql::Result<Option<Instrument>> {
+        Ok(
+            lookup::find::<instrument::Entity>(ctx, by, NodeType::Instrument)
+                .await?
+                .map(Instrument),
+        )
+    }
+
+    /// Instruments, filtered and ordered, a page at a time.
+    #[allow(clippy::too_many_arguments)]
+    async fn instruments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only instruments matching this.")] filter: Option<InstrumentFilter>,
+        #[graphql(
+            desc = "Sort keys, most significant first; by name when omitted. Ties are broken by id."
+        )]
+        order_by: Option<Vec<Order<InstrumentOrderFieldInput>>>,
+        #[graphql(
+            desc = "Page size going forwards: 20 when neither `first` nor `last` is given, at most 100."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
+        #[graphql(
+            desc = "Page size going backwards (from the end, or from `before`), at most 100."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "Return the items before this cursor.")] before: Option<String>,
+    ) -> async_graphql::Result<InstrumentConnection> {
+        let filter: store::instruments::InstrumentFilter =
+            filter.map(Into::into).unwrap_or_default();
+        let order = sort_keys(
+            order_by,
+            InstrumentOrderFieldInput::Name,
+            |f: InstrumentOrderField, d| f.key(d),
+        );
+        let window = Window {
+            first,
+            after,
+            last,
+            before,
+        };
+        connection::list::<instrument::Entity, InstrumentConnection>(
+            ctx, &filter, order, window, Instrument,
+        )
+        .await
+    }
+}

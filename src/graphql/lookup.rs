@@ -1,0 +1,76 @@
+//! Finding one record by global ID or slug, the same way for every kind.
+
+use async_graphql::{Context, ErrorExtensions, ID, OneofObject};
+
+use super::{
+    connection::loader,
+    errors::ResultExt,
+    ids::{self, NodeType},
+    loaders::ById,
+};
+use crate::store::{
+    Store,
+    records::{self, Record},
+};
+
+/// How to find one record: by its global ID or by its slug (give exactly one).
+#[derive(OneofObject)]
+pub enum RecordKey {
+    /// The record's global ID.
+    Id(ID),
+    /// The record's slug.
+    Slug(String),
+}
+
+/// The record `key` names, or None; an ID of another type is BAD_USER_INPUT.
+pub async fn find<E>(
+    ctx: &Context<'_>,
+    key: RecordKey,
+    node: NodeType,
+) -> async_graphql::Result<Option<E::Model>>
+where
+    E: Record + 'static,
+    E::Model: Clone + Send + Sync,
+{
+    match key {
+        RecordKey::Slug(slug) => {
+            let store = ctx.data_unchecked::<Store>();
+            records::find_by_slug::<E>(&store.connection, &slug)
+                .await
+                .gql()
+        }
+        RecordKey::Id(id) => {
+            let id = ids::decode_as(&id, node).gql()?;
+            loader(ctx).load_one(ById::<E>::new(id)).await.gql()
+        }
+    }
+}
+
+/// The record a foreign key points at (None when the key is None).
+pub async fn referenced<E>(
+    ctx: &Context<'_>,
+    id: Option<i64>,
+) -> async_graphql::Result<Option<E::Model>>
+where
+    E: Record + 'static,
+    E::Model: Clone + Send + Sync,
+{
+    match id {
+        Some(id) => loader(ctx).load_one(ById::<E>::new(id)).await.gql(),
+        None => Ok(None),
+    }
+}
+
+/// The record a non-null foreign key points at; its absence is a broken invariant (internal).
+pub async fn required<E>(ctx: &Context<'_>, id: i64) -> async_graphql::Result<E::Model>
+where
+    E: Record + 'static,
+    E::Model: Clone + Send + Sync,
+{
+    referenced::<E>(ctx, Some(id)).await?.ok_or_else(|| {
+        crate::error::AppError::Internal(anyhow::anyhow!(
+            "a reference points at a missing row (id {id})"
+        ))
+        .extend()
+    })
+}

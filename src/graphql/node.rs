@@ -1,0 +1,81 @@
+//! The Relay `Node` interface: any record by its global ID.
+
+use async_graphql::{Context, ID, Interface, Object};
+use entity::{agreement, event, instrument, organization, project};
+
+use super::{
+    agreement::Agreement,
+    errors::ResultExt,
+    event::Event,
+    ids::{self, NodeType},
+    instrument::Instrument,
+    lookup,
+    organization::Organization,
+    project::Project,
+};
+use crate::{error::AppError, store::page::MAX_PAGE_SIZE};
+
+/// Anything with a global ID: refetch it with `node(id:)`.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID", desc = "Opaque global identifier (Relay)."))]
+pub enum Node {
+    Organization(Organization),
+    Agreement(Agreement),
+    Project(Project),
+    Event(Event),
+    Instrument(Instrument),
+}
+
+async fn fetch(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>> {
+    let (node, id) = ids::decode(id).gql()?;
+    let id = Some(id);
+    Ok(match node {
+        NodeType::Organization => lookup::referenced::<organization::Entity>(ctx, id)
+            .await?
+            .map(|m| Node::Organization(Organization(m))),
+        NodeType::Agreement => lookup::referenced::<agreement::Entity>(ctx, id)
+            .await?
+            .map(|m| Node::Agreement(Agreement(m))),
+        NodeType::Project => lookup::referenced::<project::Entity>(ctx, id)
+            .await?
+            .map(|m| Node::Project(Project(m))),
+        NodeType::Event => lookup::referenced::<event::Entity>(ctx, id)
+            .await?
+            .map(|m| Node::Event(Event(m))),
+        NodeType::Instrument => lookup::referenced::<instrument::Entity>(ctx, id)
+            .await?
+            .map(|m| Node::Instrument(Instrument(m))),
+    })
+}
+
+#[derive(Default)]
+pub struct NodeQuery;
+
+#[Object]
+impl NodeQuery {
+    /// The record with this global ID, whatever its type; null when there is none.
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A global ID.")] id: ID,
+    ) -> async_graphql::Result<Option<Node>> {
+        fetch(ctx, &id).await
+    }
+
+    /// The records with these global IDs, in the same order (null where there is none); at most
+    /// 100 IDs, loaded in one statement per type.
+    async fn nodes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global IDs, at most 100.")] ids: Vec<ID>,
+    ) -> async_graphql::Result<Vec<Option<Node>>> {
+        if ids.len() as u64 > MAX_PAGE_SIZE {
+            return Err(AppError::bad_field(
+                "ids",
+                format!("at most {MAX_PAGE_SIZE} IDs at once, not {}", ids.len()),
+            ))
+            .gql();
+        }
+        futures::future::try_join_all(ids.iter().map(|id| fetch(ctx, id))).await
+    }
+}

@@ -1,0 +1,127 @@
+//! Projects: the type and its root fields.
+
+use async_graphql::{Context, ID, Object};
+use entity::{agreement, project};
+
+use super::{
+    agreement::Agreement,
+    connection::{self, ProjectConnection, Window},
+    enums::{ProjectKind, ProjectOrderField as ProjectOrderFieldInput, ProjectStatus},
+    filters::{Order, ProjectFilter, sort_keys},
+    ids::{self, NodeType},
+    lookup::{self, RecordKey},
+};
+use crate::{
+    dates::PartialDate,
+    store::{self, projects::ProjectOrderField},
+};
+
+#[derive(Clone)]
+pub struct Project(pub project::Model);
+
+/// A programme, platform, initiative or network that organizations run together.
+#[Object]
+impl Project {
+    /// Opaque global identifier (Relay); use it with `node(id:)`.
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeType::Project, self.0.id)
+    }
+
+    /// Stable, URL-safe key (`responsible-supply-chains-asia`).
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+
+    /// The project's name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// The form the project takes.
+    async fn kind(&self) -> ProjectKind {
+        self.0.kind.into()
+    }
+
+    /// Where the project stands.
+    async fn status(&self) -> ProjectStatus {
+        self.0.status.into()
+    }
+
+    /// What the project does, in our own words.
+    async fn summary(&self) -> Option<&str> {
+        self.0.summary.as_deref()
+    }
+
+    /// When it started, at the precision the source gives; null when unknown.
+    async fn starts_on(&self) -> Option<PartialDate> {
+        PartialDate::from_parts(self.0.starts_on, self.0.starts_precision)
+    }
+
+    /// When it ended or ends, at the precision the source gives; null when unknown.
+    async fn ends_on(&self) -> Option<PartialDate> {
+        PartialDate::from_parts(self.0.ends_on, self.0.ends_precision)
+    }
+
+    /// The agreement the project carries out, if any.
+    async fn agreement(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Agreement>> {
+        Ok(
+            lookup::referenced::<agreement::Entity>(ctx, self.0.agreement_id)
+                .await?
+                .map(Agreement),
+        )
+    }
+}
+
+#[derive(Default)]
+pub struct ProjectQuery;
+
+#[Object]
+impl ProjectQuery {
+    /// One project, by global ID or slug; null when there is none.
+    async fn project(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The project's global ID or slug.")] by: RecordKey,
+    ) -> async_graphql::Result<Option<Project>> {
+        Ok(lookup::find::<project::Entity>(ctx, by, NodeType::Project)
+            .await?
+            .map(Project))
+    }
+
+    /// Projects, filtered and ordered, a page at a time.
+    #[allow(clippy::too_many_arguments)]
+    async fn projects(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only projects matching this.")] filter: Option<ProjectFilter>,
+        #[graphql(
+            desc = "Sort keys, most significant first; by name when omitted. Ties are broken by id."
+        )]
+        order_by: Option<Vec<Order<ProjectOrderFieldInput>>>,
+        #[graphql(
+            desc = "Page size going forwards: 20 when neither `first` nor `last` is given, at most 100."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
+        #[graphql(
+            desc = "Page size going backwards (from the end, or from `before`), at most 100."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "Return the items before this cursor.")] before: Option<String>,
+    ) -> async_graphql::Result<ProjectConnection> {
+        let filter: store::projects::ProjectFilter = filter.map(Into::into).unwrap_or_default();
+        let order = sort_keys(
+            order_by,
+            ProjectOrderFieldInput::Name,
+            |f: ProjectOrderField, d| f.key(d),
+        );
+        let window = Window {
+            first,
+            after,
+            last,
+            before,
+        };
+        connection::list::<project::Entity, ProjectConnection>(ctx, &filter, order, window, Project)
+            .await
+    }
+}

@@ -1,0 +1,256 @@
+//! Filter building blocks shared by the entities: text, dates, enums. Each turns into a
+//! `Condition` on one column; entity filters combine them with `and`, `or`, `not` and filters
+//! through relations.
+
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, JoinType, QueryFilter, QuerySelect, QueryTrait,
+    RelationDef, Value,
+    sea_query::{Expr, ExprTrait, Func, LikeExpr, SelectStatement},
+};
+
+use crate::dates::PartialDate;
+
+/// Conditions on a text column. Every condition set must hold.
+#[derive(Debug, Clone, Default)]
+pub struct TextFilter {
+    pub eq: Option<String>,
+    pub ne: Option<String>,
+    pub any_of: Option<Vec<String>>,
+    /// Case-insensitive substring match.
+    pub contains: Option<String>,
+    /// Case-insensitive prefix match.
+    pub starts_with: Option<String>,
+    pub is_null: Option<bool>,
+}
+
+/// Escapes LIKE wildcards so user text matches literally (`\` is the escape character).
+fn like_literal(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// `lower(column) LIKE lower(pattern)`: case-insensitive on PostgreSQL and SQLite alike.
+fn ilike(column: impl ColumnTrait, pattern: String) -> Expr {
+    Expr::expr(Func::lower(Expr::col(column.as_column_ref())))
+        .like(LikeExpr::new(pattern.to_lowercase()).escape('\\'))
+}
+
+impl TextFilter {
+    pub fn condition(&self, column: impl ColumnTrait) -> Condition {
+        let mut all = Condition::all();
+        if let Some(v) = &self.eq {
+            all = all.add(column.eq(v.clone()));
+        }
+        if let Some(v) = &self.ne {
+            all = all.add(
+                Condition::any()
+                    .add(column.ne(v.clone()))
+                    .add(column.is_null()),
+            );
+        }
+        if let Some(values) = &self.any_of {
+            all = all.add(column.is_in(values.clone()));
+        }
+        if let Some(v) = &self.contains {
+            all = all.add(ilike(column, format!("%{}%", like_literal(v))));
+        }
+        if let Some(v) = &self.starts_with {
+            all = all.add(ilike(column, format!("{}%", like_literal(v))));
+        }
+        if let Some(is_null) = self.is_null {
+            all = all.add(if is_null {
+                column.is_null()
+            } else {
+                column.is_not_null()
+            });
+        }
+        all
+    }
+}
+
+/// Conditions on a partial date. A stored date is the first day of its period; bounds are read
+/// at the precision they are written in: `after: "2015"` means from 2016 on, `to: "2015"`
+/// includes all of 2015.
+#[derive(Debug, Clone, Default)]
+pub struct DateFilter {
+    /// Strictly after the whole period.
+    pub after: Option<PartialDate>,
+    /// Strictly before the period begins.
+    pub before: Option<PartialDate>,
+    /// On or after the period begins.
+    pub from: Option<PartialDate>,
+    /// On or before the period ends.
+    pub to: Option<PartialDate>,
+    pub is_null: Option<bool>,
+}
+
+impl DateFilter {
+    pub fn condition(&self, column: impl ColumnTrait) -> Condition {
+        let mut all = Condition::all();
+        if let Some(d) = self.after {
+            all = all.add(column.gt(d.last_day()));
+        }
+        if let Some(d) = self.before {
+            all = all.add(column.lt(d.date));
+        }
+        if let Some(d) = self.from {
+            all = all.add(column.gte(d.date));
+        }
+        if let Some(d) = self.to {
+            all = all.add(column.lte(d.last_day()));
+        }
+        if let Some(is_null) = self.is_null {
+            all = all.add(if is_null {
+                column.is_null()
+            } else {
+                column.is_not_null()
+            });
+        }
+        all
+    }
+}
+
+/// Conditions on an enumeration column.
+#[derive(Debug, Clone)]
+pub struct EnumFilter<T> {
+    pub eq: Option<T>,
+    pub ne: Option<T>,
+    pub any_of: Option<Vec<T>>,
+    pub none_of: Option<Vec<T>>,
+    pub is_null: Option<bool>,
+}
+
+impl<T> Default for EnumFilter<T> {
+    fn default() -> Self {
+        Self {
+            eq: None,
+            ne: None,
+            any_of: None,
+            none_of: None,
+            is_null: None,
+        }
+    }
+}
+
+impl<T: Clone + Into<Value>> EnumFilter<T> {
+    pub fn condition(&self, column: impl ColumnTrait) -> Condition {
+        let mut all = Condition::all();
+        if let Some(v) = &self.eq {
+            all = all.add(column.eq(v.clone()));
+        }
+        if let Some(v) = &self.ne {
+            all = all.add(
+                Condition::any()
+                    .add(column.ne(v.clone()))
+                    .add(column.is_null()),
+            );
+        }
+        if let Some(values) = &self.any_of {
+            all = all.add(
+                column.is_in(
+                    values
+                        .iter()
+                        .cloned()
+                        .map(Into::into)
+                        .collect::<Vec<Value>>(),
+                ),
+            );
+        }
+        if let Some(values) = &self.none_of {
+            all = all.add(
+                Condition::any()
+                    .add(
+                        column.is_not_in(
+                            values
+                                .iter()
+                                .cloned()
+                                .map(Into::into)
+                                .collect::<Vec<Value>>(),
+                        ),
+                    )
+                    .add(column.is_null()),
+            );
+        }
+        if let Some(is_null) = self.is_null {
+            all = all.add(if is_null {
+                column.is_null()
+            } else {
+                column.is_not_null()
+            });
+        }
+        all
+    }
+}
+
+/// Combines a filter's own conditions with its `and`, `or` and `not` parts.
+pub fn combine<F>(
+    own: Condition,
+    and: &[F],
+    or: &[F],
+    not: Option<&F>,
+    condition: impl Fn(&F) -> Condition,
+) -> Condition {
+    let mut all = own;
+    for f in and {
+        all = all.add(condition(f));
+    }
+    if !or.is_empty() {
+        all = all.add(
+            or.iter()
+                .fold(Condition::any(), |any, f| any.add(condition(f))),
+        );
+    }
+    if let Some(f) = not {
+        all = all.add(condition(f).not());
+    }
+    all
+}
+
+/// A link to match: its role and the record at its other end.
+#[derive(Debug, Clone)]
+pub struct Link<R, F> {
+    pub role: Option<EnumFilter<R>>,
+    pub target: Option<F>,
+}
+
+/// `SELECT <select> FROM <link table> JOIN <target> WHERE <role and target conditions>`: the ids
+/// at one end of the links that match, for an `IN (…)` condition.
+pub fn linked_ids<L, R, F>(
+    select: L::Column,
+    to_target: RelationDef,
+    role: L::Column,
+    link: &Link<R, F>,
+    target_condition: impl Fn(&F) -> Condition,
+) -> SelectStatement
+where
+    L: EntityTrait,
+    R: Clone + Into<Value>,
+{
+    let mut query = L::find()
+        .select_only()
+        .column(select)
+        .join(JoinType::InnerJoin, to_target);
+    if let Some(f) = &link.role {
+        query = query.filter(f.condition(role));
+    }
+    if let Some(target) = &link.target {
+        query = query.filter(target_condition(target));
+    }
+    query.into_query()
+}
+
+/// `column IN (SELECT id FROM <E> WHERE condition)`: for filters through a to-one reference.
+pub fn references<E: EntityTrait>(
+    column: impl ColumnTrait,
+    id: E::Column,
+    condition: Condition,
+) -> Expr {
+    column.in_subquery(
+        E::find()
+            .select_only()
+            .column(id)
+            .filter(condition)
+            .into_query(),
+    )
+}

@@ -1,0 +1,311 @@
+//! Keyset (seek) pagination for any entity and any ordering.
+//!
+//! A page is asked for with `first`/`after` (forwards) or `last`/`before` (backwards). Rows are
+//! ordered by the requested sort keys and then by id, so ties are broken the same way every
+//! time. A position (what a cursor holds) is the row's sort-key values plus its id, and the next
+//! page starts strictly after it: `(k1 > v1) OR (k1 = v1 AND k2 > v2) OR … OR (… AND id > v)`.
+//! NULLs sort as the greatest value (last ascending, first descending) on both PostgreSQL and
+//! SQLite, and the seek conditions treat them the same way, so nullable keys page correctly.
+
+use chrono::NaiveDate;
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, ModelTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select, Value,
+    sea_query::{Expr, ExprTrait, NullOrdering, Order},
+};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{AppError, AppResult};
+
+/// Items per page when the client does not say.
+pub const DEFAULT_PAGE_SIZE: u64 = 20;
+/// Most items one page may hold; asking for more is an error, never a silent truncation.
+pub const MAX_PAGE_SIZE: u64 = 100;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Asc,
+    Desc,
+}
+
+impl Direction {
+    fn reversed(self) -> Self {
+        match self {
+            Self::Asc => Self::Desc,
+            Self::Desc => Self::Asc,
+        }
+    }
+}
+
+/// One sort key: a column and a direction.
+#[derive(Debug, Clone, Copy)]
+pub struct SortKey<C> {
+    pub column: C,
+    pub direction: Direction,
+}
+
+/// A sortable value, as kept in a position.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Key {
+    #[serde(rename = "n")]
+    Null,
+    #[serde(rename = "i")]
+    Int(i64),
+    #[serde(rename = "s")]
+    Text(String),
+    #[serde(rename = "d")]
+    Date(NaiveDate),
+}
+
+impl Key {
+    fn from_value(value: Value) -> AppResult<Self> {
+        Ok(match value {
+            Value::BigInt(Some(v)) => Self::Int(v),
+            Value::Int(Some(v)) => Self::Int(v.into()),
+            Value::String(Some(v)) => Self::Text(v),
+            Value::ChronoDate(Some(v)) => Self::Date(v),
+            Value::BigInt(None)
+            | Value::Int(None)
+            | Value::String(None)
+            | Value::ChronoDate(None) => Self::Null,
+            other => {
+                return Err(AppError::Internal(anyhow::anyhow!(
+                    "cannot sort on a value like {other:?}"
+                )));
+            }
+        })
+    }
+
+    fn into_value(self) -> Option<Value> {
+        match self {
+            Self::Null => None,
+            Self::Int(v) => Some(Value::BigInt(Some(v))),
+            Self::Text(v) => Some(Value::String(Some(v))),
+            Self::Date(v) => Some(Value::ChronoDate(Some(v))),
+        }
+    }
+}
+
+/// Where a row sits in an ordering: what a cursor encodes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Position {
+    /// The ordering the position belongs to (`name:asc,id`); a position is only valid in it.
+    #[serde(rename = "o")]
+    pub ordering: String,
+    /// The sort-key values of the row, then its id.
+    #[serde(rename = "k")]
+    pub keys: Vec<Key>,
+}
+
+/// What the client asked for.
+#[derive(Debug, Clone, Default)]
+pub struct PageArgs {
+    pub first: Option<u64>,
+    pub after: Option<Position>,
+    pub last: Option<u64>,
+    pub before: Option<Position>,
+}
+
+impl PageArgs {
+    /// Checks page sizes: not both `first` and `last`, none negative or above the maximum.
+    pub fn new(
+        first: Option<i32>,
+        after: Option<Position>,
+        last: Option<i32>,
+        before: Option<Position>,
+    ) -> AppResult<Self> {
+        if first.is_some() && last.is_some() {
+            return Err(AppError::bad_field(
+                "last",
+                "pass `first` or `last`, not both",
+            ));
+        }
+        Ok(Self {
+            first: first.map(|n| size("first", n)).transpose()?,
+            after,
+            last: last.map(|n| size("last", n)).transpose()?,
+            before,
+        })
+    }
+
+    fn backward(&self) -> bool {
+        self.last.is_some()
+    }
+
+    fn limit(&self) -> u64 {
+        self.last.or(self.first).unwrap_or(DEFAULT_PAGE_SIZE)
+    }
+}
+
+fn size(field: &str, n: i32) -> AppResult<u64> {
+    match u64::try_from(n) {
+        Err(_) => Err(AppError::bad_field(
+            field,
+            format!("`{field}` must not be negative"),
+        )),
+        Ok(n) if n > MAX_PAGE_SIZE => Err(AppError::bad_field(
+            field,
+            format!("`{field}` is {n}, above the maximum page size of {MAX_PAGE_SIZE}"),
+        )),
+        Ok(n) => Ok(n),
+    }
+}
+
+/// A page of rows, each with its position.
+#[derive(Debug)]
+pub struct Page<M> {
+    pub rows: Vec<(M, Position)>,
+    pub has_next_page: bool,
+    pub has_previous_page: bool,
+}
+
+/// The name of an ordering, as stored in positions.
+pub fn ordering_name<C: ColumnTrait>(order: &[SortKey<C>]) -> String {
+    let mut name: Vec<String> = order
+        .iter()
+        .map(|k| {
+            let dir = match k.direction {
+                Direction::Asc => "asc",
+                Direction::Desc => "desc",
+            };
+            format!("{}:{dir}", k.column.as_str())
+        })
+        .collect();
+    name.push("id".into());
+    name.join(",")
+}
+
+/// One page of `select` in `order` (then id), as `args` asks.
+pub async fn fetch_page<E>(
+    db: &impl ConnectionTrait,
+    select: Select<E>,
+    order: &[SortKey<E::Column>],
+    id: E::Column,
+    args: &PageArgs,
+) -> AppResult<Page<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+{
+    let ordering = ordering_name(order);
+    let mut keys: Vec<SortKey<E::Column>> = order.to_vec();
+    keys.push(SortKey {
+        column: id,
+        direction: Direction::Asc,
+    });
+    let mut select = select;
+    for (field, position, reversed) in [
+        ("after", &args.after, false),
+        ("before", &args.before, true),
+    ] {
+        if let Some(position) = position {
+            if position.ordering != ordering || position.keys.len() != keys.len() {
+                return Err(AppError::bad_field(
+                    field,
+                    format!(
+                        "`{field}` is a cursor of another ordering; ask again from the first page"
+                    ),
+                ));
+            }
+            select = select.filter(seek(&keys, &position.keys, reversed));
+        }
+    }
+    let backward = args.backward();
+    for key in &keys {
+        let direction = if backward {
+            key.direction.reversed()
+        } else {
+            key.direction
+        };
+        // NULLs are the greatest values: last going up, first going down.
+        select = match direction {
+            Direction::Asc => {
+                select.order_by_with_nulls(key.column, Order::Asc, NullOrdering::Last)
+            }
+            Direction::Desc => {
+                select.order_by_with_nulls(key.column, Order::Desc, NullOrdering::First)
+            }
+        };
+    }
+    let limit = args.limit();
+    let mut rows = select.limit(limit + 1).all(db).await?;
+    let has_more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    if backward {
+        rows.reverse();
+    }
+    let rows = rows
+        .into_iter()
+        .map(|row| {
+            let keys = keys
+                .iter()
+                .map(|k| Key::from_value(row.get(k.column)))
+                .collect::<AppResult<Vec<_>>>()?;
+            Ok((
+                row,
+                Position {
+                    ordering: ordering.clone(),
+                    keys,
+                },
+            ))
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(Page {
+        rows,
+        has_next_page: if backward {
+            args.before.is_some()
+        } else {
+            has_more
+        },
+        has_previous_page: if backward {
+            has_more
+        } else {
+            args.after.is_some()
+        },
+    })
+}
+
+/// How many rows `select` holds in all.
+pub async fn count<E>(db: &impl ConnectionTrait, select: Select<E>) -> AppResult<u64>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+{
+    Ok(select.count(db).await?)
+}
+
+/// Rows strictly after `values` in `keys` order (strictly before when `reversed`).
+fn seek<C: ColumnTrait>(keys: &[SortKey<C>], values: &[Key], reversed: bool) -> Condition {
+    let mut any = Condition::any();
+    for i in 0..keys.len() {
+        let mut all = Condition::all();
+        for (key, value) in keys[..i].iter().zip(values) {
+            all = all.add(match value.clone().into_value() {
+                None => key.column.is_null(),
+                Some(v) => key.column.eq(v),
+            });
+        }
+        let key = keys[i];
+        let direction = if reversed {
+            key.direction.reversed()
+        } else {
+            key.direction
+        };
+        let beyond = match (direction, values[i].clone().into_value()) {
+            // Going up, nothing is beyond NULL (the greatest value) but ties, handled by the next key.
+            (Direction::Asc, None) => continue,
+            (Direction::Asc, Some(v)) => Condition::any()
+                .add(key.column.gt(v))
+                .add(key.column.is_null()),
+            (Direction::Desc, None) => Condition::all().add(key.column.is_not_null()),
+            (Direction::Desc, Some(v)) => Condition::all().add(key.column.lt(v)),
+        };
+        any = any.add(all.add(beyond));
+    }
+    if any.is_empty() {
+        // Nothing lies beyond this position.
+        Condition::all().add(Expr::val(1).eq(Expr::val(0)))
+    } else {
+        any
+    }
+}

@@ -1,0 +1,145 @@
+//! Projects: filters and orderings.
+
+use entity::{
+    InstrumentRole, ProjectKind, ProjectRole, ProjectStatus, agreement, project,
+    project_instrument, project_participant, project_region, project_theme,
+};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, QueryTrait, RelationTrait,
+};
+
+use super::{
+    agreements::AgreementFilter,
+    filter::{DateFilter, EnumFilter, Link, TextFilter, combine, linked_ids, references},
+    instruments::InstrumentFilter,
+    organizations::OrganizationFilter,
+    page::{Direction, SortKey},
+};
+
+#[derive(Debug, Clone, Default)]
+pub struct ProjectFilter {
+    pub slug: Option<TextFilter>,
+    pub name: Option<TextFilter>,
+    pub kind: Option<EnumFilter<ProjectKind>>,
+    pub status: Option<EnumFilter<ProjectStatus>>,
+    pub starts_on: Option<DateFilter>,
+    pub ends_on: Option<DateFilter>,
+    /// Covers at least one region matching this.
+    pub region: Option<TextFilter>,
+    /// Works on at least one theme matching this.
+    pub theme: Option<TextFilter>,
+    /// Carries out an agreement matching this.
+    pub agreement: Option<Box<AgreementFilter>>,
+    /// Has at least one participant matching in role and organization.
+    pub participants: Option<Box<Link<ProjectRole, OrganizationFilter>>>,
+    /// Rests on at least one matching instrument.
+    pub instruments: Option<Box<Link<InstrumentRole, InstrumentFilter>>>,
+    pub and: Vec<ProjectFilter>,
+    pub or: Vec<ProjectFilter>,
+    pub not: Option<Box<ProjectFilter>>,
+}
+
+impl ProjectFilter {
+    pub fn condition(&self) -> Condition {
+        use project::Column as C;
+        let mut own = Condition::all();
+        if let Some(f) = &self.slug {
+            own = own.add(f.condition(C::Slug));
+        }
+        if let Some(f) = &self.name {
+            own = own.add(f.condition(C::Name));
+        }
+        if let Some(f) = &self.kind {
+            own = own.add(f.condition(C::Kind));
+        }
+        if let Some(f) = &self.status {
+            own = own.add(f.condition(C::Status));
+        }
+        if let Some(f) = &self.starts_on {
+            own = own.add(f.condition(C::StartsOn));
+        }
+        if let Some(f) = &self.ends_on {
+            own = own.add(f.condition(C::EndsOn));
+        }
+        if let Some(f) = &self.region {
+            let ids = project_region::Entity::find()
+                .select_only()
+                .column(project_region::Column::ProjectId)
+                .filter(f.condition(project_region::Column::Region))
+                .into_query();
+            own = own.add(C::Id.in_subquery(ids));
+        }
+        if let Some(f) = &self.theme {
+            let ids = project_theme::Entity::find()
+                .select_only()
+                .column(project_theme::Column::ProjectId)
+                .filter(f.condition(project_theme::Column::Theme))
+                .into_query();
+            own = own.add(C::Id.in_subquery(ids));
+        }
+        if let Some(f) = &self.agreement {
+            own = own.add(references::<agreement::Entity>(
+                C::AgreementId,
+                agreement::Column::Id,
+                f.condition(),
+            ));
+        }
+        if let Some(link) = &self.participants {
+            use project_participant::{Column as L, Relation};
+            own = own.add(
+                C::Id.in_subquery(linked_ids::<project_participant::Entity, _, _>(
+                    L::ProjectId,
+                    Relation::Organization.def(),
+                    L::Role,
+                    link,
+                    OrganizationFilter::condition,
+                )),
+            );
+        }
+        if let Some(link) = &self.instruments {
+            use project_instrument::{Column as L, Relation};
+            own = own.add(
+                C::Id.in_subquery(linked_ids::<project_instrument::Entity, _, _>(
+                    L::ProjectId,
+                    Relation::Instrument.def(),
+                    L::Role,
+                    link,
+                    InstrumentFilter::condition,
+                )),
+            );
+        }
+        combine(
+            own,
+            &self.and,
+            &self.or,
+            self.not.as_deref(),
+            Self::condition,
+        )
+    }
+}
+
+/// What projects can be ordered by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProjectOrderField {
+    Name,
+    Slug,
+    Kind,
+    Status,
+    StartsOn,
+    EndsOn,
+}
+
+impl ProjectOrderField {
+    pub fn key(self, direction: Direction) -> SortKey<project::Column> {
+        use project::Column as C;
+        let column = match self {
+            Self::Name => C::Name,
+            Self::Slug => C::Slug,
+            Self::Kind => C::Kind,
+            Self::Status => C::Status,
+            Self::StartsOn => C::StartsOn,
+            Self::EndsOn => C::EndsOn,
+        };
+        SortKey { column, direction }
+    }
+}

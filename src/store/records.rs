@@ -1,0 +1,79 @@
+//! Reads every kind of record shares: by slug, by ids, a filtered and ordered page, a count.
+
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
+
+use super::page::{self, Page, PageArgs, SortKey};
+use crate::error::AppResult;
+
+/// A filter on one kind of record.
+pub trait Filter {
+    fn condition(&self) -> Condition;
+}
+
+macro_rules! filter {
+    ($($path:path),* $(,)?) => {$(
+        impl Filter for $path {
+            fn condition(&self) -> Condition {
+                <$path>::condition(self)
+            }
+        }
+    )*};
+}
+
+filter!(
+    super::organizations::OrganizationFilter,
+    super::agreements::AgreementFilter,
+    super::projects::ProjectFilter,
+    super::events::EventFilter,
+    super::instruments::InstrumentFilter,
+);
+
+/// A table of records with an `id` and a unique `slug`.
+pub trait Record: EntityTrait<Model: Sync> {
+    const ID: Self::Column;
+    const SLUG: Self::Column;
+}
+
+macro_rules! record {
+    ($($module:ident),* $(,)?) => {$(
+        impl Record for entity::$module::Entity {
+            const ID: entity::$module::Column = entity::$module::Column::Id;
+            const SLUG: entity::$module::Column = entity::$module::Column::Slug;
+        }
+    )*};
+}
+
+record!(organization, agreement, project, event, instrument);
+
+pub async fn find_by_slug<E: Record>(
+    db: &impl ConnectionTrait,
+    slug: &str,
+) -> AppResult<Option<E::Model>> {
+    Ok(E::find().filter(E::SLUG.eq(slug)).one(db).await?)
+}
+
+/// The records with these ids, in no particular order (for loaders).
+pub async fn find_by_ids<E: Record>(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> AppResult<Vec<E::Model>> {
+    Ok(E::find()
+        .filter(E::ID.is_in(ids.iter().copied()))
+        .all(db)
+        .await?)
+}
+
+/// One page of the records matching `filter`, in `order` then id.
+pub async fn list<E: Record>(
+    db: &impl ConnectionTrait,
+    filter: &impl Filter,
+    order: &[SortKey<E::Column>],
+    args: &PageArgs,
+) -> AppResult<Page<E::Model>> {
+    page::fetch_page(db, E::find().filter(filter.condition()), order, E::ID, args).await
+}
+
+/// How many records match `filter`.
+pub async fn count<E: Record>(db: &impl ConnectionTrait, filter: &impl Filter) -> AppResult<u64> {
+    page::count(db, E::find().filter(filter.condition())).await
+}
