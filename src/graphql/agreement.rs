@@ -1,17 +1,15 @@
 //! Agreements and their parties: the types and root fields.
 
 use async_graphql::{Context, ID, Object};
-use entity::{agreement, agreement_party, organization};
+use entity::agreement;
 
+use super::prelude::*;
 use super::{
-    connection::{self, AgreementConnection, Window, loader},
+    connection::{self, AgreementConnection, Window},
     enums::{AgreementKind, AgreementOrderField as AgreementOrderFieldInput, PartyRole},
-    errors::ResultExt,
     filters::{AgreementFilter, Order, sort_keys},
     ids::{self, NodeType},
-    loaders::PartiesOfAgreement,
     lookup::{self, RecordKey},
-    organization::Organization,
 };
 use crate::{
     dates::PartialDate,
@@ -55,47 +53,112 @@ impl Agreement {
         self.0.summary.as_deref()
     }
 
-    /// The organizations party to it, each with its role.
-    async fn parties(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AgreementParty>> {
-        let rows = loader(ctx)
-            .load_one(PartiesOfAgreement(self.0.id))
-            .await
-            .gql()?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(AgreementParty)
-            .collect())
-    }
-}
-
-pub struct AgreementParty(pub agreement_party::Model);
-
-/// An organization's part in an agreement.
-#[Object]
-impl AgreementParty {
-    /// The part the organization plays.
-    async fn role(&self) -> PartyRole {
-        self.0.role.into()
-    }
-
-    /// Since when the organization takes part, when the source says.
-    async fn since(&self) -> Option<PartialDate> {
-        PartialDate::from_parts(self.0.since_on, self.0.since_precision)
-    }
-
-    /// The organization.
-    async fn organization(&self, ctx: &Context<'_>) -> async_graphql::Result<Organization> {
-        Ok(Organization(
-            lookup::required::<organization::Entity>(ctx, self.0.organization_id).await?,
-        ))
+    /// The organizations party to this agreement; each edge carries its role and since when.
+    #[allow(clippy::too_many_arguments)]
+    async fn parties(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only parties holding a matching role.")] role: Option<
+            EnumFilter<PartyRole>,
+        >,
+        #[graphql(desc = "Only related records matching this.")] filter: Option<OrganizationFilter>,
+        #[graphql(desc = "Sort keys, most significant first; by name when omitted.")]
+        order_by: Option<Vec<Order<OrganizationOrderFieldInput>>>,
+        #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
+    ) -> async_graphql::Result<AgreementPartyConnection> {
+        let order = sort_keys(
+            order_by,
+            OrganizationOrderFieldInput::Name,
+            |f: OrganizationOrderFieldStore, d| f.key(d),
+        );
+        let filter = filter.map(Into::into).unwrap_or_default();
+        nested::links::<rel::PartiesOfAgreement, AgreementPartyConnection>(
+            ctx,
+            self.0.id,
+            role.map(Into::into),
+            filter,
+            order,
+            first,
+            after,
+        )
+        .await
     }
 
-    /// The agreement.
-    async fn agreement(&self, ctx: &Context<'_>) -> async_graphql::Result<Agreement> {
-        Ok(Agreement(
-            lookup::required::<agreement::Entity>(ctx, self.0.agreement_id).await?,
-        ))
+    /// The instruments this agreement rests on; each edge says how.
+    #[allow(clippy::too_many_arguments)]
+    async fn instruments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only links of a matching kind.")] role: Option<
+            EnumFilter<InstrumentRole>,
+        >,
+        #[graphql(desc = "Only related records matching this.")] filter: Option<InstrumentFilter>,
+        #[graphql(desc = "Sort keys, most significant first; by name when omitted.")]
+        order_by: Option<Vec<Order<InstrumentOrderFieldInput>>>,
+        #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
+    ) -> async_graphql::Result<AgreementInstrumentConnection> {
+        let order = sort_keys(
+            order_by,
+            InstrumentOrderFieldInput::Name,
+            |f: InstrumentOrderFieldStore, d| f.key(d),
+        );
+        let filter = filter.map(Into::into).unwrap_or_default();
+        nested::links::<rel::InstrumentsOfAgreement, AgreementInstrumentConnection>(
+            ctx,
+            self.0.id,
+            role.map(Into::into),
+            filter,
+            order,
+            first,
+            after,
+        )
+        .await
+    }
+
+    /// The projects that carry out this agreement.
+    async fn projects(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only related records matching this.")] filter: Option<ProjectFilter>,
+        #[graphql(desc = "Sort keys, most significant first; by name when omitted.")]
+        order_by: Option<Vec<Order<ProjectOrderFieldInput>>>,
+        #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
+    ) -> async_graphql::Result<ProjectConnection> {
+        let order = sort_keys(
+            order_by,
+            ProjectOrderFieldInput::Name,
+            |f: ProjectOrderFieldStore, d| f.key(d),
+        );
+        let filter = filter.map(Into::into).unwrap_or_default();
+        nested::children::<rel::ProjectsOfAgreement, ProjectConnection>(
+            ctx, self.0.id, filter, order, first, after, Project,
+        )
+        .await
+    }
+
+    /// The events held under this agreement.
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only related records matching this.")] filter: Option<EventFilter>,
+        #[graphql(desc = "Sort keys, most significant first; by name when omitted.")]
+        order_by: Option<Vec<Order<EventOrderFieldInput>>>,
+        #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
+    ) -> async_graphql::Result<EventConnection> {
+        let order = sort_keys(
+            order_by,
+            EventOrderFieldInput::Name,
+            |f: EventOrderFieldStore, d| f.key(d),
+        );
+        let filter = filter.map(Into::into).unwrap_or_default();
+        nested::children::<rel::EventsOfAgreement, EventConnection>(
+            ctx, self.0.id, filter, order, first, after, Event,
+        )
+        .await
     }
 }
 

@@ -3,6 +3,7 @@
 use async_graphql::{Context, ID, Object};
 use entity::{instrument, organization};
 
+use super::prelude::*;
 use super::{
     connection::{self, InstrumentConnection, Window},
     enums::{InstrumentKind, InstrumentOrderField as InstrumentOrderFieldInput},
@@ -70,6 +71,102 @@ impl Instrument {
                 .await?
                 .map(Organization),
         )
+    }
+
+    /// The agreements linked to this instrument; each edge says how.
+    #[allow(clippy::too_many_arguments)]
+    async fn agreements(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only links of a matching kind.")] role: Option<
+            EnumFilter<InstrumentRole>,
+        >,
+        #[graphql(desc = "Only related records matching this.")] filter: Option<AgreementFilter>,
+        #[graphql(desc = "Sort keys, most significant first; by title when omitted.")]
+        order_by: Option<Vec<Order<AgreementOrderFieldInput>>>,
+        #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
+    ) -> async_graphql::Result<InstrumentAgreementConnection> {
+        let order = sort_keys(
+            order_by,
+            AgreementOrderFieldInput::Title,
+            |f: AgreementOrderFieldStore, d| f.key(d),
+        );
+        let filter = filter.map(Into::into).unwrap_or_default();
+        nested::links::<rel::AgreementsOfInstrument, InstrumentAgreementConnection>(
+            ctx,
+            self.0.id,
+            role.map(Into::into),
+            filter,
+            order,
+            first,
+            after,
+        )
+        .await
+    }
+
+    /// The projects linked to this instrument; each edge says how.
+    #[allow(clippy::too_many_arguments)]
+    async fn projects(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only links of a matching kind.")] role: Option<
+            EnumFilter<InstrumentRole>,
+        >,
+        #[graphql(desc = "Only related records matching this.")] filter: Option<ProjectFilter>,
+        #[graphql(desc = "Sort keys, most significant first; by name when omitted.")]
+        order_by: Option<Vec<Order<ProjectOrderFieldInput>>>,
+        #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
+    ) -> async_graphql::Result<InstrumentProjectConnection> {
+        let order = sort_keys(
+            order_by,
+            ProjectOrderFieldInput::Name,
+            |f: ProjectOrderFieldStore, d| f.key(d),
+        );
+        let filter = filter.map(Into::into).unwrap_or_default();
+        nested::links::<rel::ProjectsOfInstrument, InstrumentProjectConnection>(
+            ctx,
+            self.0.id,
+            role.map(Into::into),
+            filter,
+            order,
+            first,
+            after,
+        )
+        .await
+    }
+
+    /// The events linked to this instrument; each edge says how.
+    #[allow(clippy::too_many_arguments)]
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only links of a matching kind.")] role: Option<
+            EnumFilter<InstrumentRole>,
+        >,
+        #[graphql(desc = "Only related records matching this.")] filter: Option<EventFilter>,
+        #[graphql(desc = "Sort keys, most significant first; by name when omitted.")]
+        order_by: Option<Vec<Order<EventOrderFieldInput>>>,
+        #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
+    ) -> async_graphql::Result<InstrumentEventConnection> {
+        let order = sort_keys(
+            order_by,
+            EventOrderFieldInput::Name,
+            |f: EventOrderFieldStore, d| f.key(d),
+        );
+        let filter = filter.map(Into::into).unwrap_or_default();
+        nested::links::<rel::EventsOfInstrument, InstrumentEventConnection>(
+            ctx,
+            self.0.id,
+            role.map(Into::into),
+            filter,
+            order,
+            first,
+            after,
+        )
+        .await
     }
 }
 

@@ -5,12 +5,16 @@
 use std::{collections::HashMap, hash::Hash, marker::PhantomData, sync::Arc};
 
 use async_graphql::dataloader::Loader;
-use entity::agreement_party;
-use sea_orm::{DatabaseConnection, ModelTrait, Value};
+use sea_orm::{DatabaseConnection, EntityTrait, ModelTrait, Value};
 
 use crate::{
     error::AppError,
-    store::{self, records::Record},
+    store::{
+        self,
+        filter::EnumFilter,
+        nested::{self, ChildQuery, ChildRelation, LinkQuery, LinkRelation, LinkRow, Nested},
+        records::Record,
+    },
 };
 
 pub struct StoreLoader {
@@ -78,52 +82,168 @@ where
     }
 }
 
-/// The party rows of an agreement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct PartiesOfAgreement(pub i64);
+/// Keys for nested connections carry their query; keys whose queries print the same are
+/// batched into one statement. `R` is the relation and `K` says what is loaded (a page or a
+/// count, through a link or of children), so each has a loader of its own.
+pub struct NestedKey<R, Q, K> {
+    pub parent: i64,
+    pub query: Arc<Q>,
+    fingerprint: Arc<str>,
+    kind: PhantomData<fn() -> (R, K)>,
+}
 
-/// The party rows of an organization (the agreements it is party to).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct PartiesOfOrganization(pub i64);
+impl<R, Q: std::fmt::Debug, K> NestedKey<R, Q, K> {
+    pub fn new(parent: i64, query: Arc<Q>) -> Self {
+        let fingerprint = format!("{query:?}").into();
+        Self::with(parent, query, fingerprint)
+    }
+}
 
-/// Groups rows by a parent id, giving every asked key an entry (empty when it has no rows).
-fn group_by<K, V>(keys: &[K], rows: Vec<V>, key_of: impl Fn(&V) -> K) -> HashMap<K, Vec<V>>
+impl<R, Q, K> NestedKey<R, Q, K> {
+    fn with(parent: i64, query: Arc<Q>, fingerprint: Arc<str>) -> Self {
+        Self {
+            parent,
+            query,
+            fingerprint,
+            kind: PhantomData,
+        }
+    }
+}
+
+impl<R, Q, K> Clone for NestedKey<R, Q, K> {
+    fn clone(&self) -> Self {
+        Self {
+            parent: self.parent,
+            query: self.query.clone(),
+            fingerprint: self.fingerprint.clone(),
+            kind: PhantomData,
+        }
+    }
+}
+impl<R, Q, K> PartialEq for NestedKey<R, Q, K> {
+    fn eq(&self, other: &Self) -> bool {
+        self.parent == other.parent && self.fingerprint == other.fingerprint
+    }
+}
+impl<R, Q, K> Eq for NestedKey<R, Q, K> {}
+impl<R, Q, K> Hash for NestedKey<R, Q, K> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.parent.hash(state);
+        self.fingerprint.hash(state);
+    }
+}
+
+pub struct LinkPageKind;
+pub struct LinkCountKind;
+pub struct ChildPageKind;
+pub struct ChildCountKind;
+
+/// Runs `fetch` once per distinct query and gives every key its parent's value (or the default).
+async fn load_nested<R, Q, K, V, F, Fut>(
+    keys: &[NestedKey<R, Q, K>],
+    fetch: F,
+) -> Result<HashMap<NestedKey<R, Q, K>, V>, Arc<AppError>>
 where
-    K: Copy + Eq + Hash,
+    V: Default,
+    F: Fn(Arc<Q>, Vec<i64>) -> Fut,
+    Fut: Future<Output = Result<HashMap<i64, V>, AppError>>,
 {
-    let mut grouped: HashMap<K, Vec<V>> = keys.iter().map(|k| (*k, Vec::new())).collect();
-    for row in rows {
-        grouped.entry(key_of(&row)).or_default().push(row);
+    let mut groups: HashMap<Arc<str>, (Arc<Q>, Vec<i64>)> = HashMap::new();
+    for key in keys {
+        groups
+            .entry(key.fingerprint.clone())
+            .or_insert_with(|| (key.query.clone(), Vec::new()))
+            .1
+            .push(key.parent);
     }
-    grouped
+    let mut out = HashMap::with_capacity(keys.len());
+    for (fingerprint, (query, parents)) in groups {
+        let mut found = fetch(query.clone(), parents.clone()).await?;
+        for parent in parents {
+            let value = found.remove(&parent).unwrap_or_default();
+            out.insert(
+                NestedKey::with(parent, query.clone(), fingerprint.clone()),
+                value,
+            );
+        }
+    }
+    Ok(out)
 }
 
-impl Loader<PartiesOfAgreement> for StoreLoader {
-    type Value = Vec<agreement_party::Model>;
+/// A page of a link relation's rows for one parent.
+pub type LinkPage<R> = NestedKey<R, LinkQuery<R>, LinkPageKind>;
+/// A page of a child relation's rows for one parent.
+pub type ChildPage<R> = NestedKey<R, ChildQuery<R>, ChildPageKind>;
+
+/// What a count is over: the role and filter, without the window.
+#[derive(Debug)]
+pub struct CountQuery<Role, F> {
+    pub role: Option<EnumFilter<Role>>,
+    pub filter: F,
+}
+
+/// How many rows a link relation has for one parent.
+pub type LinkCount<R> =
+    NestedKey<R, CountQuery<<R as LinkRelation>::Role, <R as LinkRelation>::Filter>, LinkCountKind>;
+/// How many children a child relation has for one parent.
+pub type ChildCount<R> = NestedKey<R, CountQuery<(), <R as ChildRelation>::Filter>, ChildCountKind>;
+
+impl<R: LinkRelation> Loader<LinkPage<R>> for StoreLoader {
+    type Value = Nested<LinkRow<R>>;
     type Error = Arc<AppError>;
 
     async fn load(
         &self,
-        keys: &[PartiesOfAgreement],
-    ) -> Result<HashMap<PartiesOfAgreement, Self::Value>, Self::Error> {
-        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let rows = store::agreements::parties_of_agreements(&self.db, &ids).await?;
-        Ok(group_by(keys, rows, |r| PartiesOfAgreement(r.agreement_id)))
+        keys: &[LinkPage<R>],
+    ) -> Result<HashMap<LinkPage<R>, Self::Value>, Self::Error> {
+        load_nested(keys, |query, parents| async move {
+            nested::link_pages::<R>(&self.db, &parents, &query).await
+        })
+        .await
     }
 }
 
-impl Loader<PartiesOfOrganization> for StoreLoader {
-    type Value = Vec<agreement_party::Model>;
+impl<R: LinkRelation> Loader<LinkCount<R>> for StoreLoader {
+    type Value = u64;
     type Error = Arc<AppError>;
 
     async fn load(
         &self,
-        keys: &[PartiesOfOrganization],
-    ) -> Result<HashMap<PartiesOfOrganization, Self::Value>, Self::Error> {
-        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let rows = store::agreements::parties_of_organizations(&self.db, &ids).await?;
-        Ok(group_by(keys, rows, |r| {
-            PartiesOfOrganization(r.organization_id)
-        }))
+        keys: &[LinkCount<R>],
+    ) -> Result<HashMap<LinkCount<R>, Self::Value>, Self::Error> {
+        load_nested(keys, |query, parents| async move {
+            nested::link_counts::<R>(&self.db, &parents, query.role.as_ref(), &query.filter).await
+        })
+        .await
+    }
+}
+
+impl<R: ChildRelation> Loader<ChildPage<R>> for StoreLoader {
+    type Value = Nested<<R::Target as EntityTrait>::Model>;
+    type Error = Arc<AppError>;
+
+    async fn load(
+        &self,
+        keys: &[ChildPage<R>],
+    ) -> Result<HashMap<ChildPage<R>, Self::Value>, Self::Error> {
+        load_nested(keys, |query, parents| async move {
+            nested::child_pages::<R>(&self.db, &parents, &query).await
+        })
+        .await
+    }
+}
+
+impl<R: ChildRelation> Loader<ChildCount<R>> for StoreLoader {
+    type Value = u64;
+    type Error = Arc<AppError>;
+
+    async fn load(
+        &self,
+        keys: &[ChildCount<R>],
+    ) -> Result<HashMap<ChildCount<R>, Self::Value>, Self::Error> {
+        load_nested(keys, |query, parents| async move {
+            nested::child_counts::<R>(&self.db, &parents, &query.filter).await
+        })
+        .await
     }
 }

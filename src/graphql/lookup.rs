@@ -1,6 +1,6 @@
 //! Finding one record by global ID or slug, the same way for every kind.
 
-use async_graphql::{Context, ErrorExtensions, ID, OneofObject};
+use async_graphql::{Context, ID, OneofObject};
 
 use super::{
     connection::loader,
@@ -59,18 +59,4 @@ where
         Some(id) => loader(ctx).load_one(ById::<E>::new(id)).await.gql(),
         None => Ok(None),
     }
-}
-
-/// The record a non-null foreign key points at; its absence is a broken invariant (internal).
-pub async fn required<E>(ctx: &Context<'_>, id: i64) -> async_graphql::Result<E::Model>
-where
-    E: Record + 'static,
-    E::Model: Clone + Send + Sync,
-{
-    referenced::<E>(ctx, Some(id)).await?.ok_or_else(|| {
-        crate::error::AppError::Internal(anyhow::anyhow!(
-            "a reference points at a missing row (id {id})"
-        ))
-        .extend()
-    })
 }

@@ -11,8 +11,10 @@ pub mod ids;
 mod instrument;
 mod loaders;
 mod lookup;
+mod nested;
 mod node;
 mod organization;
+mod prelude;
 mod project;
 mod scalars;
 

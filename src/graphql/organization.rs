@@ -3,14 +3,12 @@
 use async_graphql::{Context, ID, Object};
 use entity::organization;
 
+use super::prelude::*;
 use super::{
-    agreement::AgreementParty,
-    connection::{self, OrganizationConnection, Window, loader},
+    connection::{self, OrganizationConnection, Window},
     enums::OrganizationKind,
-    errors::ResultExt,
     filters::{Order, OrganizationFilter, sort_keys},
     ids::{self, NodeType},
-    loaders::PartiesOfOrganization,
     lookup::{self, RecordKey},
 };
 use crate::store::organizations::{self as store, OrganizationOrderField};
@@ -65,17 +63,125 @@ impl Organization {
         self.0.description.as_deref()
     }
 
-    /// The agreements this organization is party to, each with its role.
-    async fn agreements(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AgreementParty>> {
-        let rows = loader(ctx)
-            .load_one(PartiesOfOrganization(self.0.id))
-            .await
-            .gql()?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(AgreementParty)
-            .collect())
+    /// The agreements this organization is party to; each edge carries its role and since when.
+    #[allow(clippy::too_many_arguments)]
+    async fn agreements(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only links in which the organization holds a matching role.")]
+        role: Option<EnumFilter<PartyRole>>,
+        #[graphql(desc = "Only related records matching this.")] filter: Option<AgreementFilter>,
+        #[graphql(desc = "Sort keys, most significant first; by title when omitted.")]
+        order_by: Option<Vec<Order<AgreementOrderFieldInput>>>,
+        #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
+    ) -> async_graphql::Result<OrganizationAgreementConnection> {
+        let order = sort_keys(
+            order_by,
+            AgreementOrderFieldInput::Title,
+            |f: AgreementOrderFieldStore, d| f.key(d),
+        );
+        let filter = filter.map(Into::into).unwrap_or_default();
+        nested::links::<rel::AgreementsOfOrganization, OrganizationAgreementConnection>(
+            ctx,
+            self.0.id,
+            role.map(Into::into),
+            filter,
+            order,
+            first,
+            after,
+        )
+        .await
+    }
+
+    /// The projects this organization takes part in; each edge carries its role.
+    #[allow(clippy::too_many_arguments)]
+    async fn projects(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only links in which the organization holds a matching role.")]
+        role: Option<EnumFilter<ProjectRole>>,
+        #[graphql(desc = "Only related records matching this.")] filter: Option<ProjectFilter>,
+        #[graphql(desc = "Sort keys, most significant first; by name when omitted.")]
+        order_by: Option<Vec<Order<ProjectOrderFieldInput>>>,
+        #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
+    ) -> async_graphql::Result<OrganizationProjectConnection> {
+        let order = sort_keys(
+            order_by,
+            ProjectOrderFieldInput::Name,
+            |f: ProjectOrderFieldStore, d| f.key(d),
+        );
+        let filter = filter.map(Into::into).unwrap_or_default();
+        nested::links::<rel::ProjectsOfOrganization, OrganizationProjectConnection>(
+            ctx,
+            self.0.id,
+            role.map(Into::into),
+            filter,
+            order,
+            first,
+            after,
+        )
+        .await
+    }
+
+    /// The events this organization takes part in; each edge carries its role.
+    #[allow(clippy::too_many_arguments)]
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only links in which the organization holds a matching role.")]
+        role: Option<EnumFilter<EventRole>>,
+        #[graphql(desc = "Only related records matching this.")] filter: Option<EventFilter>,
+        #[graphql(desc = "Sort keys, most significant first; by name when omitted.")]
+        order_by: Option<Vec<Order<EventOrderFieldInput>>>,
+        #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
+    ) -> async_graphql::Result<OrganizationEventConnection> {
+        let order = sort_keys(
+            order_by,
+            EventOrderFieldInput::Name,
+            |f: EventOrderFieldStore, d| f.key(d),
+        );
+        let filter = filter.map(Into::into).unwrap_or_default();
+        nested::links::<rel::EventsOfOrganization, OrganizationEventConnection>(
+            ctx,
+            self.0.id,
+            role.map(Into::into),
+            filter,
+            order,
+            first,
+            after,
+        )
+        .await
+    }
+
+    /// The bodies that belong to this organization (the ILO Governing Body under the ILO).
+    async fn children(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only related records matching this.")] filter: Option<OrganizationFilter>,
+        #[graphql(desc = "Sort keys, most significant first; by name when omitted.")]
+        order_by: Option<Vec<Order<OrganizationOrderFieldInput>>>,
+        #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
+    ) -> async_graphql::Result<OrganizationConnection> {
+        let order = sort_keys(
+            order_by,
+            OrganizationOrderFieldInput::Name,
+            |f: OrganizationOrderFieldStore, d| f.key(d),
+        );
+        let filter = filter.map(Into::into).unwrap_or_default();
+        nested::children::<rel::ChildrenOfOrganization, OrganizationConnection>(
+            ctx,
+            self.0.id,
+            filter,
+            order,
+            first,
+            after,
+            Organization,
+        )
+        .await
     }
 }
 

@@ -3,6 +3,7 @@
 use async_graphql::{Context, ID, Object};
 use entity::{agreement, project};
 
+use super::prelude::*;
 use super::{
     agreement::Agreement,
     connection::{self, ProjectConnection, Window},
@@ -69,6 +70,92 @@ impl Project {
                 .await?
                 .map(Agreement),
         )
+    }
+
+    /// The organizations taking part in this project; each edge carries its role.
+    #[allow(clippy::too_many_arguments)]
+    async fn participants(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only participants holding a matching role.")] role: Option<
+            EnumFilter<ProjectRole>,
+        >,
+        #[graphql(desc = "Only related records matching this.")] filter: Option<OrganizationFilter>,
+        #[graphql(desc = "Sort keys, most significant first; by name when omitted.")]
+        order_by: Option<Vec<Order<OrganizationOrderFieldInput>>>,
+        #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
+    ) -> async_graphql::Result<ProjectParticipantConnection> {
+        let order = sort_keys(
+            order_by,
+            OrganizationOrderFieldInput::Name,
+            |f: OrganizationOrderFieldStore, d| f.key(d),
+        );
+        let filter = filter.map(Into::into).unwrap_or_default();
+        nested::links::<rel::ParticipantsOfProject, ProjectParticipantConnection>(
+            ctx,
+            self.0.id,
+            role.map(Into::into),
+            filter,
+            order,
+            first,
+            after,
+        )
+        .await
+    }
+
+    /// The instruments this project rests on; each edge says how.
+    #[allow(clippy::too_many_arguments)]
+    async fn instruments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only links of a matching kind.")] role: Option<
+            EnumFilter<InstrumentRole>,
+        >,
+        #[graphql(desc = "Only related records matching this.")] filter: Option<InstrumentFilter>,
+        #[graphql(desc = "Sort keys, most significant first; by name when omitted.")]
+        order_by: Option<Vec<Order<InstrumentOrderFieldInput>>>,
+        #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
+    ) -> async_graphql::Result<ProjectInstrumentConnection> {
+        let order = sort_keys(
+            order_by,
+            InstrumentOrderFieldInput::Name,
+            |f: InstrumentOrderFieldStore, d| f.key(d),
+        );
+        let filter = filter.map(Into::into).unwrap_or_default();
+        nested::links::<rel::InstrumentsOfProject, ProjectInstrumentConnection>(
+            ctx,
+            self.0.id,
+            role.map(Into::into),
+            filter,
+            order,
+            first,
+            after,
+        )
+        .await
+    }
+
+    /// The events of this project.
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only related records matching this.")] filter: Option<EventFilter>,
+        #[graphql(desc = "Sort keys, most significant first; by name when omitted.")]
+        order_by: Option<Vec<Order<EventOrderFieldInput>>>,
+        #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
+    ) -> async_graphql::Result<EventConnection> {
+        let order = sort_keys(
+            order_by,
+            EventOrderFieldInput::Name,
+            |f: EventOrderFieldStore, d| f.key(d),
+        );
+        let filter = filter.map(Into::into).unwrap_or_default();
+        nested::children::<rel::EventsOfProject, EventConnection>(
+            ctx, self.0.id, filter, order, first, after, Event,
+        )
+        .await
     }
 }
 

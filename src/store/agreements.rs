@@ -3,9 +3,7 @@
 use entity::{
     AgreementKind, InstrumentRole, PartyRole, agreement, agreement_instrument, agreement_party,
 };
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, RelationTrait,
-};
+use sea_orm::{ColumnTrait, Condition, RelationTrait};
 
 use super::{
     filter::{DateFilter, EnumFilter, Link, TextFilter, combine, linked_ids},
@@ -13,7 +11,6 @@ use super::{
     organizations::OrganizationFilter,
     page::{Direction, SortKey},
 };
-use crate::error::AppResult;
 
 #[derive(Debug, Clone, Default)]
 pub struct AgreementFilter {
@@ -100,30 +97,4 @@ impl AgreementOrderField {
         };
         SortKey { column, direction }
     }
-}
-
-/// The party rows of these agreements, in one statement, ordered by agreement then link id.
-pub async fn parties_of_agreements(
-    db: &impl ConnectionTrait,
-    agreement_ids: &[i64],
-) -> AppResult<Vec<agreement_party::Model>> {
-    Ok(agreement_party::Entity::find()
-        .filter(agreement_party::Column::AgreementId.is_in(agreement_ids.iter().copied()))
-        .order_by_asc(agreement_party::Column::AgreementId)
-        .order_by_asc(agreement_party::Column::Id)
-        .all(db)
-        .await?)
-}
-
-/// The party rows of these organizations, in one statement, ordered by organization then link id.
-pub async fn parties_of_organizations(
-    db: &impl ConnectionTrait,
-    organization_ids: &[i64],
-) -> AppResult<Vec<agreement_party::Model>> {
-    Ok(agreement_party::Entity::find()
-        .filter(agreement_party::Column::OrganizationId.is_in(organization_ids.iter().copied()))
-        .order_by_asc(agreement_party::Column::OrganizationId)
-        .order_by_asc(agreement_party::Column::Id)
-        .all(db)
-        .await?)
 }

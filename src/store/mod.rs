@@ -6,6 +6,7 @@ mod database;
 pub mod events;
 pub mod filter;
 pub mod instruments;
+pub mod nested;
 pub mod organizations;
 pub mod page;
 pub mod projects;

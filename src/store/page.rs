@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, ModelTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Select, Value,
-    sea_query::{Expr, ExprTrait, NullOrdering, Order},
+    sea_query::{DynIden, Expr, ExprTrait, NullOrdering, Order, OrderedStatement},
 };
 use serde::{Deserialize, Serialize};
 
@@ -58,7 +58,7 @@ pub enum Key {
 }
 
 impl Key {
-    fn from_value(value: Value) -> AppResult<Self> {
+    pub fn from_value(value: Value) -> AppResult<Self> {
         Ok(match value {
             Value::BigInt(Some(v)) => Self::Int(v),
             Value::Int(Some(v)) => Self::Int(v.into()),
@@ -137,7 +137,7 @@ impl PageArgs {
     }
 }
 
-fn size(field: &str, n: i32) -> AppResult<u64> {
+pub fn size(field: &str, n: i32) -> AppResult<u64> {
     match u64::try_from(n) {
         Err(_) => Err(AppError::bad_field(
             field,
@@ -207,7 +207,8 @@ where
                     ),
                 ));
             }
-            select = select.filter(seek(&keys, &position.keys, reversed));
+            let columns: Vec<KeyColumn> = keys.iter().map(KeyColumn::of).collect();
+            select = select.filter(seek(&columns, &position.keys, reversed));
         }
     }
     let backward = args.backward();
@@ -274,18 +275,55 @@ where
     Ok(select.count(db).await?)
 }
 
+/// A sort key as a qualified column reference, so keys of two joined tables can mix.
+#[derive(Clone)]
+pub struct KeyColumn {
+    pub column: (DynIden, DynIden),
+    pub direction: Direction,
+}
+
+impl KeyColumn {
+    pub fn of<C: ColumnTrait>(key: &SortKey<C>) -> Self {
+        Self {
+            column: key.column.as_column_ref(),
+            direction: key.direction,
+        }
+    }
+
+    fn expr(&self) -> Expr {
+        Expr::col(self.column.clone())
+    }
+
+    /// Orders `query` by this key (reversed when going backwards), NULLs greatest.
+    pub fn order<Q: OrderedStatement>(&self, query: &mut Q, reversed: bool) {
+        let direction = if reversed {
+            self.direction.reversed()
+        } else {
+            self.direction
+        };
+        match direction {
+            Direction::Asc => {
+                query.order_by_with_nulls(self.column.clone(), Order::Asc, NullOrdering::Last)
+            }
+            Direction::Desc => {
+                query.order_by_with_nulls(self.column.clone(), Order::Desc, NullOrdering::First)
+            }
+        };
+    }
+}
+
 /// Rows strictly after `values` in `keys` order (strictly before when `reversed`).
-fn seek<C: ColumnTrait>(keys: &[SortKey<C>], values: &[Key], reversed: bool) -> Condition {
+pub fn seek(keys: &[KeyColumn], values: &[Key], reversed: bool) -> Condition {
     let mut any = Condition::any();
     for i in 0..keys.len() {
         let mut all = Condition::all();
         for (key, value) in keys[..i].iter().zip(values) {
             all = all.add(match value.clone().into_value() {
-                None => key.column.is_null(),
-                Some(v) => key.column.eq(v),
+                None => key.expr().is_null(),
+                Some(v) => key.expr().eq(v),
             });
         }
-        let key = keys[i];
+        let key = &keys[i];
         let direction = if reversed {
             key.direction.reversed()
         } else {
@@ -295,10 +333,10 @@ fn seek<C: ColumnTrait>(keys: &[SortKey<C>], values: &[Key], reversed: bool) -> 
             // Going up, nothing is beyond NULL (the greatest value) but ties, handled by the next key.
             (Direction::Asc, None) => continue,
             (Direction::Asc, Some(v)) => Condition::any()
-                .add(key.column.gt(v))
-                .add(key.column.is_null()),
-            (Direction::Desc, None) => Condition::all().add(key.column.is_not_null()),
-            (Direction::Desc, Some(v)) => Condition::all().add(key.column.lt(v)),
+                .add(key.expr().gt(v))
+                .add(key.expr().is_null()),
+            (Direction::Desc, None) => Condition::all().add(key.expr().is_not_null()),
+            (Direction::Desc, Some(v)) => Condition::all().add(key.expr().lt(v)),
         };
         any = any.add(all.add(beyond));
     }

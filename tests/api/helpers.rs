@@ -78,7 +78,9 @@ async fn template() -> &'static str {
             }
             let name = format!("{PREFIX}{}_template", std::process::id());
             // A template of an earlier run whose pid this process now has.
-            let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+            let _ = admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .await;
             admin
                 .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
                 .await

@@ -12,14 +12,14 @@ async fn the_embedded_default_serves_the_ilo_data_on_first_start() {
 
     let data = app
         .data(
-            r#"{ agreement(by: { slug: "ilo-undp-global-framework-of-action" }) { signedOn parties { organization { acronym } } } }"#,
+            r#"{ agreement(by: { slug: "ilo-undp-global-framework-of-action" }) { signedOn parties { nodes { acronym } } } }"#,
             json!({}),
         )
         .await;
 
     assert_eq!(data["agreement"]["signedOn"], "2020");
     assert_eq!(
-        sorted(&data["agreement"]["parties"], "/organization/acronym"),
+        sorted(&data["agreement"]["parties"]["nodes"], "/acronym"),
         ["ILO", "UNDP"]
     );
 }

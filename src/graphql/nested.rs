@@ -1,0 +1,368 @@
+//! Nested connections: the related records of a record, paginated per parent, one statement
+//! per level however many parents a response holds (see `store::nested`). Edges through a link
+//! table carry the link's own data (the role, and for parties the date they joined).
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Object, OutputType, connection::PageInfo};
+use entity::{
+    agreement_instrument, agreement_party, event_instrument, event_participant, project_instrument,
+    project_participant,
+};
+
+use super::{
+    agreement::Agreement,
+    connection::{ConnectionType, encode_cursor, loader},
+    enums::{EventRole, InstrumentRole, PartyRole, ProjectRole},
+    errors::ResultExt,
+    event::Event,
+    instrument::Instrument,
+    loaders::{ChildCount, ChildPage, CountQuery, LinkCount, LinkPage},
+    organization::Organization,
+    project::Project,
+};
+use crate::{
+    dates::PartialDate,
+    error::AppError,
+    store::{
+        filter::EnumFilter,
+        nested::{ChildRelation, LinkRelation, LinkRow, Nested, NestedQuery},
+        page::{DEFAULT_PAGE_SIZE, SortKey, size},
+    },
+};
+use sea_orm::EntityTrait;
+
+/// A connection through a link table, built from a parent's page.
+pub trait LinkConnection<R: LinkRelation>: OutputType {
+    fn build(rows: Vec<(String, LinkRow<R>)>, page_info: PageInfo, total_count: u64) -> Self;
+}
+
+/// Declares a connection through a link table and its edge type.
+macro_rules! link_connection {
+    ($connection:ident, $edge:ident, $relation:ty, $link:ident, $node:ident, $role:ty, $items:literal, $role_doc:literal $(, $since:ident)?) => {
+        #[doc = concat!("A page of ", $items, " (a Relay cursor connection); each edge carries the link's own data.")]
+        pub struct $connection {
+            edges: Vec<$edge>,
+            page_info: PageInfo,
+            total_count: u64,
+        }
+
+        #[doc = concat!("A page of ", $items, " (a Relay cursor connection); each edge carries the link's own data.")]
+        #[Object]
+        impl $connection {
+            /// The items of this page, each with its cursor and the link's data.
+            async fn edges(&self) -> &[$edge] {
+                &self.edges
+            }
+
+            /// The items of this page, without cursors or link data.
+            async fn nodes(&self) -> Vec<$node> {
+                self.edges.iter().map(|e| e.node.clone()).collect()
+            }
+
+            /// Where this page sits in the whole list.
+            async fn page_info(&self) -> &PageInfo {
+                &self.page_info
+            }
+
+            /// How many items the whole list holds, across all pages (with the filters applied).
+            async fn total_count(&self) -> u64 {
+                self.total_count
+            }
+        }
+
+        pub struct $edge {
+            cursor: String,
+            link: $link::Model,
+            node: $node,
+        }
+
+        #[doc = concat!("One of ", $items, " in a page, with the link's own data.")]
+        #[Object]
+        impl $edge {
+            /// Opaque position of this item: pass it as `after` to page from here.
+            async fn cursor(&self) -> &str {
+                &self.cursor
+            }
+
+            /// The item.
+            async fn node(&self) -> &$node {
+                &self.node
+            }
+
+            #[doc = $role_doc]
+            async fn role(&self) -> $role {
+                self.link.role.into()
+            }
+
+            $(
+                /// Since when the organization takes part, when the source says.
+                async fn $since(&self) -> Option<PartialDate> {
+                    PartialDate::from_parts(self.link.since_on, self.link.since_precision)
+                }
+            )?
+        }
+
+        impl LinkConnection<$relation> for $connection {
+            fn build(rows: Vec<(String, LinkRow<$relation>)>, page_info: PageInfo, total_count: u64) -> Self {
+                let edges = rows
+                    .into_iter()
+                    .map(|(cursor, (link, node))| $edge { cursor, link, node: $node(node) })
+                    .collect();
+                Self { edges, page_info, total_count }
+            }
+        }
+    };
+}
+
+use crate::store::nested as rel;
+
+link_connection!(
+    OrganizationAgreementConnection,
+    OrganizationAgreementEdge,
+    rel::AgreementsOfOrganization,
+    agreement_party,
+    Agreement,
+    PartyRole,
+    "the agreements an organization is party to",
+    "The organization's part in the agreement.",
+    since
+);
+link_connection!(
+    AgreementPartyConnection,
+    AgreementPartyEdge,
+    rel::PartiesOfAgreement,
+    agreement_party,
+    Organization,
+    PartyRole,
+    "the parties to an agreement",
+    "The organization's part in the agreement.",
+    since
+);
+link_connection!(
+    OrganizationProjectConnection,
+    OrganizationProjectEdge,
+    rel::ProjectsOfOrganization,
+    project_participant,
+    Project,
+    ProjectRole,
+    "the projects an organization takes part in",
+    "The organization's part in the project."
+);
+link_connection!(
+    ProjectParticipantConnection,
+    ProjectParticipantEdge,
+    rel::ParticipantsOfProject,
+    project_participant,
+    Organization,
+    ProjectRole,
+    "the participants in a project",
+    "The organization's part in the project."
+);
+link_connection!(
+    OrganizationEventConnection,
+    OrganizationEventEdge,
+    rel::EventsOfOrganization,
+    event_participant,
+    Event,
+    EventRole,
+    "the events an organization takes part in",
+    "The organization's part in the event."
+);
+link_connection!(
+    EventParticipantConnection,
+    EventParticipantEdge,
+    rel::ParticipantsOfEvent,
+    event_participant,
+    Organization,
+    EventRole,
+    "the participants in an event",
+    "The organization's part in the event."
+);
+link_connection!(
+    AgreementInstrumentConnection,
+    AgreementInstrumentEdge,
+    rel::InstrumentsOfAgreement,
+    agreement_instrument,
+    Instrument,
+    InstrumentRole,
+    "the instruments an agreement rests on",
+    "How the agreement relates to the instrument."
+);
+link_connection!(
+    InstrumentAgreementConnection,
+    InstrumentAgreementEdge,
+    rel::AgreementsOfInstrument,
+    agreement_instrument,
+    Agreement,
+    InstrumentRole,
+    "the agreements linked to an instrument",
+    "How the agreement relates to the instrument."
+);
+link_connection!(
+    ProjectInstrumentConnection,
+    ProjectInstrumentEdge,
+    rel::InstrumentsOfProject,
+    project_instrument,
+    Instrument,
+    InstrumentRole,
+    "the instruments a project rests on",
+    "How the project relates to the instrument."
+);
+link_connection!(
+    InstrumentProjectConnection,
+    InstrumentProjectEdge,
+    rel::ProjectsOfInstrument,
+    project_instrument,
+    Project,
+    InstrumentRole,
+    "the projects linked to an instrument",
+    "How the project relates to the instrument."
+);
+link_connection!(
+    EventInstrumentConnection,
+    EventInstrumentEdge,
+    rel::InstrumentsOfEvent,
+    event_instrument,
+    Instrument,
+    InstrumentRole,
+    "the instruments an event refers to",
+    "How the event relates to the instrument."
+);
+link_connection!(
+    InstrumentEventConnection,
+    InstrumentEventEdge,
+    rel::EventsOfInstrument,
+    event_instrument,
+    Event,
+    InstrumentRole,
+    "the events linked to an instrument",
+    "How the event relates to the instrument."
+);
+
+/// The window of a nested list: `first` (default 20, at most 100) and `after`.
+fn window(
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<(u64, Option<crate::store::page::Position>), AppError> {
+    let first = first
+        .map(|n| size("first", n))
+        .transpose()?
+        .unwrap_or(DEFAULT_PAGE_SIZE);
+    let after = after
+        .map(|c| super::connection::decode_cursor("after", &c))
+        .transpose()?;
+    Ok((first, after))
+}
+
+fn page_info<M>(page: &Nested<M>, after: bool) -> PageInfo {
+    PageInfo {
+        has_previous_page: after,
+        has_next_page: page.has_next_page,
+        start_cursor: page.rows.first().map(|(_, p)| encode_cursor(p)),
+        end_cursor: page.rows.last().map(|(_, p)| encode_cursor(p)),
+    }
+}
+
+/// A nested list through a link table, for one parent (batched with its siblings).
+#[allow(clippy::too_many_arguments)]
+pub async fn links<R, C>(
+    ctx: &Context<'_>,
+    parent: i64,
+    role: Option<EnumFilter<R::Role>>,
+    filter: R::Filter,
+    order: Vec<SortKey<<R::Target as EntityTrait>::Column>>,
+    first: Option<i32>,
+    after: Option<String>,
+) -> async_graphql::Result<C>
+where
+    R: LinkRelation,
+    <R::Target as EntityTrait>::Column: std::fmt::Debug + Send + Sync,
+    C: LinkConnection<R>,
+{
+    let (first, after) = window(first, after).gql()?;
+    let total_count = if ctx.look_ahead().field("totalCount").exists() {
+        let query = Arc::new(CountQuery {
+            role: role.clone(),
+            filter: filter.clone(),
+        });
+        loader(ctx)
+            .load_one(LinkCount::<R>::new(parent, query))
+            .await
+            .gql()?
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    let has_after = after.is_some();
+    let query = Arc::new(NestedQuery {
+        role,
+        filter,
+        order,
+        first,
+        after,
+    });
+    let page: Nested<LinkRow<R>> = loader(ctx)
+        .load_one(LinkPage::<R>::new(parent, query))
+        .await
+        .gql()?
+        .unwrap_or_default();
+    let info = page_info(&page, has_after);
+    let rows = page
+        .rows
+        .into_iter()
+        .map(|(row, position)| (encode_cursor(&position), row))
+        .collect();
+    Ok(C::build(rows, info, total_count))
+}
+
+/// A nested list of child records, for one parent (batched with its siblings).
+pub async fn children<R, C>(
+    ctx: &Context<'_>,
+    parent: i64,
+    filter: R::Filter,
+    order: Vec<SortKey<<R::Target as EntityTrait>::Column>>,
+    first: Option<i32>,
+    after: Option<String>,
+    wrap: impl Fn(<R::Target as EntityTrait>::Model) -> C::Node,
+) -> async_graphql::Result<C>
+where
+    R: ChildRelation,
+    <R::Target as EntityTrait>::Column: std::fmt::Debug + Send + Sync,
+    C: ConnectionType,
+{
+    let (first, after) = window(first, after).gql()?;
+    let total_count = if ctx.look_ahead().field("totalCount").exists() {
+        let query = Arc::new(CountQuery {
+            role: None::<EnumFilter<()>>,
+            filter: filter.clone(),
+        });
+        loader(ctx)
+            .load_one(ChildCount::<R>::new(parent, query))
+            .await
+            .gql()?
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    let has_after = after.is_some();
+    let query = Arc::new(NestedQuery {
+        role: None,
+        filter,
+        order,
+        first,
+        after,
+    });
+    let page = loader(ctx)
+        .load_one(ChildPage::<R>::new(parent, query))
+        .await
+        .gql()?
+        .unwrap_or_default();
+    let info = page_info(&page, has_after);
+    let edges = page
+        .rows
+        .into_iter()
+        .map(|(model, position)| (encode_cursor(&position), wrap(model)))
+        .collect();
+    Ok(C::build(edges, info, total_count))
+}
