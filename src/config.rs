@@ -123,6 +123,10 @@ pub struct GraphqlSettings {
     /// Highest complexity score allowed for one operation.
     #[arg(long, env = "GRAPHQL_COMPLEXITY_LIMIT", default_value_t = 20_000)]
     pub complexity_limit: usize,
+    /// Milliseconds a DataLoader waits for sibling keys before running its batch. Longer
+    /// waits merge more of a busy response's keys into one statement; shorter ones cut latency.
+    #[arg(long, env = "GRAPHQL_LOADER_DELAY_MS", default_value_t = 5)]
+    pub loader_delay_ms: u64,
 }
 
 impl Default for GraphqlSettings {
@@ -130,6 +134,7 @@ impl Default for GraphqlSettings {
         Self {
             depth_limit: 16,
             complexity_limit: 20_000,
+            loader_delay_ms: 5,
         }
     }
 }

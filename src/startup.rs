@@ -42,6 +42,7 @@ impl Application {
         let state = AppState {
             schema,
             store: store.clone(),
+            graphql: settings.graphql.clone(),
             graphiql: settings.http.graphiql,
         };
         let server = http::serve(

@@ -53,9 +53,14 @@ pub fn sdl() -> String {
 }
 
 /// Attaches what a request's resolvers need: the store and fresh request-scoped loaders.
-pub fn prepare_request(request: Request, store: &Store) -> Request {
-    request.data(store.clone()).data(DataLoader::new(
+pub fn prepare_request(request: Request, store: &Store, settings: &GraphqlSettings) -> Request {
+    // Sibling keys (the agreements of 100 organizations) are batched when they arrive within
+    // the delay: async-graphql's 1 ms default can split one level of a large response into
+    // two statements on a busy machine.
+    let loader = DataLoader::new(
         loaders::StoreLoader::new(store.connection.clone()),
         tokio::spawn,
-    ))
+    )
+    .delay(std::time::Duration::from_millis(settings.loader_delay_ms));
+    request.data(store.clone()).data(loader)
 }

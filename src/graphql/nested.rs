@@ -281,20 +281,14 @@ where
     C: LinkConnection<R>,
 {
     let (first, after) = window(first, after).gql()?;
-    let total_count = if ctx.look_ahead().field("totalCount").exists() {
+    let has_after = after.is_some();
+    let count = ctx.look_ahead().field("totalCount").exists().then(|| {
         let query = Arc::new(CountQuery {
             role: role.clone(),
             filter: filter.clone(),
         });
-        loader(ctx)
-            .load_one(LinkCount::<R>::new(parent, query))
-            .await
-            .gql()?
-            .unwrap_or(0)
-    } else {
-        0
-    };
-    let has_after = after.is_some();
+        LinkCount::<R>::new(parent, query)
+    });
     let query = Arc::new(NestedQuery {
         role,
         filter,
@@ -302,11 +296,19 @@ where
         first,
         after,
     });
-    let page: Nested<LinkRow<R>> = loader(ctx)
-        .load_one(LinkPage::<R>::new(parent, query))
-        .await
-        .gql()?
-        .unwrap_or_default();
+    // Both keys are registered before either batch runs, so siblings share both statements.
+    let (page, total_count) = futures::try_join!(
+        loader(ctx).load_one(LinkPage::<R>::new(parent, query)),
+        async {
+            match count {
+                Some(key) => loader(ctx).load_one(key).await,
+                None => Ok(Some(0)),
+            }
+        }
+    )
+    .gql()?;
+    let page: Nested<LinkRow<R>> = page.unwrap_or_default();
+    let total_count = total_count.unwrap_or(0);
     let info = page_info(&page, has_after);
     let rows = page
         .rows
@@ -332,20 +334,14 @@ where
     C: ConnectionType,
 {
     let (first, after) = window(first, after).gql()?;
-    let total_count = if ctx.look_ahead().field("totalCount").exists() {
+    let has_after = after.is_some();
+    let count = ctx.look_ahead().field("totalCount").exists().then(|| {
         let query = Arc::new(CountQuery {
             role: None::<EnumFilter<()>>,
             filter: filter.clone(),
         });
-        loader(ctx)
-            .load_one(ChildCount::<R>::new(parent, query))
-            .await
-            .gql()?
-            .unwrap_or(0)
-    } else {
-        0
-    };
-    let has_after = after.is_some();
+        ChildCount::<R>::new(parent, query)
+    });
     let query = Arc::new(NestedQuery {
         role: None,
         filter,
@@ -353,11 +349,18 @@ where
         first,
         after,
     });
-    let page = loader(ctx)
-        .load_one(ChildPage::<R>::new(parent, query))
-        .await
-        .gql()?
-        .unwrap_or_default();
+    let (page, total_count) = futures::try_join!(
+        loader(ctx).load_one(ChildPage::<R>::new(parent, query)),
+        async {
+            match count {
+                Some(key) => loader(ctx).load_one(key).await,
+                None => Ok(Some(0)),
+            }
+        }
+    )
+    .gql()?;
+    let page = page.unwrap_or_default();
+    let total_count = total_count.unwrap_or(0);
     let info = page_info(&page, has_after);
     let edges = page
         .rows

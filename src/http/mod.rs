@@ -10,6 +10,7 @@ use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse};
 use tracing_actix_web::TracingLogger;
 
 use crate::{
+    config::GraphqlSettings,
     graphql::{AppSchema, prepare_request},
     store::Store,
 };
@@ -18,6 +19,7 @@ use crate::{
 pub struct AppState {
     pub schema: AppSchema,
     pub store: Store,
+    pub graphql: GraphqlSettings,
     pub graphiql: bool,
 }
 
@@ -57,7 +59,7 @@ fn wants_html(ctx: &guard::GuardContext<'_>) -> bool {
 }
 
 async fn graphql(state: web::Data<AppState>, request: GraphQLRequest) -> GraphQLResponse {
-    let request = prepare_request(request.into_inner(), &state.store);
+    let request = prepare_request(request.into_inner(), &state.store, &state.graphql);
     state.schema.execute(request).await.into()
 }
 

@@ -213,7 +213,12 @@ pub fn settings(database_url: Option<&str>, sqlite_path: PathBuf) -> ServeSettin
             graphiql: true,
             shutdown_timeout_secs: 1,
         },
-        graphql: GraphqlSettings::default(),
+        // Tests count statements: a generous loader window keeps a busy test machine from
+        // splitting one level of a response into two batches.
+        graphql: GraphqlSettings {
+            loader_delay_ms: 25,
+            ..GraphqlSettings::default()
+        },
         seed_file: seed_file(),
         migrate_on_start: false,
     }

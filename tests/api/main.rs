@@ -6,6 +6,7 @@ mod constraints;
 mod graphql;
 mod helpers;
 mod migrations;
+mod nested;
 mod queries;
 mod schema;
 mod seed;
