@@ -247,3 +247,42 @@ impl<R: ChildRelation> Loader<ChildCount<R>> for StoreLoader {
         .await
     }
 }
+
+/// The regions (or themes) of a project, in alphabetical order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ValuesOfProject {
+    pub project: i64,
+    pub themes: bool,
+}
+
+impl Loader<ValuesOfProject> for StoreLoader {
+    type Value = Vec<String>;
+    type Error = Arc<AppError>;
+
+    async fn load(
+        &self,
+        keys: &[ValuesOfProject],
+    ) -> Result<HashMap<ValuesOfProject, Self::Value>, Self::Error> {
+        let mut out: HashMap<ValuesOfProject, Vec<String>> =
+            keys.iter().map(|k| (*k, Vec::new())).collect();
+        for themes in [false, true] {
+            let ids: Vec<i64> = keys
+                .iter()
+                .filter(|k| k.themes == themes)
+                .map(|k| k.project)
+                .collect();
+            if ids.is_empty() {
+                continue;
+            }
+            for (project, value) in store::facets::project_values(&self.db, &ids, themes).await? {
+                out.entry(ValuesOfProject { project, themes })
+                    .or_default()
+                    .push(value);
+            }
+        }
+        for values in out.values_mut() {
+            values.sort();
+        }
+        Ok(out)
+    }
+}

@@ -6,6 +6,7 @@ mod connection;
 mod enums;
 pub mod errors;
 mod event;
+mod facets;
 mod filters;
 pub mod ids;
 mod instrument;
@@ -33,6 +34,7 @@ pub struct Query(
     project::ProjectQuery,
     event::EventQuery,
     instrument::InstrumentQuery,
+    facets::FacetQuery,
 );
 
 pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;

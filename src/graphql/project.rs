@@ -12,6 +12,7 @@ use super::{
     ids::{self, NodeType},
     lookup::{self, RecordKey},
 };
+use super::{connection::loader, errors::ResultExt, loaders::ValuesOfProject};
 use crate::{
     dates::PartialDate,
     store::{self, projects::ProjectOrderField},
@@ -61,6 +62,24 @@ impl Project {
     /// When it ended or ends, at the precision the source gives; null when unknown.
     async fn ends_on(&self) -> Option<PartialDate> {
         PartialDate::from_parts(self.0.ends_on, self.0.ends_precision)
+    }
+
+    /// The regions the project covers ("asia", "latin america and the caribbean").
+    async fn regions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<String>> {
+        let key = ValuesOfProject {
+            project: self.0.id,
+            themes: false,
+        };
+        Ok(loader(ctx).load_one(key).await.gql()?.unwrap_or_default())
+    }
+
+    /// The themes the project works on ("responsible business conduct", "supply chains").
+    async fn themes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<String>> {
+        let key = ValuesOfProject {
+            project: self.0.id,
+            themes: true,
+        };
+        Ok(loader(ctx).load_one(key).await.gql()?.unwrap_or_default())
     }
 
     /// The agreement the project carries out, if any.

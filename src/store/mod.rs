@@ -4,6 +4,7 @@
 pub mod agreements;
 mod database;
 pub mod events;
+pub mod facets;
 pub mod filter;
 pub mod instruments;
 pub mod nested;

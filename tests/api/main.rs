@@ -3,6 +3,7 @@
 
 mod cli;
 mod constraints;
+mod examples;
 mod graphql;
 mod helpers;
 mod migrations;

@@ -439,3 +439,69 @@ async fn a_page_of_instruments_and_its_total_agree() {
         ["oecd", "oecd"]
     );
 }
+
+#[tokio::test]
+async fn facets_count_what_a_filter_ui_shows() {
+    let app = spawn_app().await;
+    let data = app
+        .data(
+            r#"{
+              kinds: organizationKindCounts { kind count }
+              statuses: projectStatusCounts { status count }
+              years: eventYearCounts(filter: { kind: { in: [FORUM, SESSION] } }) { year count }
+              organizations { totalCount }
+            }"#,
+            json!({}),
+        )
+        .await;
+    let kinds = data["kinds"].as_array().cloned().unwrap_or_default();
+    assert_eq!(
+        kinds[0],
+        json!({ "kind": "UN_SYSTEM_ENTITY", "count": 8 }),
+        "UN system entities are the most common kind: {kinds:?}"
+    );
+    let total: u64 = kinds.iter().filter_map(|k| k["count"].as_u64()).sum();
+    assert_eq!(
+        total,
+        data["organizations"]["totalCount"]
+            .as_u64()
+            .unwrap_or_default(),
+        "the kinds add up to all organizations"
+    );
+    assert!(
+        data["statuses"]
+            .as_array()
+            .is_some_and(|s| s.contains(&json!({ "status": "COMPLETED", "count": 3 }))),
+        "{:#}",
+        data["statuses"]
+    );
+    assert_eq!(
+        data["years"],
+        json!([
+            { "year": 2014, "count": 2 },
+            { "year": 2018, "count": 2 },
+            { "year": 2019, "count": 2 },
+            { "year": null, "count": 4 },
+        ]),
+        "forums and sessions by year, undated last"
+    );
+}
+
+#[tokio::test]
+async fn projects_list_their_regions_and_themes() {
+    let app = spawn_app().await;
+    let data = app
+        .data(
+            r#"{ projects(filter: { region: { contains: "asia" } }) { nodes { slug regions themes } } }"#,
+            json!({}),
+        )
+        .await;
+    let nodes = data["projects"]["nodes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(nodes.len(), 1, "{nodes:?}");
+    assert_eq!(nodes[0]["slug"], "responsible-supply-chains-asia");
+    assert_eq!(nodes[0]["regions"], json!(["asia"]));
+    assert!(nodes[0]["themes"].as_array().is_some_and(|t| !t.is_empty()));
+}

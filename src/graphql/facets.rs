@@ -1,0 +1,97 @@
+//! Grouped counts for filter UIs: the numbers next to each choice of a facet.
+
+use async_graphql::{Context, Object, SimpleObject};
+
+use super::{
+    enums::{OrganizationKind, ProjectStatus},
+    errors::ResultExt,
+    filters::{EventFilter, OrganizationFilter, ProjectFilter},
+};
+use crate::store::{self, Store, facets};
+
+/// How many organizations are of one kind.
+#[derive(SimpleObject)]
+pub struct OrganizationKindCount {
+    /// The kind.
+    kind: OrganizationKind,
+    /// How many organizations of that kind match the filter.
+    count: u64,
+}
+
+/// How many projects have one status.
+#[derive(SimpleObject)]
+pub struct ProjectStatusCount {
+    /// The status.
+    status: ProjectStatus,
+    /// How many projects with that status match the filter.
+    count: u64,
+}
+
+/// How many events started in one year.
+#[derive(SimpleObject)]
+pub struct YearCount {
+    /// The year; null for events whose date the source does not give.
+    year: Option<i32>,
+    /// How many matching events started that year.
+    count: u64,
+}
+
+#[derive(Default)]
+pub struct FacetQuery;
+
+#[Object]
+impl FacetQuery {
+    /// Organizations per kind, most common first (kinds with none are left out).
+    async fn organization_kind_counts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Count only organizations matching this.")] filter: Option<
+            OrganizationFilter,
+        >,
+    ) -> async_graphql::Result<Vec<OrganizationKindCount>> {
+        let filter: store::organizations::OrganizationFilter =
+            filter.map(Into::into).unwrap_or_default();
+        let db = &ctx.data_unchecked::<Store>().connection;
+        let counts = facets::organization_kinds(db, &filter).await.gql()?;
+        Ok(counts
+            .into_iter()
+            .map(|(kind, count)| OrganizationKindCount {
+                kind: kind.into(),
+                count,
+            })
+            .collect())
+    }
+
+    /// Projects per status, most common first (statuses with none are left out).
+    async fn project_status_counts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Count only projects matching this.")] filter: Option<ProjectFilter>,
+    ) -> async_graphql::Result<Vec<ProjectStatusCount>> {
+        let filter: store::projects::ProjectFilter = filter.map(Into::into).unwrap_or_default();
+        let db = &ctx.data_unchecked::<Store>().connection;
+        let counts = facets::project_statuses(db, &filter).await.gql()?;
+        Ok(counts
+            .into_iter()
+            .map(|(status, count)| ProjectStatusCount {
+                status: status.into(),
+                count,
+            })
+            .collect())
+    }
+
+    /// Events per year they started in, in year order; undated events come last as a null year.
+    async fn event_year_counts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Count only events matching this.")] filter: Option<EventFilter>,
+    ) -> async_graphql::Result<Vec<YearCount>> {
+        let filter: store::events::EventFilter = filter.map(Into::into).unwrap_or_default();
+        let db = &ctx.data_unchecked::<Store>().connection;
+        let counts = facets::event_years(db, &filter).await.gql()?;
+        Ok(counts
+            .into_iter()
+            .map(|(year, count)| YearCount { year, count })
+            .collect())
+    }
+}

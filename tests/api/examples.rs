@@ -1,0 +1,133 @@
+//! The example operations in `examples/` are real questions about the data: each must
+//! validate against the schema, run on the seed without errors, and give the answer it promises.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{sorted, spawn_app};
+
+fn examples() -> Vec<(String, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut files: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "graphql"))
+        .map(|path| {
+            let name = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default()
+                .to_owned();
+            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
+            (name, text)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// What each example must answer, in facts of the ILO page.
+fn check(name: &str, data: &Value) {
+    match name {
+        "global-framework-parties" => {
+            let gfa = &data["agreement"];
+            assert_eq!(gfa["signedOn"], "2020");
+            assert_eq!(
+                sorted(&gfa["parties"]["edges"], "/node/acronym"),
+                ["ILO", "UNDP"]
+            );
+            assert!(
+                sorted(&gfa["instruments"]["edges"], "/node/name")
+                    .iter()
+                    .any(|n| n.contains("Guiding Principles"))
+            );
+        }
+        "eu-funded-projects" => {
+            assert_eq!(data["projects"]["totalCount"], 3);
+            let asia = data["projects"]["nodes"]
+                .as_array()
+                .and_then(|n| n.iter().find(|p| p["regions"] == json!(["asia"])))
+                .unwrap_or_else(|| panic!("the Asia supply-chain project is EU-funded: {data:#}"));
+            assert_eq!(
+                sorted(&asia["implementers"]["nodes"], "/acronym"),
+                ["ILO", "OECD"]
+            );
+        }
+        "unctad-co-organized-events" => {
+            let nodes = &data["events"]["nodes"];
+            assert_eq!(nodes[0]["startsOn"], "2014", "in date order: {nodes:#}");
+            assert_eq!(
+                nodes[0]["parent"]["name"]
+                    .as_str()
+                    .map(|n| n.contains("World Investment Forum")),
+                Some(true)
+            );
+            assert_eq!(
+                sorted(&nodes[1]["participants"]["nodes"], "/acronym"),
+                ["ILO", "UNCTAD", "WAIPA"]
+            );
+        }
+        "parties-to-recent-agreements" => {
+            let names = sorted(&data["organizations"]["nodes"], "/name");
+            assert_eq!(
+                names,
+                [
+                    "International Labour Organization",
+                    "United Nations Development Programme"
+                ]
+            );
+        }
+        "mne-declaration-reach" => {
+            let mne = &data["instrument"];
+            assert_eq!(mne["issuer"]["name"], "International Labour Organization");
+            assert!(
+                mne["agreements"]["totalCount"].as_u64().unwrap_or_default() >= 8,
+                "{mne:#}"
+            );
+            assert!(
+                mne["projects"]["totalCount"].as_u64().unwrap_or_default() >= 1,
+                "{mne:#}"
+            );
+        }
+        "organizations-by-kind" => {
+            assert_eq!(
+                data["organizationKindCounts"][0]["kind"],
+                "UN_SYSTEM_ENTITY"
+            );
+            assert!(
+                data["eventYearCounts"]
+                    .as_array()
+                    .is_some_and(|y| y.contains(&json!({ "year": 2014, "count": 2 })))
+            );
+        }
+        "ilo-network" => {
+            let ilo = &data["organization"];
+            assert_eq!(
+                sorted(&ilo["children"]["nodes"], "/name"),
+                ["ILO Governing Body"]
+            );
+            assert!(ilo["agreements"]["totalCount"].as_u64().unwrap_or_default() >= 9);
+            let first_event = &ilo["events"]["edges"][0]["node"];
+            assert_eq!(
+                first_event["startsOn"], "2014",
+                "events in date order: {ilo:#}"
+            );
+        }
+        other => panic!("examples/{other}.graphql has no expected answer in tests/api/examples.rs"),
+    }
+}
+
+#[tokio::test]
+async fn every_example_runs_on_the_seed_and_answers_its_question() {
+    let app = spawn_app().await;
+    let examples = examples();
+    assert!(examples.len() >= 7, "the examples are there");
+    for (name, text) in examples {
+        let body = app.graphql(&text, json!({})).await;
+        assert!(
+            body.get("errors").is_none(),
+            "examples/{name}.graphql failed: {body:#}"
+        );
+        check(&name, &body["data"]);
+    }
+}
