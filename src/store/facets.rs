@@ -31,7 +31,7 @@ async fn count_by<E: Record, V: TryGetable>(
         .into_iter()
         .map(|(v, n)| (v, u64::try_from(n).unwrap_or(0)))
         .collect();
-    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
     Ok(counts)
 }
 
