@@ -54,7 +54,6 @@ impl Agreement {
     }
 
     /// The organizations party to this agreement; each edge carries its role and since when.
-    #[allow(clippy::too_many_arguments)]
     async fn parties(
         &self,
         ctx: &Context<'_>,
@@ -86,7 +85,6 @@ impl Agreement {
     }
 
     /// The instruments this agreement rests on; each edge says how.
-    #[allow(clippy::too_many_arguments)]
     async fn instruments(
         &self,
         ctx: &Context<'_>,
@@ -181,7 +179,6 @@ impl AgreementQuery {
     }
 
     /// Agreements, filtered and ordered, a page at a time.
-    #[allow(clippy::too_many_arguments)]
     async fn agreements(
         &self,
         ctx: &Context<'_>,

@@ -95,7 +95,6 @@ impl Event {
     }
 
     /// The organizations taking part in this event; each edge carries its role.
-    #[allow(clippy::too_many_arguments)]
     async fn participants(
         &self,
         ctx: &Context<'_>,
@@ -127,7 +126,6 @@ impl Event {
     }
 
     /// The instruments this event refers to; each edge says how.
-    #[allow(clippy::too_many_arguments)]
     async fn instruments(
         &self,
         ctx: &Context<'_>,
@@ -198,7 +196,6 @@ impl EventQuery {
     }
 
     /// Events, filtered and ordered, a page at a time.
-    #[allow(clippy::too_many_arguments)]
     async fn events(
         &self,
         ctx: &Context<'_>,

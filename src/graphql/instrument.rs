@@ -74,7 +74,6 @@ impl Instrument {
     }
 
     /// The agreements linked to this instrument; each edge says how.
-    #[allow(clippy::too_many_arguments)]
     async fn agreements(
         &self,
         ctx: &Context<'_>,
@@ -106,7 +105,6 @@ impl Instrument {
     }
 
     /// The projects linked to this instrument; each edge says how.
-    #[allow(clippy::too_many_arguments)]
     async fn projects(
         &self,
         ctx: &Context<'_>,
@@ -138,7 +136,6 @@ impl Instrument {
     }
 
     /// The events linked to this instrument; each edge says how.
-    #[allow(clippy::too_many_arguments)]
     async fn events(
         &self,
         ctx: &Context<'_>,
@@ -189,7 +186,6 @@ impl InstrumentQuery {
     }
 
     /// Instruments, filtered and ordered, a page at a time.
-    #[allow(clippy::too_many_arguments)]
     async fn instruments(
         &self,
         ctx: &Context<'_>,

@@ -265,7 +265,6 @@ fn page_info<M>(page: &Nested<M>, after: bool) -> PageInfo {
 }
 
 /// A nested list through a link table, for one parent (batched with its siblings).
-#[allow(clippy::too_many_arguments)]
 pub async fn links<R, C>(
     ctx: &Context<'_>,
     parent: i64,

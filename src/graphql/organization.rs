@@ -64,7 +64,6 @@ impl Organization {
     }
 
     /// The agreements this organization is party to; each edge carries its role and since when.
-    #[allow(clippy::too_many_arguments)]
     async fn agreements(
         &self,
         ctx: &Context<'_>,
@@ -95,7 +94,6 @@ impl Organization {
     }
 
     /// The projects this organization takes part in; each edge carries its role.
-    #[allow(clippy::too_many_arguments)]
     async fn projects(
         &self,
         ctx: &Context<'_>,
@@ -126,7 +124,6 @@ impl Organization {
     }
 
     /// The events this organization takes part in; each edge carries its role.
-    #[allow(clippy::too_many_arguments)]
     async fn events(
         &self,
         ctx: &Context<'_>,
@@ -204,7 +201,6 @@ impl OrganizationQuery {
     }
 
     /// Organizations, filtered and ordered, a page at a time.
-    #[allow(clippy::too_many_arguments)]
     async fn organizations(
         &self,
         ctx: &Context<'_>,

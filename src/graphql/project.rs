@@ -92,7 +92,6 @@ impl Project {
     }
 
     /// The organizations taking part in this project; each edge carries its role.
-    #[allow(clippy::too_many_arguments)]
     async fn participants(
         &self,
         ctx: &Context<'_>,
@@ -124,7 +123,6 @@ impl Project {
     }
 
     /// The instruments this project rests on; each edge says how.
-    #[allow(clippy::too_many_arguments)]
     async fn instruments(
         &self,
         ctx: &Context<'_>,
@@ -195,7 +193,6 @@ impl ProjectQuery {
     }
 
     /// Projects, filtered and ordered, a page at a time.
-    #[allow(clippy::too_many_arguments)]
     async fn projects(
         &self,
         ctx: &Context<'_>,
