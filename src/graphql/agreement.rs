@@ -179,6 +179,7 @@ impl AgreementQuery {
     }
 
     /// Agreements, filtered and ordered, a page at a time.
+    #[expect(clippy::too_many_arguments, reason = "a Relay list takes filter, orderBy and four paging arguments")]
     async fn agreements(
         &self,
         ctx: &Context<'_>,

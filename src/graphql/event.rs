@@ -196,6 +196,7 @@ impl EventQuery {
     }
 
     /// Events, filtered and ordered, a page at a time.
+    #[expect(clippy::too_many_arguments, reason = "a Relay list takes filter, orderBy and four paging arguments")]
     async fn events(
         &self,
         ctx: &Context<'_>,

@@ -201,6 +201,7 @@ impl OrganizationQuery {
     }
 
     /// Organizations, filtered and ordered, a page at a time.
+    #[expect(clippy::too_many_arguments, reason = "a Relay list takes filter, orderBy and four paging arguments")]
     async fn organizations(
         &self,
         ctx: &Context<'_>,
