@@ -10,7 +10,9 @@ use crate::telemetry::LogFormat;
 pub struct DatabaseSettings {
     /// PostgreSQL URL (postgres://user:password@host:port/database), the production store.
     /// Without it, the embedded SQLite file at --sqlite-path is used (and created on first start).
-    #[arg(long, env = "DATABASE_URL")]
+    // Its value is never shown: not in --help (`hide_env_values`), not in a parse error
+    // (`DatabaseUrlParser`), and masked in logs (`DatabaseUrl`'s `Display`).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_parser = DatabaseUrlParser)]
     pub database_url: Option<DatabaseUrl>,
     /// The embedded SQLite database file, used when DATABASE_URL is not set.
     #[arg(long, env = "SQLITE_PATH", default_value = "data/partnerships.db")]
@@ -84,16 +86,69 @@ impl fmt::Debug for DatabaseUrl {
     }
 }
 
+/// Query parameters that carry a secret (libpq's `password` and `sslpassword`).
+const SECRET_PARAMETERS: [&str; 2] = ["password", "sslpassword"];
+
 impl fmt::Display for DatabaseUrl {
-    /// Shows the URL with its password replaced by `***`.
+    /// Shows the URL with its password, and any `password` or `sslpassword` query parameter,
+    /// replaced by `***`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match url::Url::parse(&self.0) {
-            Ok(mut url) if url.password().is_some() => {
-                let _ = url.set_password(Some("***"));
-                write!(f, "{url}")
-            }
-            _ => f.write_str(&self.0),
+        let Ok(mut url) = url::Url::parse(&self.0) else {
+            // Unreachable (`from_str` parsed it), but never show what could not be masked.
+            return f.write_str("<unparseable database URL>");
+        };
+        if url.password().is_some() {
+            let _ = url.set_password(Some("***"));
         }
+        let is_secret = |key: &str| {
+            SECRET_PARAMETERS
+                .iter()
+                .any(|s| key.eq_ignore_ascii_case(s))
+        };
+        let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        if pairs.iter().any(|(key, _)| is_secret(key)) {
+            url.query_pairs_mut()
+                .clear()
+                .extend_pairs(pairs.iter().map(|(key, value)| {
+                    (
+                        key.as_str(),
+                        if is_secret(key) {
+                            "***"
+                        } else {
+                            value.as_str()
+                        },
+                    )
+                }));
+        }
+        write!(f, "{url}")
+    }
+}
+
+/// Parses `--database-url` / DATABASE_URL for clap without echoing the value: clap's own error
+/// ("invalid value '<the URL>' ...") would print the password of a malformed URL.
+#[derive(Debug, Clone, Copy)]
+pub struct DatabaseUrlParser;
+
+impl clap::builder::TypedValueParser for DatabaseUrlParser {
+    type Value = DatabaseUrl;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Self::Value, clap::Error> {
+        let refuse =
+            |kind, message: String| clap::Error::raw(kind, format!("{message}\n")).with_cmd(cmd);
+        let text = value.to_str().ok_or_else(|| {
+            refuse(
+                clap::error::ErrorKind::InvalidUtf8,
+                "DATABASE_URL is not valid UTF-8".into(),
+            )
+        })?;
+        // `from_str`'s messages name the variable and the problem, never the value.
+        text.parse()
+            .map_err(|message| refuse(clap::error::ErrorKind::ValueValidation, message))
     }
 }
 

@@ -190,6 +190,21 @@ fn tables() -> Vec<DynIden> {
     ]
 }
 
+/// A span (`starts_on`..`ends_on`, each the first day of a period of its precision) may not end
+/// before it starts. The end's whole period counts: "from June 2020 until 2020" is valid, though
+/// `ends_on` (2020-01-01) is before `starts_on` (2020-06-01). When the end is at least as precise
+/// as the start, comparing the first days is exact; when it is coarser (a year ending a month or
+/// day, a month ending a day) the database lets it through, because finding the end's last day
+/// needs date arithmetic that PostgreSQL and SQLite spell differently. The loader checks those
+/// exactly (`PartialDate::last_day`).
+fn span_ends_after_start() -> Expr {
+    Expr::cust(
+        "ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on \
+         OR (ends_precision = 'year' AND starts_precision IN ('month', 'day')) \
+         OR (ends_precision = 'month' AND starts_precision = 'day')",
+    )
+}
+
 fn slug(col: impl IntoIden) -> ColumnDef {
     string_len_uniq(col, SLUG_LEN)
         .check(Expr::cust("length(slug) > 0"))
@@ -345,9 +360,7 @@ impl Migration {
             .col(big_integer_null(Projects::SourceId))
             .check(date_with_precision("starts_on", "starts_precision"))
             .check(date_with_precision("ends_on", "ends_precision"))
-            .check(Expr::cust(
-                "ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on",
-            ))
+            .check(span_ends_after_start())
             .to_owned();
         foreign_key(
             &mut t,
@@ -432,9 +445,7 @@ impl Migration {
             .col(big_integer_null(Events::SourceId))
             .check(date_with_precision("starts_on", "starts_precision"))
             .check(date_with_precision("ends_on", "ends_precision"))
-            .check(Expr::cust(
-                "ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on",
-            ))
+            .check(span_ends_after_start())
             .check(Expr::cust("parent_id IS NULL OR parent_id <> id"))
             .to_owned();
         foreign_key(
@@ -789,10 +800,33 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // SQLite empties a table row by row before dropping it, checking foreign keys as it
+        // goes: a parent deleted before its child breaks the self-referencing RESTRICT keys
+        // (`parent_id`). Cutting those links first lets a seeded database roll back. The
+        // `if_exists` guards let a rollback that failed half-way (before this fix) finish.
+        for (table, parent) in [
+            (Events::Table.into_iden(), Events::ParentId.into_iden()),
+            (
+                Organizations::Table.into_iden(),
+                Organizations::ParentId.into_iden(),
+            ),
+        ] {
+            if manager.has_table(table.to_string()).await? {
+                manager
+                    .exec_stmt(
+                        Query::update()
+                            .table(table)
+                            .value(parent.clone(), Option::<i64>::None)
+                            .and_where(Expr::col(parent).is_not_null())
+                            .to_owned(),
+                    )
+                    .await?;
+            }
+        }
         // Dropping a table drops its indexes on both engines.
         for table in tables().into_iter().rev() {
             manager
-                .drop_table(Table::drop().table(table).to_owned())
+                .drop_table(Table::drop().table(table).if_exists().to_owned())
                 .await?;
         }
         Ok(())

@@ -179,7 +179,10 @@ impl AgreementQuery {
     }
 
     /// Agreements, filtered and ordered, a page at a time.
-    #[expect(clippy::too_many_arguments, reason = "a Relay list takes filter, orderBy and four paging arguments")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a Relay list takes filter, orderBy and four paging arguments"
+    )]
     async fn agreements(
         &self,
         ctx: &Context<'_>,

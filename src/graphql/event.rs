@@ -196,7 +196,10 @@ impl EventQuery {
     }
 
     /// Events, filtered and ordered, a page at a time.
-    #[expect(clippy::too_many_arguments, reason = "a Relay list takes filter, orderBy and four paging arguments")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a Relay list takes filter, orderBy and four paging arguments"
+    )]
     async fn events(
         &self,
         ctx: &Context<'_>,

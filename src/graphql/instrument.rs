@@ -186,7 +186,10 @@ impl InstrumentQuery {
     }
 
     /// Instruments, filtered and ordered, a page at a time.
-    #[expect(clippy::too_many_arguments, reason = "a Relay list takes filter, orderBy and four paging arguments")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a Relay list takes filter, orderBy and four paging arguments"
+    )]
     async fn instruments(
         &self,
         ctx: &Context<'_>,

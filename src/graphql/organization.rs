@@ -201,7 +201,10 @@ impl OrganizationQuery {
     }
 
     /// Organizations, filtered and ordered, a page at a time.
-    #[expect(clippy::too_many_arguments, reason = "a Relay list takes filter, orderBy and four paging arguments")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a Relay list takes filter, orderBy and four paging arguments"
+    )]
     async fn organizations(
         &self,
         ctx: &Context<'_>,

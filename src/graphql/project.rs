@@ -193,7 +193,10 @@ impl ProjectQuery {
     }
 
     /// Projects, filtered and ordered, a page at a time.
-    #[expect(clippy::too_many_arguments, reason = "a Relay list takes filter, orderBy and four paging arguments")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a Relay list takes filter, orderBy and four paging arguments"
+    )]
     async fn projects(
         &self,
         ctx: &Context<'_>,

@@ -301,9 +301,7 @@ impl Document {
             check_text(&mut problems, &path, "name", &p.name);
             check_span(&mut problems, &path, &p.starts_on, &p.ends_on);
             for (field, values) in [("regions", &p.regions), ("themes", &p.themes)] {
-                for (j, v) in values.iter().enumerate() {
-                    check_text(&mut problems, &format!("{path}.{field}[{j}]"), "value", v);
-                }
+                check_values(&mut problems, &format!("{path}.{field}"), values);
             }
             check_unique_links(
                 &mut problems,
@@ -445,13 +443,35 @@ fn check_date(
 fn check_span(problems: &mut Problems, path: &str, starts: &Option<String>, ends: &Option<String>) {
     let start = check_date(problems, path, "starts_on", starts);
     let end = check_date(problems, path, "ends_on", ends);
+    // The end's whole period counts: "from 2020-06 until 2020" ends in the year it starts.
     if let (Some(start), Some(end)) = (start, end)
-        && end.date < start.date
+        && end.last_day() < start.date
     {
         problems.push(
             format!("{path}.ends_on"),
             format!("ends ({end}) before it starts ({start})"),
         );
+    }
+}
+
+/// The longest region or theme: the column is `varchar(200)` (PostgreSQL enforces it, SQLite
+/// does not, so the file is held to it here on both).
+pub const MAX_VALUE_CHARS: usize = 200;
+
+/// A project's regions or themes: each non-empty, at most [`MAX_VALUE_CHARS`] characters, and
+/// listed once (they are the rows' primary key with the project).
+fn check_values(problems: &mut Problems, path: &str, values: &[String]) {
+    let mut seen = HashSet::new();
+    for (j, value) in values.iter().enumerate() {
+        let at = format!("{path}[{j}]");
+        if value.trim().is_empty() {
+            problems.push(&at, "must not be empty");
+        } else if value.chars().count() > MAX_VALUE_CHARS {
+            problems.push(&at, format!("longer than {MAX_VALUE_CHARS} characters"));
+        }
+        if !seen.insert(value.as_str()) {
+            problems.push(&at, format!("`{value}` is listed twice"));
+        }
     }
 }
 
@@ -563,6 +583,67 @@ projects:
                 "missing {expected:?} in:\n{problems}"
             );
         }
+    }
+
+    #[test]
+    fn a_span_is_refused_only_when_its_whole_end_period_is_before_its_start() {
+        let problems = |starts: &str, ends: &str| {
+            let text = format!(
+                "projects:\n  - {{ slug: p, name: P, kind: project, starts_on: \"{starts}\", ends_on: \"{ends}\" }}\n\
+                 events:\n  - {{ slug: e, name: E, kind: forum, starts_on: \"{starts}\", ends_on: \"{ends}\" }}\n"
+            );
+            Document::parse(&text)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .validate()
+                .0
+        };
+        for (starts, ends) in [
+            ("2020-06", "2020"),
+            ("2020-06-15", "2020-06"),
+            ("2020-06-15", "2020"),
+            ("2020", "2020"),
+            ("2020", "2020-01-01"),
+        ] {
+            let found = problems(starts, ends);
+            assert!(
+                found.is_empty(),
+                "{starts} to {ends} is a valid span: {found:?}"
+            );
+        }
+        for (starts, ends) in [
+            ("2020", "2019"),
+            ("2020-06", "2020-05-31"),
+            ("2020-06-15", "2020-05"),
+            ("2021-01", "2020"),
+        ] {
+            let found = problems(starts, ends).join("\n");
+            for path in ["projects[0].ends_on", "events[0].ends_on"] {
+                assert!(
+                    found.contains(&format!(
+                        "{path}: ends ({ends}) before it starts ({starts})"
+                    )),
+                    "{starts} to {ends} should be refused at {path}: {found}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn project_regions_and_themes_are_unique_and_fit_their_column() {
+        let long = "é".repeat(201);
+        let fits = "é".repeat(200);
+        let text = format!(
+            "projects:\n  - slug: p\n    name: P\n    kind: project\n    \
+             regions: [asia, africa, asia, \"{fits}\"]\n    themes: [jobs, \"{long}\", jobs]\n"
+        );
+        let doc = Document::parse(&text).unwrap_or_else(|e| panic!("{e}"));
+        let found = doc.validate().0;
+        let expected = [
+            "projects[0].regions[2]: `asia` is listed twice",
+            "projects[0].themes[1]: longer than 200 characters",
+            "projects[0].themes[2]: `jobs` is listed twice",
+        ];
+        assert_eq!(found, expected, "200 characters fit; 201 do not");
     }
 
     #[test]

@@ -382,6 +382,42 @@ impl<'a> Loader<'a> {
         Ok(())
     }
 
+    /// Notes a problem when the parents of a table's rows, this load's writes included, form a
+    /// cycle. The file's own check (`Document::validate`) cannot see a cycle that a file closes
+    /// with records already in the database (`b.parent = a` stored, `a.parent = b` in the file),
+    /// and the database only refuses a record being its own parent.
+    async fn check_parent_cycles<E: EntityTrait>(
+        &mut self,
+        section: &str,
+        id: E::Column,
+        slug: E::Column,
+        parent: E::Column,
+    ) -> anyhow::Result<()> {
+        let rows: Vec<(i64, String, Option<i64>)> = E::find()
+            .select_only()
+            .column(id)
+            .column(slug)
+            .column(parent)
+            .into_tuple()
+            .all(self.txn)
+            .await
+            .with_context(|| format!("Failed to read the parents of {section}"))?;
+        let slugs: HashMap<i64, &str> = rows
+            .iter()
+            .map(|(id, slug, _)| (*id, slug.as_str()))
+            .collect();
+        let pairs: Vec<(&str, Option<&str>)> = rows
+            .iter()
+            .map(|(_, slug, parent)| (slug.as_str(), parent.and_then(|p| slugs.get(&p).copied())))
+            .collect();
+        if let Err(slug) = parents_first(&pairs, |x| x.0, |x| x.1) {
+            self.problems.0.push(format!(
+                "{section}: the parents of `{slug}` form a cycle with records already in the database"
+            ));
+        }
+        Ok(())
+    }
+
     fn instrument_links<C: Copy>(
         &mut self,
         links: &[InstrumentLinkDoc],
@@ -405,11 +441,13 @@ impl<'a> Loader<'a> {
 
     async fn sources(&mut self) -> anyhow::Result<()> {
         let mut counts = self.report.sources;
-        for s in &self.doc.sources {
+        for (i, s) in self.doc.sources.iter().enumerate() {
+            let at = format!("sources[{i}] `{}`", s.slug);
             let existing = source::Entity::find()
                 .filter(source::Column::Slug.eq(&s.slug))
                 .one(self.txn)
-                .await?;
+                .await
+                .with_context(|| format!("Failed to look up {at}"))?;
             let id = existing.as_ref().map(|m| m.id);
             let mut a = existing
                 .map(IntoActiveModel::into_active_model)
@@ -422,7 +460,10 @@ impl<'a> Loader<'a> {
             a.published_precision.set_if_not_equals(precision);
             a.url.set_if_not_equals(s.url.clone());
             a.notes.set_if_not_equals(s.notes.clone());
-            let id = self.save(a, id, &mut counts).await?;
+            let id = self
+                .save(a, id, &mut counts)
+                .await
+                .with_context(|| format!("Failed to write {at}"))?;
             self.sources.insert(s.slug.clone(), id);
         }
         self.report.sources = counts;
@@ -436,6 +477,7 @@ impl<'a> Loader<'a> {
         let mut counts = self.report.organizations;
         for i in order {
             let o = &docs[i];
+            let at = format!("organizations[{i}] `{}`", o.slug);
             let parent = self.resolve(Kind::Organization, o.parent.as_ref(), || {
                 format!("organizations[{i}].parent")
             });
@@ -443,7 +485,8 @@ impl<'a> Loader<'a> {
             let existing = organization::Entity::find()
                 .filter(organization::Column::Slug.eq(&o.slug))
                 .one(self.txn)
-                .await?;
+                .await
+                .with_context(|| format!("Failed to look up {at}"))?;
             let id = existing.as_ref().map(|m| m.id);
             let mut a = existing
                 .map(IntoActiveModel::into_active_model)
@@ -456,16 +499,29 @@ impl<'a> Loader<'a> {
             a.website.set_if_not_equals(o.website.clone());
             a.description.set_if_not_equals(o.description.clone());
             a.source_id.set_if_not_equals(source);
-            let id = self.save(a, id, &mut counts).await?;
+            let id = self
+                .save(a, id, &mut counts)
+                .await
+                .with_context(|| format!("Failed to write {at}"))?;
             self.organizations.insert(o.slug.clone(), id);
         }
         self.report.organizations = counts;
+        if !docs.is_empty() {
+            self.check_parent_cycles::<organization::Entity>(
+                "organizations",
+                organization::Column::Id,
+                organization::Column::Slug,
+                organization::Column::ParentId,
+            )
+            .await?;
+        }
         Ok(())
     }
 
     async fn instruments(&mut self) -> anyhow::Result<()> {
         let mut counts = self.report.instruments;
         for (i, x) in self.doc.instruments.iter().enumerate() {
+            let at = format!("instruments[{i}] `{}`", x.slug);
             let issuer = self.resolve(Kind::Organization, x.issuer.as_ref(), || {
                 format!("instruments[{i}].issuer")
             });
@@ -473,7 +529,8 @@ impl<'a> Loader<'a> {
             let existing = instrument::Entity::find()
                 .filter(instrument::Column::Slug.eq(&x.slug))
                 .one(self.txn)
-                .await?;
+                .await
+                .with_context(|| format!("Failed to look up {at}"))?;
             let id = existing.as_ref().map(|m| m.id);
             let mut a = existing
                 .map(IntoActiveModel::into_active_model)
@@ -489,7 +546,10 @@ impl<'a> Loader<'a> {
             a.url.set_if_not_equals(x.url.clone());
             a.description.set_if_not_equals(x.description.clone());
             a.source_id.set_if_not_equals(source);
-            let id = self.save(a, id, &mut counts).await?;
+            let id = self
+                .save(a, id, &mut counts)
+                .await
+                .with_context(|| format!("Failed to write {at}"))?;
             self.instruments.insert(x.slug.clone(), id);
         }
         self.report.instruments = counts;
@@ -500,11 +560,13 @@ impl<'a> Loader<'a> {
         let mut counts = self.report.agreements;
         for (i, x) in self.doc.agreements.iter().enumerate() {
             let path = format!("agreements[{i}]");
+            let at = format!("{path} `{}`", x.slug);
             let source = self.source_of(&x.source, || format!("{path}.source"));
             let existing = agreement::Entity::find()
                 .filter(agreement::Column::Slug.eq(&x.slug))
                 .one(self.txn)
-                .await?;
+                .await
+                .with_context(|| format!("Failed to look up {at}"))?;
             let id = existing.as_ref().map(|m| m.id);
             let mut a = existing
                 .map(IntoActiveModel::into_active_model)
@@ -517,7 +579,10 @@ impl<'a> Loader<'a> {
             a.signed_precision.set_if_not_equals(precision);
             a.summary.set_if_not_equals(x.summary.clone());
             a.source_id.set_if_not_equals(source);
-            let id = self.save(a, id, &mut counts).await?;
+            let id = self
+                .save(a, id, &mut counts)
+                .await
+                .with_context(|| format!("Failed to write {at}"))?;
             self.agreements.insert(x.slug.clone(), id);
 
             let parties = x
@@ -546,7 +611,8 @@ impl<'a> Loader<'a> {
                 agreement_party::Column::Role,
                 parties,
             )
-            .await?;
+            .await
+            .with_context(|| format!("Failed to write the parties of {at}"))?;
             let instruments = self.instrument_links(&x.instruments, &path);
             self.sync_links::<agreement_instrument::ActiveModel>(
                 agreement_instrument::Column::AgreementId,
@@ -555,7 +621,8 @@ impl<'a> Loader<'a> {
                 agreement_instrument::Column::Role,
                 instruments,
             )
-            .await?;
+            .await
+            .with_context(|| format!("Failed to write the instruments of {at}"))?;
         }
         self.report.agreements = counts;
         Ok(())
@@ -565,6 +632,7 @@ impl<'a> Loader<'a> {
         let mut counts = self.report.projects;
         for (i, x) in self.doc.projects.iter().enumerate() {
             let path = format!("projects[{i}]");
+            let at = format!("{path} `{}`", x.slug);
             let agreement = self.resolve(Kind::Agreement, x.agreement.as_ref(), || {
                 format!("{path}.agreement")
             });
@@ -572,7 +640,8 @@ impl<'a> Loader<'a> {
             let existing = project::Entity::find()
                 .filter(project::Column::Slug.eq(&x.slug))
                 .one(self.txn)
-                .await?;
+                .await
+                .with_context(|| format!("Failed to look up {at}"))?;
             let id = existing.as_ref().map(|m| m.id);
             let mut a = existing
                 .map(IntoActiveModel::into_active_model)
@@ -590,7 +659,10 @@ impl<'a> Loader<'a> {
             a.ends_precision.set_if_not_equals(ends_precision);
             a.agreement_id.set_if_not_equals(agreement);
             a.source_id.set_if_not_equals(source);
-            let id = self.save(a, id, &mut counts).await?;
+            let id = self
+                .save(a, id, &mut counts)
+                .await
+                .with_context(|| format!("Failed to write {at}"))?;
             self.projects.insert(x.slug.clone(), id);
 
             let participants = x
@@ -615,7 +687,8 @@ impl<'a> Loader<'a> {
                 project_participant::Column::Role,
                 participants,
             )
-            .await?;
+            .await
+            .with_context(|| format!("Failed to write the participants of {at}"))?;
             let instruments = self.instrument_links(&x.instruments, &path);
             self.sync_links::<project_instrument::ActiveModel>(
                 project_instrument::Column::ProjectId,
@@ -624,21 +697,24 @@ impl<'a> Loader<'a> {
                 project_instrument::Column::Role,
                 instruments,
             )
-            .await?;
+            .await
+            .with_context(|| format!("Failed to write the instruments of {at}"))?;
             self.sync_values::<project_region::Entity>(
                 project_region::Column::ProjectId,
                 project_region::Column::Region,
                 id,
                 &x.regions,
             )
-            .await?;
+            .await
+            .with_context(|| format!("Failed to write the regions of {at}"))?;
             self.sync_values::<project_theme::Entity>(
                 project_theme::Column::ProjectId,
                 project_theme::Column::Theme,
                 id,
                 &x.themes,
             )
-            .await?;
+            .await
+            .with_context(|| format!("Failed to write the themes of {at}"))?;
         }
         self.report.projects = counts;
         Ok(())
@@ -652,6 +728,7 @@ impl<'a> Loader<'a> {
         for i in order {
             let x = &docs[i];
             let path = format!("events[{i}]");
+            let at = format!("{path} `{}`", x.slug);
             let parent = self.resolve(Kind::Event, x.parent.as_ref(), || format!("{path}.parent"));
             let project = self.resolve(Kind::Project, x.project.as_ref(), || {
                 format!("{path}.project")
@@ -663,7 +740,8 @@ impl<'a> Loader<'a> {
             let existing = event::Entity::find()
                 .filter(event::Column::Slug.eq(&x.slug))
                 .one(self.txn)
-                .await?;
+                .await
+                .with_context(|| format!("Failed to look up {at}"))?;
             let id = existing.as_ref().map(|m| m.id);
             let mut a = existing
                 .map(IntoActiveModel::into_active_model)
@@ -684,7 +762,10 @@ impl<'a> Loader<'a> {
             a.project_id.set_if_not_equals(project);
             a.agreement_id.set_if_not_equals(agreement);
             a.source_id.set_if_not_equals(source);
-            let id = self.save(a, id, &mut counts).await?;
+            let id = self
+                .save(a, id, &mut counts)
+                .await
+                .with_context(|| format!("Failed to write {at}"))?;
             self.events.insert(x.slug.clone(), id);
 
             let participants = x
@@ -709,7 +790,8 @@ impl<'a> Loader<'a> {
                 event_participant::Column::Role,
                 participants,
             )
-            .await?;
+            .await
+            .with_context(|| format!("Failed to write the participants of {at}"))?;
             let instruments = self.instrument_links(&x.instruments, &path);
             self.sync_links::<event_instrument::ActiveModel>(
                 event_instrument::Column::EventId,
@@ -718,9 +800,19 @@ impl<'a> Loader<'a> {
                 event_instrument::Column::Role,
                 instruments,
             )
-            .await?;
+            .await
+            .with_context(|| format!("Failed to write the instruments of {at}"))?;
         }
         self.report.events = counts;
+        if !docs.is_empty() {
+            self.check_parent_cycles::<event::Entity>(
+                "events",
+                event::Column::Id,
+                event::Column::Slug,
+                event::Column::ParentId,
+            )
+            .await?;
+        }
         Ok(())
     }
 }

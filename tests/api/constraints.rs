@@ -143,37 +143,97 @@ async fn constraints_hold(db: &DatabaseConnection) {
 
     let now = Utc::now();
     let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or_else(|| panic!("bad date"));
-    let backwards = project::ActiveModel {
-        slug: Set("backwards".into()),
-        name: Set("Ends before it starts".into()),
-        kind: Set(ProjectKind::Project),
-        status: Set(ProjectStatus::Unknown),
-        starts_on: Set(Some(day(2020, 1, 1))),
-        starts_precision: Set(Some(DatePrecision::Year)),
-        ends_on: Set(Some(day(2019, 1, 1))),
-        ends_precision: Set(Some(DatePrecision::Year)),
-        created_at: Set(now),
-        updated_at: Set(now),
-        version: Set(1),
-        ..Default::default()
-    };
-    assert!(
-        backwards.insert(db).await.is_err(),
-        "a project cannot end before it starts"
-    );
+    let span =
+        |slug: &str, starts: (NaiveDate, DatePrecision), ends: (NaiveDate, DatePrecision)| {
+            project::ActiveModel {
+                slug: Set(slug.into()),
+                name: Set(format!("Project {slug}")),
+                kind: Set(ProjectKind::Project),
+                status: Set(ProjectStatus::Unknown),
+                starts_on: Set(Some(starts.0)),
+                starts_precision: Set(Some(starts.1)),
+                ends_on: Set(Some(ends.0)),
+                ends_precision: Set(Some(ends.1)),
+                created_at: Set(now),
+                updated_at: Set(now),
+                version: Set(1),
+                ..Default::default()
+            }
+        };
+    use DatePrecision::{Day, Month, Year};
+    let refused_spans = [
+        (
+            "a year that ends a whole year before its start year",
+            span(
+                "backwards",
+                (day(2020, 1, 1), Year),
+                (day(2019, 1, 1), Year),
+            ),
+        ),
+        (
+            "a day a whole year before its start year",
+            span(
+                "backwards-day",
+                (day(2020, 1, 1), Year),
+                (day(2019, 1, 1), Day),
+            ),
+        ),
+        (
+            "a month before its start month",
+            span(
+                "backwards-month",
+                (day(2020, 6, 1), Month),
+                (day(2020, 5, 1), Month),
+            ),
+        ),
+    ];
+    for (reason, backwards) in refused_spans {
+        assert_check_violation(backwards.insert(db).await, reason);
+    }
+    // Precision counts: "from June 2020 until 2020" ends in the year it starts.
+    for (reason, coarser_end) in [
+        (
+            "a year that contains the start month",
+            span(
+                "within-year",
+                (day(2020, 6, 1), Month),
+                (day(2020, 1, 1), Year),
+            ),
+        ),
+        (
+            "a month that contains the start day",
+            span(
+                "within-month",
+                (day(2020, 6, 15), Day),
+                (day(2020, 6, 1), Month),
+            ),
+        ),
+    ] {
+        coarser_end
+            .insert(db)
+            .await
+            .unwrap_or_else(|e| panic!("{reason} is a valid end: {e}"));
+    }
 
     let mut half_date = agreement("half-date");
     half_date.signed_on = Set(Some(day(2020, 1, 1)));
-    assert!(
-        half_date.insert(db).await.is_err(),
-        "a date needs its precision"
-    );
+    assert_check_violation(half_date.insert(db).await, "a date without its precision");
 
     let mut empty_slug = organization("");
     empty_slug.name = Set("No slug".into());
+    assert_check_violation(empty_slug.insert(db).await, "an empty slug");
+}
+
+/// The write failed because of a CHECK constraint (not, say, a missing column).
+fn assert_check_violation<T: std::fmt::Debug>(result: Result<T, DbErr>, what: &str) {
+    let message = match result {
+        Ok(row) => panic!("{what} was accepted: {row:?}"),
+        Err(err) => err.to_string(),
+    };
+    // PostgreSQL: "violates check constraint"; SQLite: "CHECK constraint failed".
     assert!(
-        empty_slug.insert(db).await.is_err(),
-        "an empty slug is refused"
+        message.to_lowercase().contains("check constraint"),
+        "{what} should be refused by a CHECK constraint, got: {message}"
     );
 }
 

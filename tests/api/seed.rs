@@ -7,9 +7,24 @@ use entity::{
     project_theme, source,
 };
 use partnerships::seed::{self, Document};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+};
 
 use crate::helpers::{TestDb, seed_file};
+
+fn parse(text: &str) -> Document {
+    Document::parse(text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The message of a load that must fail.
+async fn refused(db: &DatabaseConnection, doc: &Document) -> String {
+    let err = seed::load(db, doc)
+        .await
+        .err()
+        .unwrap_or_else(|| panic!("the load should fail"));
+    format!("{err:#}")
+}
 
 fn dataset() -> Document {
     let text = std::fs::read_to_string(seed_file()).unwrap_or_else(|e| panic!("{e}"));
@@ -202,6 +217,11 @@ async fn editing_the_file_and_loading_again_updates_just_what_changed() {
     assert_eq!(report.organizations.created, 0, "{report}");
     assert_eq!(report.links.removed, 1, "{report}");
     assert_eq!(
+        report.changes(),
+        2,
+        "one description and one party changed, nothing else: {report}"
+    );
+    assert_eq!(
         report.agreements.updated, 0,
         "the agreement's own fields did not change: {report}"
     );
@@ -311,5 +331,136 @@ agreements:
         report.organizations.changes(),
         0,
         "existing organizations are untouched"
+    );
+}
+
+#[tokio::test]
+async fn a_file_that_closes_a_parent_cycle_with_the_database_is_refused() {
+    let test_db = TestDb::migrated().await;
+    let db = test_db.connect().await;
+    seed::load(
+        &db,
+        &parse(
+            r#"
+organizations:
+  - { slug: a, name: "A", kind: other }
+  - { slug: b, name: "B", kind: other, parent: a }
+events:
+  - { slug: x, name: "X", kind: forum }
+  - { slug: y, name: "Y", kind: session, parent: x }
+"#,
+        ),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e:#}"));
+    // On its own the file has no cycle: `b` and `y` are only in the database.
+    let closing = parse(
+        r#"
+organizations:
+  - { slug: a, name: "A", kind: other, parent: b }
+events:
+  - { slug: x, name: "X", kind: forum, parent: y }
+"#,
+    );
+    assert!(closing.validate().0.is_empty(), "{:?}", closing.validate());
+
+    let message = refused(&db, &closing).await;
+
+    assert!(
+        message.contains("organizations: the parents of"),
+        "{message}"
+    );
+    assert!(message.contains("events: the parents of"), "{message}");
+    let a = organization::Entity::find()
+        .filter(organization::Column::Slug.eq("a"))
+        .one(&db)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("a is still there"));
+    assert_eq!(a.parent_id, None, "the load was rolled back");
+    assert_eq!(a.version, 1, "the load was rolled back");
+}
+
+#[tokio::test]
+async fn a_span_may_end_in_a_coarser_period_that_contains_its_start() {
+    let test_db = TestDb::migrated().await;
+    let db = test_db.connect().await;
+    let doc = parse(
+        r#"
+projects:
+  - { slug: p, name: "P", kind: project, starts_on: "2020-06", ends_on: "2020" }
+events:
+  - { slug: e, name: "E", kind: forum, starts_on: "2020-06-15", ends_on: "2020-06" }
+"#,
+    );
+
+    let report = seed::load(&db, &doc)
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
+
+    assert_eq!(report.projects.created, 1, "{report}");
+    assert_eq!(report.events.created, 1, "{report}");
+}
+
+#[tokio::test]
+async fn repeated_or_overlong_project_values_are_problems_with_paths_not_database_errors() {
+    let test_db = TestDb::migrated().await;
+    let db = test_db.connect().await;
+    let long = "x".repeat(201);
+    let doc = parse(&format!(
+        r#"
+projects:
+  - slug: p
+    name: "P"
+    kind: project
+    regions: [asia, africa, asia]
+    themes: [jobs, "{long}"]
+"#
+    ));
+
+    let message = refused(&db, &doc).await;
+
+    assert!(
+        message.contains("projects[0].regions[2]: `asia` is listed twice"),
+        "{message}"
+    );
+    assert!(
+        message.contains("projects[0].themes[1]: longer than 200 characters"),
+        "{message}"
+    );
+    assert!(
+        !message.to_lowercase().contains("duplicate key"),
+        "{message}"
+    );
+    assert_eq!(
+        count::<project::Entity>(&db).await,
+        0,
+        "nothing was written"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_write_names_the_record_it_was_writing() {
+    let test_db = TestDb::migrated().await;
+    let db = test_db.connect().await;
+    // A rule the loader does not know about, so that its insert fails in the database.
+    db.execute_unprepared(
+        "ALTER TABLE organizations ADD CONSTRAINT test_no_forbidden CHECK (slug <> 'forbidden')",
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let doc = parse(
+        r#"
+organizations:
+  - { slug: fine, name: "Fine", kind: other }
+  - { slug: forbidden, name: "Forbidden", kind: other }
+"#,
+    );
+
+    let message = refused(&db, &doc).await;
+
+    assert!(
+        message.contains("organizations[1] `forbidden`"),
+        "{message}"
     );
 }
