@@ -1,20 +1,15 @@
-//! Agreements and their parties: the types and root fields.
+//! Agreements: the type and its relations (root fields are in `roots`).
 
 use async_graphql::{Context, ID, Object};
 use entity::agreement;
 
 use super::prelude::*;
 use super::{
-    connection::{self, AgreementConnection, Window},
-    enums::{AgreementKind, AgreementOrderField as AgreementOrderFieldInput, PartyRole},
-    filters::{AgreementFilter, Order, sort_keys},
+    enums::{AgreementKind, PartyRole},
+    filters::{Order, sort_keys},
     ids::{self, NodeType},
-    lookup::{self, RecordKey},
 };
-use crate::{
-    dates::PartialDate,
-    store::{self, agreements::AgreementOrderField},
-};
+use crate::dates::PartialDate;
 
 #[derive(Clone)]
 pub struct Agreement(pub agreement::Model);
@@ -155,67 +150,6 @@ impl Agreement {
         let filter = filter.map(Into::into).unwrap_or_default();
         nested::children::<rel::EventsOfAgreement, EventConnection>(
             ctx, self.0.id, filter, order, first, after, Event,
-        )
-        .await
-    }
-}
-
-#[derive(Default)]
-pub struct AgreementQuery;
-
-#[Object]
-impl AgreementQuery {
-    /// One agreement, by global ID or slug; null when there is none.
-    async fn agreement(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The agreement's global ID or slug.")] by: RecordKey,
-    ) -> async_graphql::Result<Option<Agreement>> {
-        Ok(
-            lookup::find::<agreement::Entity>(ctx, by, NodeType::Agreement)
-                .await?
-                .map(Agreement),
-        )
-    }
-
-    /// Agreements, filtered and ordered, a page at a time.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "a Relay list takes filter, orderBy and four paging arguments"
-    )]
-    async fn agreements(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Only agreements matching this.")] filter: Option<AgreementFilter>,
-        #[graphql(
-            desc = "Sort keys, most significant first; by title when omitted. Ties are broken by id."
-        )]
-        order_by: Option<Vec<Order<AgreementOrderFieldInput>>>,
-        #[graphql(
-            desc = "Page size going forwards: 20 when neither `first` nor `last` is given, at most 100."
-        )]
-        first: Option<i32>,
-        #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-        #[graphql(
-            desc = "Page size going backwards (from the end, or from `before`), at most 100."
-        )]
-        last: Option<i32>,
-        #[graphql(desc = "Return the items before this cursor.")] before: Option<String>,
-    ) -> async_graphql::Result<AgreementConnection> {
-        let filter: store::agreements::AgreementFilter = filter.map(Into::into).unwrap_or_default();
-        let order = sort_keys(
-            order_by,
-            AgreementOrderFieldInput::Title,
-            |f: AgreementOrderField, d| f.key(d),
-        );
-        let window = Window {
-            first,
-            after,
-            last,
-            before,
-        };
-        connection::list::<agreement::Entity, AgreementConnection>(
-            ctx, &filter, order, window, Agreement,
         )
         .await
     }

@@ -1,4 +1,4 @@
-//! Events: the type and its root fields.
+//! Events: the type and its relations (root fields are in `roots`).
 
 use async_graphql::{Context, ID, Object};
 use entity::{agreement, event, project};
@@ -6,17 +6,14 @@ use entity::{agreement, event, project};
 use super::prelude::*;
 use super::{
     agreement::Agreement,
-    connection::{self, EventConnection, Window},
+    connection::EventConnection,
     enums::{EventKind, EventOrderField as EventOrderFieldInput, Recurrence},
     filters::{EventFilter, Order, sort_keys},
     ids::{self, NodeType},
-    lookup::{self, RecordKey},
+    lookup,
     project::Project,
 };
-use crate::{
-    dates::PartialDate,
-    store::{self, events::EventOrderField},
-};
+use crate::dates::PartialDate;
 
 #[derive(Clone)]
 pub struct Event(pub event::Model);
@@ -176,61 +173,5 @@ impl Event {
             ctx, self.0.id, filter, order, first, after, Event,
         )
         .await
-    }
-}
-
-#[derive(Default)]
-pub struct EventQuery;
-
-#[Object]
-impl EventQuery {
-    /// One event, by global ID or slug; null when there is none.
-    async fn event(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The event's global ID or slug.")] by: RecordKey,
-    ) -> async_graphql::Result<Option<Event>> {
-        Ok(lookup::find::<event::Entity>(ctx, by, NodeType::Event)
-            .await?
-            .map(Event))
-    }
-
-    /// Events, filtered and ordered, a page at a time.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "a Relay list takes filter, orderBy and four paging arguments"
-    )]
-    async fn events(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Only events matching this.")] filter: Option<EventFilter>,
-        #[graphql(
-            desc = "Sort keys, most significant first; by name when omitted. Ties are broken by id."
-        )]
-        order_by: Option<Vec<Order<EventOrderFieldInput>>>,
-        #[graphql(
-            desc = "Page size going forwards: 20 when neither `first` nor `last` is given, at most 100."
-        )]
-        first: Option<i32>,
-        #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-        #[graphql(
-            desc = "Page size going backwards (from the end, or from `before`), at most 100."
-        )]
-        last: Option<i32>,
-        #[graphql(desc = "Return the items before this cursor.")] before: Option<String>,
-    ) -> async_graphql::Result<EventConnection> {
-        let filter: store::events::EventFilter = filter.map(Into::into).unwrap_or_default();
-        let order = sort_keys(
-            order_by,
-            EventOrderFieldInput::Name,
-            |f: EventOrderField, d| f.key(d),
-        );
-        let window = Window {
-            first,
-            after,
-            last,
-            before,
-        };
-        connection::list::<event::Entity, EventConnection>(ctx, &filter, order, window, Event).await
     }
 }

@@ -1,21 +1,17 @@
-//! Instruments: the type and its root fields.
+//! Instruments: the type and its relations (root fields are in `roots`).
 
 use async_graphql::{Context, ID, Object};
 use entity::{instrument, organization};
 
 use super::prelude::*;
 use super::{
-    connection::{self, InstrumentConnection, Window},
-    enums::{InstrumentKind, InstrumentOrderField as InstrumentOrderFieldInput},
-    filters::{InstrumentFilter, Order, sort_keys},
+    enums::InstrumentKind,
+    filters::{Order, sort_keys},
     ids::{self, NodeType},
-    lookup::{self, RecordKey},
+    lookup,
     organization::Organization,
 };
-use crate::{
-    dates::PartialDate,
-    store::{self, instruments::InstrumentOrderField},
-};
+use crate::dates::PartialDate;
 
 #[derive(Clone)]
 pub struct Instrument(pub instrument::Model);
@@ -162,68 +158,6 @@ impl Instrument {
             order,
             first,
             after,
-        )
-        .await
-    }
-}
-
-#[derive(Default)]
-pub struct InstrumentQuery;
-
-#[Object]
-impl InstrumentQuery {
-    /// One instrument, by global ID or slug; null when there is none.
-    async fn instrument(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The instrument's global ID or slug.")] by: RecordKey,
-    ) -> async_graphql::Result<Option<Instrument>> {
-        Ok(
-            lookup::find::<instrument::Entity>(ctx, by, NodeType::Instrument)
-                .await?
-                .map(Instrument),
-        )
-    }
-
-    /// Instruments, filtered and ordered, a page at a time.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "a Relay list takes filter, orderBy and four paging arguments"
-    )]
-    async fn instruments(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Only instruments matching this.")] filter: Option<InstrumentFilter>,
-        #[graphql(
-            desc = "Sort keys, most significant first; by name when omitted. Ties are broken by id."
-        )]
-        order_by: Option<Vec<Order<InstrumentOrderFieldInput>>>,
-        #[graphql(
-            desc = "Page size going forwards: 20 when neither `first` nor `last` is given, at most 100."
-        )]
-        first: Option<i32>,
-        #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-        #[graphql(
-            desc = "Page size going backwards (from the end, or from `before`), at most 100."
-        )]
-        last: Option<i32>,
-        #[graphql(desc = "Return the items before this cursor.")] before: Option<String>,
-    ) -> async_graphql::Result<InstrumentConnection> {
-        let filter: store::instruments::InstrumentFilter =
-            filter.map(Into::into).unwrap_or_default();
-        let order = sort_keys(
-            order_by,
-            InstrumentOrderFieldInput::Name,
-            |f: InstrumentOrderField, d| f.key(d),
-        );
-        let window = Window {
-            first,
-            after,
-            last,
-            before,
-        };
-        connection::list::<instrument::Entity, InstrumentConnection>(
-            ctx, &filter, order, window, Instrument,
         )
         .await
     }

@@ -17,6 +17,7 @@ mod node;
 mod organization;
 mod prelude;
 mod project;
+mod roots;
 mod scalars;
 
 use async_graphql::{
@@ -29,11 +30,11 @@ use crate::{config::GraphqlSettings, store::Store};
 #[derive(MergedObject, Default)]
 pub struct Query(
     node::NodeQuery,
-    organization::OrganizationQuery,
-    agreement::AgreementQuery,
-    project::ProjectQuery,
-    event::EventQuery,
-    instrument::InstrumentQuery,
+    roots::OrganizationQuery,
+    roots::AgreementQuery,
+    roots::ProjectQuery,
+    roots::EventQuery,
+    roots::InstrumentQuery,
     facets::FacetQuery,
 );
 

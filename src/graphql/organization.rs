@@ -1,17 +1,16 @@
-//! Organizations: the type and its root fields.
+//! Organizations: the type and its relations (root fields are in `roots`).
 
 use async_graphql::{Context, ID, Object};
 use entity::organization;
 
 use super::prelude::*;
 use super::{
-    connection::{self, OrganizationConnection, Window},
+    connection::OrganizationConnection,
     enums::OrganizationKind,
     filters::{Order, OrganizationFilter, sort_keys},
     ids::{self, NodeType},
-    lookup::{self, RecordKey},
+    lookup,
 };
-use crate::store::organizations::{self as store, OrganizationOrderField};
 
 #[derive(Clone)]
 pub struct Organization(pub organization::Model);
@@ -181,70 +180,3 @@ impl Organization {
         .await
     }
 }
-
-#[derive(Default)]
-pub struct OrganizationQuery;
-
-#[Object]
-impl OrganizationQuery {
-    /// One organization, by global ID or slug; null when there is none.
-    async fn organization(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The organization's global ID or slug.")] by: RecordKey,
-    ) -> async_graphql::Result<Option<Organization>> {
-        Ok(
-            lookup::find::<organization::Entity>(ctx, by, NodeType::Organization)
-                .await?
-                .map(Organization),
-        )
-    }
-
-    /// Organizations, filtered and ordered, a page at a time.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "a Relay list takes filter, orderBy and four paging arguments"
-    )]
-    async fn organizations(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Only organizations matching this.")] filter: Option<OrganizationFilter>,
-        #[graphql(
-            desc = "Sort keys, most significant first; by name when omitted. Ties are broken by id."
-        )]
-        order_by: Option<Vec<Order<OrganizationOrderFieldInput>>>,
-        #[graphql(
-            desc = "Page size going forwards: 20 when neither `first` nor `last` is given, at most 100."
-        )]
-        first: Option<i32>,
-        #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-        #[graphql(
-            desc = "Page size going backwards (from the end, or from `before`), at most 100."
-        )]
-        last: Option<i32>,
-        #[graphql(desc = "Return the items before this cursor.")] before: Option<String>,
-    ) -> async_graphql::Result<OrganizationConnection> {
-        let filter: store::OrganizationFilter = filter.map(Into::into).unwrap_or_default();
-        let order = sort_keys(
-            order_by,
-            OrganizationOrderFieldInput::Name,
-            |f: OrganizationOrderField, d| f.key(d),
-        );
-        let window = Window {
-            first,
-            after,
-            last,
-            before,
-        };
-        connection::list::<organization::Entity, OrganizationConnection>(
-            ctx,
-            &filter,
-            order,
-            window,
-            Organization,
-        )
-        .await
-    }
-}
-
-use super::enums::OrganizationOrderField as OrganizationOrderFieldInput;

@@ -1,4 +1,4 @@
-//! Projects: the type and its root fields.
+//! Projects: the type and its relations (root fields are in `roots`).
 
 use async_graphql::{Context, ID, Object};
 use entity::{agreement, project};
@@ -6,17 +6,13 @@ use entity::{agreement, project};
 use super::prelude::*;
 use super::{
     agreement::Agreement,
-    connection::{self, ProjectConnection, Window},
-    enums::{ProjectKind, ProjectOrderField as ProjectOrderFieldInput, ProjectStatus},
-    filters::{Order, ProjectFilter, sort_keys},
+    enums::{ProjectKind, ProjectStatus},
+    filters::{Order, sort_keys},
     ids::{self, NodeType},
-    lookup::{self, RecordKey},
+    lookup,
 };
 use super::{connection::loader, errors::ResultExt, loaders::ValuesOfProject};
-use crate::{
-    dates::PartialDate,
-    store::{self, projects::ProjectOrderField},
-};
+use crate::dates::PartialDate;
 
 #[derive(Clone)]
 pub struct Project(pub project::Model);
@@ -173,62 +169,5 @@ impl Project {
             ctx, self.0.id, filter, order, first, after, Event,
         )
         .await
-    }
-}
-
-#[derive(Default)]
-pub struct ProjectQuery;
-
-#[Object]
-impl ProjectQuery {
-    /// One project, by global ID or slug; null when there is none.
-    async fn project(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The project's global ID or slug.")] by: RecordKey,
-    ) -> async_graphql::Result<Option<Project>> {
-        Ok(lookup::find::<project::Entity>(ctx, by, NodeType::Project)
-            .await?
-            .map(Project))
-    }
-
-    /// Projects, filtered and ordered, a page at a time.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "a Relay list takes filter, orderBy and four paging arguments"
-    )]
-    async fn projects(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Only projects matching this.")] filter: Option<ProjectFilter>,
-        #[graphql(
-            desc = "Sort keys, most significant first; by name when omitted. Ties are broken by id."
-        )]
-        order_by: Option<Vec<Order<ProjectOrderFieldInput>>>,
-        #[graphql(
-            desc = "Page size going forwards: 20 when neither `first` nor `last` is given, at most 100."
-        )]
-        first: Option<i32>,
-        #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-        #[graphql(
-            desc = "Page size going backwards (from the end, or from `before`), at most 100."
-        )]
-        last: Option<i32>,
-        #[graphql(desc = "Return the items before this cursor.")] before: Option<String>,
-    ) -> async_graphql::Result<ProjectConnection> {
-        let filter: store::projects::ProjectFilter = filter.map(Into::into).unwrap_or_default();
-        let order = sort_keys(
-            order_by,
-            ProjectOrderFieldInput::Name,
-            |f: ProjectOrderField, d| f.key(d),
-        );
-        let window = Window {
-            first,
-            after,
-            last,
-            before,
-        };
-        connection::list::<project::Entity, ProjectConnection>(ctx, &filter, order, window, Project)
-            .await
     }
 }
