@@ -505,3 +505,43 @@ async fn projects_list_their_regions_and_themes() {
     assert_eq!(nodes[0]["regions"], json!(["asia"]));
     assert!(nodes[0]["themes"].as_array().is_some_and(|t| !t.is_empty()));
 }
+
+#[tokio::test]
+async fn empty_lists_in_filters_mean_nothing_and_everything() {
+    let app = spawn_app().await;
+    let all = slugs_where(&app, "organizations", json!({})).await;
+    let cases = [
+        (
+            "`in` an empty list matches nothing",
+            json!({ "slug": { "in": [] } }),
+            0,
+        ),
+        (
+            "`notIn` an empty list matches everything",
+            json!({ "kind": { "notIn": [] } }),
+            all.len(),
+        ),
+        (
+            "an empty `or` adds no condition",
+            json!({ "or": [] }),
+            all.len(),
+        ),
+        (
+            "an empty `and` adds no condition",
+            json!({ "and": [] }),
+            all.len(),
+        ),
+        (
+            "`in` an empty enum list matches nothing",
+            json!({ "kind": { "in": [] } }),
+            0,
+        ),
+    ];
+    for (reason, filter, expected) in cases {
+        assert_eq!(
+            slugs_where(&app, "organizations", filter).await.len(),
+            expected,
+            "{reason}"
+        );
+    }
+}
