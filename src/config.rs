@@ -169,15 +169,35 @@ pub struct HttpSettings {
     pub shutdown_timeout_secs: u64,
 }
 
-/// Limits applied to every GraphQL operation.
+/// Limits applied to every GraphQL operation, and what the schema reveals.
 #[derive(Debug, Clone, clap::Args)]
 pub struct GraphqlSettings {
-    /// Deepest selection nesting allowed. GraphiQL's own introspection query needs about 13.
+    /// Deepest selection nesting allowed. GraphiQL's own introspection query needs 13.
     #[arg(long, env = "GRAPHQL_DEPTH_LIMIT", default_value_t = 16)]
     pub depth_limit: usize,
-    /// Highest complexity score allowed for one operation.
-    #[arg(long, env = "GRAPHQL_COMPLEXITY_LIMIT", default_value_t = 20_000)]
+    /// Highest complexity allowed: each field costs 1, and a list costs its page size times
+    /// its children (`organizations(first: 50) { name }` costs 51).
+    #[arg(long, env = "GRAPHQL_COMPLEXITY_LIMIT", default_value_t = 25_000)]
     pub complexity_limit: usize,
+    /// Longest query text accepted, in bytes.
+    #[arg(long, env = "GRAPHQL_MAX_QUERY_BYTES", default_value_t = 32 * 1024)]
+    pub max_query_bytes: usize,
+    /// Most lexical tokens a query may have (GraphiQL's introspection query has about 300).
+    #[arg(long, env = "GRAPHQL_MAX_TOKENS", default_value_t = 3_000)]
+    pub max_tokens: usize,
+    /// Most aliases in one operation, fragments included.
+    #[arg(long, env = "GRAPHQL_MAX_ALIASES", default_value_t = 30)]
+    pub max_aliases: usize,
+    /// Most directives in one operation, fragments included.
+    #[arg(long, env = "GRAPHQL_MAX_DIRECTIVES", default_value_t = 50)]
+    pub max_directives: usize,
+    /// Answer introspection queries (GraphiQL and codegen need them; production may turn
+    /// them off).
+    #[arg(long, env = "GRAPHQL_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub introspection: bool,
+    /// Suggest field names in validation errors ("did you mean …?").
+    #[arg(long, env = "GRAPHQL_SUGGESTIONS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub suggestions: bool,
     /// Milliseconds a DataLoader waits for sibling keys before running its batch. Longer
     /// waits merge more of a busy response's keys into one statement; shorter ones cut latency.
     #[arg(long, env = "GRAPHQL_LOADER_DELAY_MS", default_value_t = 5)]
@@ -188,7 +208,13 @@ impl Default for GraphqlSettings {
     fn default() -> Self {
         Self {
             depth_limit: 16,
-            complexity_limit: 20_000,
+            complexity_limit: 25_000,
+            max_query_bytes: 32 * 1024,
+            max_tokens: 3_000,
+            max_aliases: 30,
+            max_directives: 50,
+            introspection: true,
+            suggestions: true,
             loader_delay_ms: 5,
         }
     }

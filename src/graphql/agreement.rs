@@ -49,6 +49,7 @@ impl Agreement {
     }
 
     /// The organizations party to this agreement; each edge carries its role and since when.
+    #[graphql(complexity = "super::limits::list_cost(first, None, child_complexity)")]
     async fn parties(
         &self,
         ctx: &Context<'_>,
@@ -80,6 +81,7 @@ impl Agreement {
     }
 
     /// The instruments this agreement rests on; each edge says how.
+    #[graphql(complexity = "super::limits::list_cost(first, None, child_complexity)")]
     async fn instruments(
         &self,
         ctx: &Context<'_>,
@@ -111,6 +113,7 @@ impl Agreement {
     }
 
     /// The projects that carry out this agreement.
+    #[graphql(complexity = "super::limits::list_cost(first, None, child_complexity)")]
     async fn projects(
         &self,
         ctx: &Context<'_>,
@@ -133,6 +136,7 @@ impl Agreement {
     }
 
     /// The events held under this agreement.
+    #[graphql(complexity = "super::limits::list_cost(first, None, child_complexity)")]
     async fn events(
         &self,
         ctx: &Context<'_>,

@@ -92,6 +92,7 @@ impl Event {
     }
 
     /// The organizations taking part in this event; each edge carries its role.
+    #[graphql(complexity = "super::limits::list_cost(first, None, child_complexity)")]
     async fn participants(
         &self,
         ctx: &Context<'_>,
@@ -123,6 +124,7 @@ impl Event {
     }
 
     /// The instruments this event refers to; each edge says how.
+    #[graphql(complexity = "super::limits::list_cost(first, None, child_complexity)")]
     async fn instruments(
         &self,
         ctx: &Context<'_>,
@@ -154,6 +156,7 @@ impl Event {
     }
 
     /// The sessions held inside this event.
+    #[graphql(complexity = "super::limits::list_cost(first, None, child_complexity)")]
     async fn sessions(
         &self,
         ctx: &Context<'_>,

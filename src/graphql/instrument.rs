@@ -70,6 +70,7 @@ impl Instrument {
     }
 
     /// The agreements linked to this instrument; each edge says how.
+    #[graphql(complexity = "super::limits::list_cost(first, None, child_complexity)")]
     async fn agreements(
         &self,
         ctx: &Context<'_>,
@@ -101,6 +102,7 @@ impl Instrument {
     }
 
     /// The projects linked to this instrument; each edge says how.
+    #[graphql(complexity = "super::limits::list_cost(first, None, child_complexity)")]
     async fn projects(
         &self,
         ctx: &Context<'_>,
@@ -132,6 +134,7 @@ impl Instrument {
     }
 
     /// The events linked to this instrument; each edge says how.
+    #[graphql(complexity = "super::limits::list_cost(first, None, child_complexity)")]
     async fn events(
         &self,
         ctx: &Context<'_>,

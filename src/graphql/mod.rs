@@ -10,6 +10,7 @@ mod facets;
 mod filters;
 pub mod ids;
 mod instrument;
+pub mod limits;
 mod loaders;
 mod lookup;
 mod nested;
@@ -44,10 +45,19 @@ pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
 /// DataLoaders) goes in with [`prepare_request`], never here: a loader on the schema would be
 /// shared, cache included, by every request.
 pub fn build_schema(settings: &GraphqlSettings) -> AppSchema {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+    let mut builder = Schema::build(Query::default(), EmptyMutation, EmptySubscription)
         .limit_depth(settings.depth_limit)
         .limit_complexity(settings.complexity_limit)
-        .finish()
+        // Per field; the extension caps directives across the whole operation too.
+        .limit_directives(5)
+        .extension(limits::Limits::from(settings));
+    if !settings.introspection {
+        builder = builder.disable_introspection();
+    }
+    if !settings.suggestions {
+        builder = builder.disable_suggestions();
+    }
+    builder.finish()
 }
 
 /// The schema in SDL, as checked in at `schema.graphql`.

@@ -64,6 +64,7 @@ impl NodeQuery {
 
     /// The records with these global IDs, in the same order (null where there is none); at most
     /// 100 IDs, loaded in one statement per type.
+    #[graphql(complexity = "ids.len().clamp(1, 100) * child_complexity + 1")]
     async fn nodes(
         &self,
         ctx: &Context<'_>,

@@ -63,6 +63,7 @@ impl Organization {
     }
 
     /// The agreements this organization is party to; each edge carries its role and since when.
+    #[graphql(complexity = "super::limits::list_cost(first, None, child_complexity)")]
     async fn agreements(
         &self,
         ctx: &Context<'_>,
@@ -93,6 +94,7 @@ impl Organization {
     }
 
     /// The projects this organization takes part in; each edge carries its role.
+    #[graphql(complexity = "super::limits::list_cost(first, None, child_complexity)")]
     async fn projects(
         &self,
         ctx: &Context<'_>,
@@ -123,6 +125,7 @@ impl Organization {
     }
 
     /// The events this organization takes part in; each edge carries its role.
+    #[graphql(complexity = "super::limits::list_cost(first, None, child_complexity)")]
     async fn events(
         &self,
         ctx: &Context<'_>,
@@ -153,6 +156,7 @@ impl Organization {
     }
 
     /// The bodies that belong to this organization (the ILO Governing Body under the ILO).
+    #[graphql(complexity = "super::limits::list_cost(first, None, child_complexity)")]
     async fn children(
         &self,
         ctx: &Context<'_>,

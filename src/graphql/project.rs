@@ -88,6 +88,7 @@ impl Project {
     }
 
     /// The organizations taking part in this project; each edge carries its role.
+    #[graphql(complexity = "super::limits::list_cost(first, None, child_complexity)")]
     async fn participants(
         &self,
         ctx: &Context<'_>,
@@ -119,6 +120,7 @@ impl Project {
     }
 
     /// The instruments this project rests on; each edge says how.
+    #[graphql(complexity = "super::limits::list_cost(first, None, child_complexity)")]
     async fn instruments(
         &self,
         ctx: &Context<'_>,
@@ -150,6 +152,7 @@ impl Project {
     }
 
     /// The events of this project.
+    #[graphql(complexity = "super::limits::list_cost(first, None, child_complexity)")]
     async fn events(
         &self,
         ctx: &Context<'_>,

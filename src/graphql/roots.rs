@@ -35,6 +35,7 @@ macro_rules! record_queries {
 
             #[doc = $many_doc]
             #[expect(clippy::too_many_arguments, reason = "a Relay list takes filter, orderBy and four paging arguments")]
+            #[graphql(complexity = "super::limits::list_cost(first, last, child_complexity)")]
             async fn $many(
                 &self,
                 ctx: &Context<'_>,

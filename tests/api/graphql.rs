@@ -44,8 +44,8 @@ query Nested($first: Int, $filter: OrganizationFilter) {
       node {
         slug
         parent { slug }
-        agreements {
-          edges { role node { title parties { edges { role node { slug } } } } }
+        agreements(first: 10) {
+          edges { role node { title parties(first: 5) { edges { role node { slug } } } } }
         }
       }
     }

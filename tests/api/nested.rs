@@ -370,7 +370,7 @@ async fn edges_carry_roles_and_nested_lists_filter_and_order() {
 async fn network(app: &TestApp) -> Value {
     app.data(
         r#"{
-          organizations(first: 100, orderBy: [{ field: KIND }, { field: ACRONYM, direction: DESC }]) {
+          organizations(first: 30, orderBy: [{ field: KIND }, { field: ACRONYM, direction: DESC }]) {
             nodes {
               slug
               agreements(first: 2, orderBy: [{ field: SIGNED_ON, direction: DESC }]) {
@@ -378,7 +378,7 @@ async fn network(app: &TestApp) -> Value {
                 edges { role since node { slug signedOn parties(orderBy: [{ field: SLUG }]) { edges { role node { slug } } } } }
               }
               events(first: 3) { totalCount edges { role node { slug startsOn sessions { nodes { slug } } } } }
-              projects { edges { role node { slug instruments { edges { role node { slug } } } } } }
+              projects(first: 5) { edges { role node { slug instruments(first: 5) { edges { role node { slug } } } } } }
             }
           }
         }"#,

@@ -1,0 +1,138 @@
+//! Hostile operations are refused before they reach the database, each with a stable code;
+//! requests that do not parse or validate carry codes too.
+
+use partnerships::{config::GraphqlSettings, graphql};
+use serde_json::json;
+
+use crate::helpers::{error_codes, spawn_app};
+
+fn deep_parents(levels: usize) -> String {
+    let mut query = String::from("{ organization(by: { slug: \"ilo-governing-body\" }) { ");
+    query.push_str(&"parent { ".repeat(levels));
+    query.push_str("name");
+    query.push_str(&" }".repeat(levels));
+    query.push_str(" } }");
+    query
+}
+
+#[tokio::test]
+async fn attack_queries_are_refused_with_a_code_and_touch_no_table() {
+    let app = spawn_app().await;
+    let aliases: String = (0..31)
+        .map(|i| format!("a{i}: organizations(first: 1) {{ totalCount }} "))
+        .collect();
+    let duplicated = format!(
+        "{{ organizations(first: 1) {{ nodes {{ {} }} }} }}",
+        "name ".repeat(3_000)
+    );
+    let directives_on_one_field = format!(
+        "{{ organizations(first: 1) {{ totalCount {} }} }}",
+        "@include(if: true) ".repeat(6)
+    );
+    let directives_spread: String = (0..26)
+        .map(|i| format!("a{i}: organizations(first: 1) @include(if: true) {{ totalCount @skip(if: false) }} "))
+        .collect();
+    let huge = format!(
+        "{{ organizations(first: 1) {{ totalCount }} }} #{}",
+        "x".repeat(40_000)
+    );
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("alias overloading", format!("{{ {aliases} }}"), "QUERY_TOO_COMPLEX"),
+        ("field duplication", duplicated, "QUERY_TOO_COMPLEX"),
+        ("deep nesting", deep_parents(20), "QUERY_TOO_COMPLEX"),
+        ("directives stacked on one field", directives_on_one_field, "QUERY_TOO_COMPLEX"),
+        ("directives across the operation", format!("{{ {directives_spread} }}"), "QUERY_TOO_COMPLEX"),
+        (
+            "circular fragments",
+            "query { organizations { nodes { ...A } } } fragment A on Organization { parent { ...B } } fragment B on Organization { parent { ...A } }".into(),
+            "QUERY_TOO_COMPLEX",
+        ),
+        (
+            "huge pages nested three deep",
+            "{ organizations(first: 100) { nodes { agreements(first: 100) { nodes { parties(first: 100) { nodes { name } } } } } } }".into(),
+            "QUERY_TOO_COMPLEX",
+        ),
+        ("a page above the maximum", "{ organizations(first: 1000) { totalCount } }".into(), "BAD_USER_INPUT"),
+        ("a query of 40 KB", huge, "QUERY_TOO_COMPLEX"),
+        ("a query that does not parse", "{ organizations { nodes { name }".into(), "GRAPHQL_PARSE_FAILED"),
+        ("a field that does not exist", "{ organizations { nodes { budget } } }".into(), "GRAPHQL_VALIDATION_FAILED"),
+    ];
+    for (attack, query, code) in cases {
+        let before = app.statements();
+        let body = app.graphql(&query, json!({})).await;
+        let codes = error_codes(&body);
+        assert!(
+            !codes.is_empty() && codes.iter().all(|c| c == code),
+            "{attack}: expected {code}, got {body:#}"
+        );
+        if code != "BAD_USER_INPUT" {
+            assert_eq!(app.statements(), before, "{attack} reached the database");
+        }
+    }
+}
+
+#[tokio::test]
+async fn ordinary_nested_queries_stay_within_the_limits() {
+    let app = spawn_app().await;
+    // Three nested lists with default pages: 20 × 20 × 20 leaves.
+    app.data(
+        "{ organizations { nodes { name agreements { nodes { title parties { nodes { name } } } } } } }",
+        json!({}),
+    )
+    .await;
+    app.data(&deep_parents(10), json!({})).await;
+}
+
+#[tokio::test]
+async fn introspection_and_suggestions_can_be_turned_off() {
+    let closed = graphql::build_schema(&GraphqlSettings {
+        introspection: false,
+        suggestions: false,
+        ..GraphqlSettings::default()
+    });
+    let response = closed.execute("{ __schema { types { name } } }").await;
+    let data = response.data.into_json().unwrap_or_default();
+    assert!(
+        data["__schema"].is_null(),
+        "no schema is revealed when introspection is off: {data}"
+    );
+    let response = closed.execute("{ organizatons { totalCount } }").await;
+    let message = &response
+        .errors
+        .first()
+        .map(|e| e.message.clone())
+        .unwrap_or_default();
+    assert!(
+        !message.contains("Did you mean"),
+        "no suggestion: {message}"
+    );
+
+    let open = graphql::build_schema(&GraphqlSettings::default());
+    let response = open.execute("{ organizatons { totalCount } }").await;
+    let message = &response
+        .errors
+        .first()
+        .map(|e| e.message.clone())
+        .unwrap_or_default();
+    assert!(
+        message.contains("Did you mean"),
+        "suggestions by default: {message}"
+    );
+}
+
+#[tokio::test]
+async fn batched_requests_are_refused() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .json(&json!([{ "query": "{ organizations { totalCount } }" }, { "query": "{ agreements { totalCount } }" }]))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        response.status().is_client_error(),
+        "a batch got {}",
+        response.status()
+    );
+}
