@@ -44,6 +44,7 @@ impl Application {
             store: store.clone(),
             graphql: settings.graphql.clone(),
             graphiql: settings.http.graphiql,
+            max_body_bytes: settings.http.max_body_bytes,
         };
         let server = http::serve(
             listener,

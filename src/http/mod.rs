@@ -1,19 +1,16 @@
 //! The web layer (the only module that knows actix): routes, GraphiQL, health.
 
+mod graphql;
+
 use std::{net::TcpListener, time::Duration};
 
 use actix_web::{
     App, HttpRequest, HttpResponse, HttpServer, Responder, dev::Server, guard, http::header, web,
 };
 use async_graphql::http::GraphiQLSource;
-use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse};
 use tracing_actix_web::TracingLogger;
 
-use crate::{
-    config::GraphqlSettings,
-    graphql::{AppSchema, prepare_request},
-    store::Store,
-};
+use crate::{config::GraphqlSettings, graphql::AppSchema, store::Store};
 
 /// What every handler shares: built once, before the server starts.
 pub struct AppState {
@@ -21,6 +18,8 @@ pub struct AppState {
     pub store: Store,
     pub graphql: GraphqlSettings,
     pub graphiql: bool,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
 }
 
 /// Starts serving on `listener`; in-flight requests get `shutdown_timeout` after SIGTERM/SIGINT.
@@ -36,9 +35,9 @@ pub fn serve(
             .app_data(state.clone())
             .service(
                 web::resource("/graphql")
-                    .route(web::post().to(graphql))
+                    .route(web::post().to(graphql::post))
                     .route(web::get().guard(guard::fn_guard(wants_html)).to(graphiql))
-                    .route(web::get().to(graphql)),
+                    .route(web::get().to(graphql::get)),
             )
             .route("/healthz", web::get().to(healthz))
             .route("/readyz", web::get().to(readyz))
@@ -56,11 +55,6 @@ fn wants_html(ctx: &guard::GuardContext<'_>) -> bool {
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("text/html"))
-}
-
-async fn graphql(state: web::Data<AppState>, request: GraphQLRequest) -> GraphQLResponse {
-    let request = prepare_request(request.into_inner(), &state.store, &state.graphql);
-    state.schema.execute(request).await.into()
 }
 
 async fn graphiql(state: web::Data<AppState>, request: HttpRequest) -> HttpResponse {

@@ -211,6 +211,7 @@ pub fn settings(database_url: Option<&str>, sqlite_path: PathBuf) -> ServeSettin
             host: "127.0.0.1".into(),
             port: 0,
             graphiql: true,
+            max_body_bytes: 256 * 1024,
             shutdown_timeout_secs: 1,
         },
         // Tests count statements: a generous loader window keeps a busy test machine from

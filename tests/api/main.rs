@@ -6,6 +6,7 @@ mod constraints;
 mod examples;
 mod graphql;
 mod helpers;
+mod http;
 mod limits;
 mod migrations;
 mod nested;

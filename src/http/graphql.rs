@@ -1,0 +1,269 @@
+//! GraphQL over HTTP (the GraphQL-over-HTTP specification): POST with a JSON body, GET with
+//! query parameters for queries only, and answers in the media type the client accepts.
+//!
+//! - `Accept: application/graphql-response+json`: a request that never reaches execution
+//!   (unparsable, invalid, over a limit) is a 4xx; once execution began it is a 200 with
+//!   `errors` beside `data` (Apollo Client shows the GraphQL errors only then).
+//! - `application/json` (or no Accept): always 200 for GraphQL errors, for older clients.
+//! - Transport problems (unsupported media type, malformed JSON, a batch, a body too large, a
+//!   mutation over GET) are 4xx in the same `{ "errors": [...] }` shape with code BAD_REQUEST.
+
+use actix_web::{
+    HttpRequest, HttpResponse,
+    http::{StatusCode, header},
+    web,
+};
+use async_graphql::{
+    Request, Response, Variables,
+    parser::types::{DocumentOperations, OperationType},
+};
+use futures::StreamExt;
+use serde_json::json;
+
+use super::AppState;
+use crate::graphql::prepare_request;
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+const JSON: &str = "application/json";
+
+/// The media type the answer is written in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    GraphqlResponse,
+    Json,
+}
+
+impl Answer {
+    fn content_type(self) -> &'static str {
+        match self {
+            Self::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
+            Self::Json => "application/json; charset=utf-8",
+        }
+    }
+}
+
+/// Reads Accept: the first acceptable type the client lists, or JSON when it lists none.
+fn negotiate(request: &HttpRequest) -> Option<Answer> {
+    let accept = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if accept.trim().is_empty() {
+        return Some(Answer::Json);
+    }
+    for range in accept.split(',') {
+        let media = range
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        match media.as_str() {
+            GRAPHQL_RESPONSE => return Some(Answer::GraphqlResponse),
+            JSON | "application/*" | "*/*" => return Some(Answer::Json),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A transport-level error in the GraphQL error shape.
+fn refuse(status: StatusCode, answer: Answer, message: &str) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type(answer.content_type())
+        .json(
+            json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }] }),
+        )
+}
+
+/// The codes of errors raised before execution begins.
+fn never_executed(response: &Response) -> bool {
+    response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| {
+            let code = e
+                .extensions
+                .as_ref()
+                .and_then(|x| x.get("code"))
+                .map(|c| c.to_string());
+            matches!(
+                code.as_deref(),
+                Some(
+                    "\"GRAPHQL_PARSE_FAILED\""
+                        | "\"GRAPHQL_VALIDATION_FAILED\""
+                        | "\"QUERY_TOO_COMPLEX\""
+                )
+            )
+        })
+}
+
+async fn execute(state: &AppState, answer: Answer, request: Request) -> HttpResponse {
+    let request = prepare_request(request, &state.store, &state.graphql);
+    let response = state.schema.execute(request).await;
+    let status = if answer == Answer::GraphqlResponse && never_executed(&response) {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    HttpResponse::build(status)
+        .content_type(answer.content_type())
+        .json(&response)
+}
+
+/// Whether the operation the request selects is a mutation (or subscription): GET may only read.
+fn is_write(query: &str, operation_name: Option<&str>) -> bool {
+    let Ok(document) = async_graphql::parser::parse_query(query) else {
+        return false; // the schema reports the parse error
+    };
+    let ty = match (&document.operations, operation_name) {
+        (DocumentOperations::Single(op), _) => Some(op.node.ty),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
+        (DocumentOperations::Multiple(_), None) => None,
+    };
+    matches!(
+        ty,
+        Some(OperationType::Mutation | OperationType::Subscription)
+    )
+}
+
+/// POST /graphql with `Content-Type: application/json`.
+pub async fn post(
+    state: web::Data<AppState>,
+    http: HttpRequest,
+    mut payload: web::Payload,
+) -> HttpResponse {
+    let Some(answer) = negotiate(&http) else {
+        return refuse(
+            StatusCode::NOT_ACCEPTABLE,
+            Answer::Json,
+            "Accept application/graphql-response+json or application/json.",
+        );
+    };
+    let content_type = http
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if media != JSON {
+        return refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            answer,
+            "Send the request as application/json.",
+        );
+    }
+    let limit = state.max_body_bytes;
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let Ok(chunk) = chunk else {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                answer,
+                "The request body could not be read.",
+            );
+        };
+        if body.len() + chunk.len() > limit {
+            return refuse(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                answer,
+                &format!("The request body is larger than {limit} bytes."),
+            );
+        }
+        body.extend_from_slice(&chunk);
+    }
+    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            answer,
+            "Batched requests are not supported: send one operation per request.",
+        );
+    }
+    match serde_json::from_slice::<Request>(&body) {
+        Ok(request) if request.query.trim().is_empty() => refuse(
+            StatusCode::BAD_REQUEST,
+            answer,
+            "The request has no `query`.",
+        ),
+        Ok(request) => execute(&state, answer, request).await,
+        Err(err) => refuse(
+            StatusCode::BAD_REQUEST,
+            answer,
+            &format!(
+                "The body is not a GraphQL request in JSON (`query`, `operationName`, `variables`): {err}"
+            ),
+        ),
+    }
+}
+
+/// GET /graphql?query=…&operationName=…&variables=… (queries only).
+pub async fn get(state: web::Data<AppState>, http: HttpRequest) -> HttpResponse {
+    let Some(answer) = negotiate(&http) else {
+        return refuse(
+            StatusCode::NOT_ACCEPTABLE,
+            Answer::Json,
+            "Accept application/graphql-response+json or application/json.",
+        );
+    };
+    let params = match web::Query::<std::collections::HashMap<String, String>>::from_query(
+        http.query_string(),
+    ) {
+        Ok(params) => params.into_inner(),
+        Err(_) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                answer,
+                "The query string could not be read.",
+            );
+        }
+    };
+    let Some(query) = params.get("query").filter(|q| !q.is_empty()) else {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            answer,
+            "Pass the operation in the `query` parameter.",
+        );
+    };
+    let operation_name = params
+        .get("operationName")
+        .filter(|n| !n.is_empty())
+        .cloned();
+    if is_write(query, operation_name.as_deref()) {
+        let mut response = refuse(
+            StatusCode::METHOD_NOT_ALLOWED,
+            answer,
+            "Mutations must be sent with POST.",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+        return response;
+    }
+    let mut request = Request::new(query.clone());
+    if let Some(name) = operation_name {
+        request = request.operation_name(name);
+    }
+    for (key, field) in [("variables", "variables"), ("extensions", "extensions")] {
+        if let Some(raw) = params.get(key).filter(|v| !v.is_empty()) {
+            match serde_json::from_str::<serde_json::Value>(raw) {
+                Ok(value @ serde_json::Value::Object(_)) if field == "variables" => {
+                    request = request.variables(Variables::from_json(value));
+                }
+                Ok(serde_json::Value::Object(_)) => {}
+                _ => {
+                    return refuse(
+                        StatusCode::BAD_REQUEST,
+                        answer,
+                        &format!("`{key}` must be a JSON object."),
+                    );
+                }
+            }
+        }
+    }
+    execute(&state, answer, request).await
+}

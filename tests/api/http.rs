@@ -1,0 +1,252 @@
+//! GraphQL over HTTP: media types, status codes and transport errors, as the
+//! GraphQL-over-HTTP specification and real clients expect them.
+
+use reqwest::{StatusCode, header};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, error_codes, spawn_app};
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+
+async fn post(
+    app: &TestApp,
+    accept: &str,
+    content_type: &str,
+    body: String,
+) -> (StatusCode, String, Value) {
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .header(header::ACCEPT, accept)
+        .header(header::CONTENT_TYPE, content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let status = response.status();
+    let media = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body = response
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("every answer is JSON ({status}): {e}"));
+    (status, media, body)
+}
+
+fn query(text: &str) -> String {
+    json!({ "query": text }).to_string()
+}
+
+#[tokio::test]
+async fn status_codes_follow_the_accepted_media_type() {
+    let app = spawn_app().await;
+    let cases = [
+        (
+            "a valid query",
+            GRAPHQL_RESPONSE,
+            query("{ organizations(first: 1) { totalCount } }"),
+            StatusCode::OK,
+            None,
+        ),
+        (
+            "a parse error, new clients",
+            GRAPHQL_RESPONSE,
+            query("{ organizations {"),
+            StatusCode::BAD_REQUEST,
+            Some("GRAPHQL_PARSE_FAILED"),
+        ),
+        (
+            "a parse error, legacy clients",
+            "application/json",
+            query("{ organizations {"),
+            StatusCode::OK,
+            Some("GRAPHQL_PARSE_FAILED"),
+        ),
+        (
+            "a validation error, new clients",
+            GRAPHQL_RESPONSE,
+            query("{ budget }"),
+            StatusCode::BAD_REQUEST,
+            Some("GRAPHQL_VALIDATION_FAILED"),
+        ),
+        (
+            "a limit, new clients",
+            GRAPHQL_RESPONSE,
+            query(&format!(
+                "{{ {} }}",
+                (0..31)
+                    .map(|i| format!("a{i}: __typename"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )),
+            StatusCode::BAD_REQUEST,
+            Some("QUERY_TOO_COMPLEX"),
+        ),
+        (
+            "an execution error, new clients",
+            GRAPHQL_RESPONSE,
+            query("{ organizations(first: 1000) { totalCount } }"),
+            StatusCode::OK,
+            Some("BAD_USER_INPUT"),
+        ),
+        (
+            "no Accept at all",
+            "",
+            query("{ organizations(first: 1) { totalCount } }"),
+            StatusCode::OK,
+            None,
+        ),
+    ];
+    for (reason, accept, body, status, code) in cases {
+        let (got, media, json) = post(&app, accept, "application/json", body).await;
+        assert_eq!(got, status, "{reason}: {json:#}");
+        let expected_media = if accept == GRAPHQL_RESPONSE {
+            GRAPHQL_RESPONSE
+        } else {
+            "application/json"
+        };
+        assert!(
+            media.starts_with(expected_media),
+            "{reason}: answered in {media}"
+        );
+        match code {
+            Some(code) => assert_eq!(error_codes(&json), [code], "{reason}"),
+            None => assert!(
+                json.get("errors").is_none() && json["data"].is_object(),
+                "{reason}: {json:#}"
+            ),
+        }
+    }
+}
+
+#[tokio::test]
+async fn transport_errors_are_4xx_in_the_graphql_error_shape() {
+    let app = spawn_app().await;
+    let big = json!({ "query": "{ __typename }", "variables": { "pad": "x".repeat(300 * 1024) } })
+        .to_string();
+    let cases = [
+        (
+            "an unsupported media type",
+            GRAPHQL_RESPONSE,
+            "text/plain",
+            query("{ __typename }"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            "malformed JSON",
+            GRAPHQL_RESPONSE,
+            "application/json",
+            "{ \"query\": ".to_owned(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "JSON without a query",
+            GRAPHQL_RESPONSE,
+            "application/json",
+            "{ \"variables\": {} }".to_owned(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "a batch",
+            "application/json",
+            "application/json",
+            format!("[{}]", query("{ __typename }")),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "a body over the limit",
+            GRAPHQL_RESPONSE,
+            "application/json",
+            big,
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+        (
+            "an Accept the server cannot give",
+            "text/plain",
+            "application/json",
+            query("{ __typename }"),
+            StatusCode::NOT_ACCEPTABLE,
+        ),
+    ];
+    for (reason, accept, content_type, body, status) in cases {
+        let (got, _, json) = post(&app, accept, content_type, body).await;
+        assert_eq!(got, status, "{reason}: {json:#}");
+        assert_eq!(error_codes(&json), ["BAD_REQUEST"], "{reason}: {json:#}");
+        assert!(
+            json["errors"][0]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{reason}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn get_answers_queries_and_refuses_mutations() {
+    let app = spawn_app().await;
+    let get = |params: Vec<(&'static str, String)>| {
+        let request = app
+            .client
+            .get(format!("{}/graphql", app.address))
+            .header(header::ACCEPT, GRAPHQL_RESPONSE)
+            .query(&params);
+        async move { request.send().await.unwrap_or_else(|e| panic!("{e}")) }
+    };
+
+    let ok = get(vec![
+        (
+            "query",
+            "query ($slug: String!) { organization(by: { slug: $slug }) { acronym } }".into(),
+        ),
+        ("variables", json!({ "slug": "ilo" }).to_string()),
+    ])
+    .await;
+    assert_eq!(ok.status(), StatusCode::OK);
+    let body: Value = ok.json().await.unwrap_or_default();
+    assert_eq!(body["data"]["organization"]["acronym"], "ILO");
+
+    let mutation = get(vec![(
+        "query",
+        "mutation { createOrganization { id } }".into(),
+    )])
+    .await;
+    assert_eq!(mutation.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        mutation
+            .headers()
+            .get(header::ALLOW)
+            .and_then(|v| v.to_str().ok()),
+        Some("POST")
+    );
+
+    let chosen_mutation = get(vec![
+        ("query", "query Q { __typename } mutation M { x }".into()),
+        ("operationName", "M".into()),
+    ])
+    .await;
+    assert_eq!(
+        chosen_mutation.status(),
+        StatusCode::METHOD_NOT_ALLOWED,
+        "the selected operation decides"
+    );
+
+    for (reason, params) in [
+        ("no query", vec![("operationName", "Q".to_owned())]),
+        (
+            "variables that are not an object",
+            vec![
+                ("query", "{ __typename }".to_owned()),
+                ("variables", "[1]".to_owned()),
+            ],
+        ),
+    ] {
+        let response = get(params).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{reason}");
+        let body: Value = response.json().await.unwrap_or_default();
+        assert_eq!(error_codes(&body), ["BAD_REQUEST"], "{reason}");
+    }
+}
