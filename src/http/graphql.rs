@@ -101,12 +101,17 @@ fn never_executed(response: &Response) -> bool {
 async fn execute(state: &AppState, answer: Answer, request: Request) -> HttpResponse {
     let request = prepare_request(request, &state.store, &state.graphql);
     let response = state.schema.execute(request).await;
-    let status = if answer == Answer::GraphqlResponse && never_executed(&response) {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    HttpResponse::build(status)
+    if never_executed(&response) {
+        // A request that never ran has no `data` entry at all, not `data: null`.
+        let status = match answer {
+            Answer::GraphqlResponse => StatusCode::BAD_REQUEST,
+            Answer::Json => StatusCode::OK,
+        };
+        return HttpResponse::build(status)
+            .content_type(answer.content_type())
+            .json(json!({ "errors": response.errors }));
+    }
+    HttpResponse::Ok()
         .content_type(answer.content_type())
         .json(&response)
 }
