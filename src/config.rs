@@ -27,6 +27,10 @@ pub struct DatabaseSettings {
     /// Seconds to wait for a new database connection before giving up.
     #[arg(long, env = "DB_CONNECT_TIMEOUT_SECS", default_value_t = 5)]
     pub connect_timeout_secs: u64,
+    /// Longest a single SQL statement may run on PostgreSQL before it is cancelled, in
+    /// milliseconds (0: no limit). A runaway query fails fast instead of holding a connection.
+    #[arg(long, env = "DB_STATEMENT_TIMEOUT_MS", default_value_t = 10_000)]
+    pub statement_timeout_ms: u64,
     /// Seconds a request waits for a free pooled connection before failing with SERVICE_UNAVAILABLE.
     #[arg(long, env = "DB_ACQUIRE_TIMEOUT_SECS", default_value_t = 5)]
     pub acquire_timeout_secs: u64,

@@ -8,6 +8,7 @@
 //! - Transport problems (unsupported media type, malformed JSON, a batch, a body too large, a
 //!   mutation over GET) are 4xx in the same `{ "errors": [...] }` shape with code BAD_REQUEST.
 
+use actix_web::HttpMessage;
 use actix_web::{
     HttpRequest, HttpResponse,
     http::{StatusCode, header},
@@ -19,10 +20,12 @@ use async_graphql::{
 };
 use futures::StreamExt;
 use serde_json::json;
+use tracing_actix_web::RequestId;
 
 use super::AppState;
 use crate::graphql::prepare_request;
 
+const REQUEST_ID: &str = "x-request-id";
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
 
@@ -98,9 +101,37 @@ fn never_executed(response: &Response) -> bool {
         })
 }
 
-async fn execute(state: &AppState, answer: Answer, request: Request) -> HttpResponse {
+/// The request's id (made by the tracing middleware, and on every log line of the request).
+fn request_id(http: &HttpRequest) -> String {
+    http.extensions()
+        .get::<RequestId>()
+        .map(ToString::to_string)
+        .unwrap_or_default()
+}
+
+async fn execute(
+    state: &AppState,
+    http: &HttpRequest,
+    answer: Answer,
+    request: Request,
+) -> HttpResponse {
     let request = prepare_request(request, &state.store, &state.graphql);
-    let response = state.schema.execute(request).await;
+    let mut response = state.schema.execute(request).await;
+    // Internal errors show a fixed message; the id lets an operator find the logged details.
+    let id = request_id(http);
+    for extensions in response
+        .errors
+        .iter_mut()
+        .filter_map(|e| e.extensions.as_mut())
+    {
+        let internal = matches!(
+            extensions.get("code").map(ToString::to_string).as_deref(),
+            Some("\"INTERNAL_SERVER_ERROR\"" | "\"SERVICE_UNAVAILABLE\"")
+        );
+        if internal {
+            extensions.set("requestId", id.clone());
+        }
+    }
     if never_executed(&response) {
         // A request that never ran has no `data` entry at all, not `data: null`.
         let status = match answer {
@@ -109,10 +140,12 @@ async fn execute(state: &AppState, answer: Answer, request: Request) -> HttpResp
         };
         return HttpResponse::build(status)
             .content_type(answer.content_type())
+            .insert_header((REQUEST_ID, id))
             .json(json!({ "errors": response.errors }));
     }
     HttpResponse::Ok()
         .content_type(answer.content_type())
+        .insert_header((REQUEST_ID, id))
         .json(&response)
 }
 
@@ -195,7 +228,7 @@ pub async fn post(
             answer,
             "The request has no `query`.",
         ),
-        Ok(request) => execute(&state, answer, request).await,
+        Ok(request) => execute(&state, &http, answer, request).await,
         Err(err) => refuse(
             StatusCode::BAD_REQUEST,
             answer,
@@ -270,5 +303,5 @@ pub async fn get(state: web::Data<AppState>, http: HttpRequest) -> HttpResponse 
             }
         }
     }
-    execute(&state, answer, request).await
+    execute(&state, &http, answer, request).await
 }

@@ -1,13 +1,15 @@
 //! The web layer (the only module that knows actix): routes, GraphiQL, health.
 
+mod graphiql;
 mod graphql;
+
+pub use graphiql::EXAMPLES;
 
 use std::{net::TcpListener, time::Duration};
 
 use actix_web::{
     App, HttpRequest, HttpResponse, HttpServer, Responder, dev::Server, guard, http::header, web,
 };
-use async_graphql::http::GraphiQLSource;
 use tracing_actix_web::TracingLogger;
 
 use crate::{config::GraphqlSettings, graphql::AppSchema, store::Store};
@@ -64,12 +66,7 @@ async fn graphiql(state: web::Data<AppState>, request: HttpRequest) -> HttpRespo
     let endpoint = request.path().to_owned();
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
-        .body(
-            GraphiQLSource::build()
-                .endpoint(&endpoint)
-                .title("Partnerships GraphQL API")
-                .finish(),
-        )
+        .body(graphiql::page(&endpoint))
 }
 
 /// The process is alive.

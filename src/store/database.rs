@@ -49,6 +49,13 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<Store> {
         .acquire_timeout(settings.acquire_timeout())
         // Statements are logged by sqlx at DEBUG; the filter decides whether they show.
         .sqlx_logging_level(log::LevelFilter::Debug);
+    if settings.statement_timeout_ms > 0 {
+        let timeout = settings.statement_timeout_ms.to_string();
+        // Sent as a startup parameter: every pooled connection carries it, no extra round trip.
+        options.map_sqlx_postgres_opts(move |pg| {
+            pg.options([("statement_timeout", timeout.as_str())])
+        });
+    }
     let mut connection =
         Database::connect(options)
             .await

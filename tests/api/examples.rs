@@ -131,3 +131,41 @@ async fn every_example_runs_on_the_seed_and_answers_its_question() {
         check(&name, &body["data"]);
     }
 }
+
+#[test]
+fn graphiql_opens_on_every_example() {
+    let listed: Vec<&str> = partnerships::http::EXAMPLES
+        .iter()
+        .map(|(name, _)| *name)
+        .collect();
+    let mut on_disk: Vec<String> = examples().into_iter().map(|(name, _)| name).collect();
+    on_disk.sort();
+    let mut sorted_listed: Vec<String> = listed.iter().map(|s| (*s).to_owned()).collect();
+    sorted_listed.sort();
+    assert_eq!(
+        sorted_listed, on_disk,
+        "src/http/graphiql.rs lists every file of examples/"
+    );
+}
+
+#[tokio::test]
+async fn the_graphiql_page_carries_the_examples() {
+    let app = spawn_app().await;
+    let html = app
+        .client
+        .get(format!("{}/graphql", app.address))
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .text()
+        .await
+        .unwrap_or_default();
+    for operation in ["GlobalFrameworkParties", "EuFundedProjects", "IloNetwork"] {
+        assert!(
+            html.contains(operation),
+            "GraphiQL opens with the {operation} example"
+        );
+    }
+    assert!(!html.contains("/*TABS*/"), "the placeholders are filled");
+}

@@ -205,6 +205,7 @@ pub fn settings(database_url: Option<&str>, sqlite_path: PathBuf) -> ServeSettin
             max_connections: 5,
             min_connections: 0,
             connect_timeout_secs: 5,
+            statement_timeout_ms: 10_000,
             acquire_timeout_secs: 5,
         },
         http: HttpSettings {

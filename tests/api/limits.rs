@@ -136,3 +136,79 @@ async fn batched_requests_are_refused() {
         response.status()
     );
 }
+
+#[tokio::test]
+async fn a_broken_database_gives_a_fixed_message_and_a_request_id_never_sql() {
+    use sea_orm::ConnectionTrait;
+
+    let app = spawn_app().await;
+    app.store
+        .connection
+        .execute_unprepared("DROP TABLE agreement_parties")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .json(&json!({ "query": "{ agreement(by: { slug: \"ilo-undp-global-framework-of-action\" }) { parties { nodes { name } } } }" }))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let header_id = response
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body: serde_json::Value = response.json().await.unwrap_or_default();
+
+    assert_eq!(error_codes(&body), ["INTERNAL_SERVER_ERROR"], "{body:#}");
+    assert_eq!(body["errors"][0]["message"], "Internal server error.");
+    let text = body.to_string().to_lowercase();
+    for leak in [
+        "agreement_parties",
+        "select",
+        "relation",
+        "does not exist",
+        "sqlx",
+        ".rs",
+    ] {
+        assert!(!text.contains(leak), "the answer leaks {leak:?}: {body:#}");
+    }
+    assert!(!header_id.is_empty(), "every answer has an x-request-id");
+    assert_eq!(
+        body["errors"][0]["extensions"]["requestId"],
+        header_id.as_str(),
+        "the client can quote the logged request id"
+    );
+}
+
+#[tokio::test]
+async fn postgres_cancels_a_statement_that_runs_too_long() {
+    use partnerships::{config::DatabaseUrl, store};
+    use sea_orm::ConnectionTrait;
+    use std::str::FromStr;
+
+    let test_db = crate::helpers::TestDb::empty().await;
+    let mut settings =
+        crate::helpers::settings(Some(&test_db.url), std::path::PathBuf::new()).database;
+    settings.database_url =
+        Some(DatabaseUrl::from_str(&test_db.url).unwrap_or_else(|e| panic!("{e}")));
+    settings.statement_timeout_ms = 200;
+    let db = store::connect(&settings)
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"))
+        .connection;
+
+    let slow = db.execute_unprepared("SELECT pg_sleep(2)").await;
+
+    let message = slow.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        message.contains("statement timeout"),
+        "the statement was cancelled: {message:?}"
+    );
+    db.execute_unprepared("SELECT 1")
+        .await
+        .unwrap_or_else(|e| panic!("a quick statement still runs: {e}"));
+}
