@@ -205,6 +205,13 @@ pub struct GraphqlSettings {
     /// Suggest field names in validation errors ("did you mean …?").
     #[arg(long, env = "GRAPHQL_SUGGESTIONS", default_value_t = true, action = clap::ArgAction::Set)]
     pub suggestions: bool,
+    /// Accept Apollo's automatic persisted queries (a query's SHA-256 instead of its text).
+    #[arg(long, env = "GRAPHQL_APQ", default_value_t = true, action = clap::ArgAction::Set)]
+    pub automatic_persisted_queries: bool,
+    /// Run only the operations in this folder's `.graphql` files (e.g. `examples`), by hash
+    /// or by text; automatic persisted queries are then off.
+    #[arg(long, env = "PERSISTED_OPERATIONS_DIR")]
+    pub persisted_operations_dir: Option<std::path::PathBuf>,
     /// Milliseconds a DataLoader waits for sibling keys before running its batch. Longer
     /// waits merge more of a busy response's keys into one statement; shorter ones cut latency.
     #[arg(long, env = "GRAPHQL_LOADER_DELAY_MS", default_value_t = 5)]
@@ -222,6 +229,8 @@ impl Default for GraphqlSettings {
             max_directives: 50,
             introspection: true,
             suggestions: true,
+            automatic_persisted_queries: true,
+            persisted_operations_dir: None,
             loader_delay_ms: 5,
         }
     }

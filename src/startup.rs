@@ -1,7 +1,7 @@
 //! Building the application: connect, prepare the database, build the schema, bind, serve.
 //! `main` and the tests both go through [`Application::build`].
 
-use std::{net::TcpListener, time::Duration};
+use std::{net::TcpListener, sync::Arc, time::Duration};
 
 use actix_web::dev::Server;
 use anyhow::Context;
@@ -10,7 +10,7 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 
 use crate::{
     config::ServeSettings,
-    graphql::build_schema,
+    graphql::{build_schema_with, persisted::AllowList},
     http::{self, AppState},
     seed,
     store::{self, Store},
@@ -34,7 +34,15 @@ impl Application {
             seed_if_empty(&store, &settings).await?;
         }
 
-        let schema = build_schema(&settings.graphql);
+        let allow_list = match &settings.graphql.persisted_operations_dir {
+            Some(dir) => {
+                let list = AllowList::load(dir)?;
+                tracing::info!(operations = list.len(), dir = %dir.display(), "Running only persisted operations");
+                Some(Arc::new(list))
+            }
+            None => None,
+        };
+        let schema = build_schema_with(&settings.graphql, allow_list);
         let address = format!("{}:{}", settings.http.host, settings.http.port);
         let listener = TcpListener::bind(&address)
             .with_context(|| format!("Failed to listen on {address}"))?;

@@ -8,8 +8,11 @@
 use std::sync::Arc;
 
 use async_graphql::{
-    ServerError, ServerResult, ValidationResult, Variables,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation},
+    Request, ServerError, ServerResult, ValidationResult, Variables,
+    extensions::{
+        Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
+        NextValidation,
+    },
     parser::types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet},
 };
 
@@ -65,6 +68,22 @@ impl ExtensionFactory for Limits {
 
 #[async_trait::async_trait]
 impl Extension for Limits {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        // The persisted-query extensions run inside this one: give their errors codes.
+        next.run(ctx, request).await.map_err(|e| {
+            let code = match e.message.as_str() {
+                "PersistedQueryNotFound" => "PERSISTED_QUERY_NOT_FOUND",
+                _ => "BAD_USER_INPUT",
+            };
+            with_code(e, code)
+        })
+    }
+
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,

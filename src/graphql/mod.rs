@@ -16,14 +16,20 @@ mod lookup;
 mod nested;
 mod node;
 mod organization;
+pub mod persisted;
 mod prelude;
 mod project;
 mod roots;
 mod scalars;
 
+use std::sync::Arc;
+
 use async_graphql::{
-    EmptyMutation, EmptySubscription, MergedObject, Request, Schema, dataloader::DataLoader,
+    EmptyMutation, EmptySubscription, MergedObject, Request, Schema,
+    dataloader::DataLoader,
+    extensions::apollo_persisted_queries::{ApolloPersistedQueries, LruCacheStorage},
 };
+use persisted::{AllowList, AllowListExtension};
 
 use crate::{config::GraphqlSettings, store::Store};
 
@@ -45,12 +51,29 @@ pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
 /// DataLoaders) goes in with [`prepare_request`], never here: a loader on the schema would be
 /// shared, cache included, by every request.
 pub fn build_schema(settings: &GraphqlSettings) -> AppSchema {
+    build_schema_with(settings, None)
+}
+
+/// Like [`build_schema`]; with an allow-list only its operations run, and automatic persisted
+/// queries (a cache any client can fill) are off.
+pub fn build_schema_with(
+    settings: &GraphqlSettings,
+    allow_list: Option<Arc<AllowList>>,
+) -> AppSchema {
     let mut builder = Schema::build(Query::default(), EmptyMutation, EmptySubscription)
         .limit_depth(settings.depth_limit)
         .limit_complexity(settings.complexity_limit)
         // Per field; the extension caps directives across the whole operation too.
         .limit_directives(5)
+        // First, so it also gives codes to the errors of the extensions after it.
         .extension(limits::Limits::from(settings));
+    builder = match allow_list {
+        Some(list) => builder.extension(AllowListExtension(list)),
+        None if settings.automatic_persisted_queries => builder.extension(
+            ApolloPersistedQueries::new(LruCacheStorage::new(APQ_CACHE_ENTRIES)),
+        ),
+        None => builder,
+    };
     if !settings.introspection {
         builder = builder.disable_introspection();
     }
@@ -59,6 +82,10 @@ pub fn build_schema(settings: &GraphqlSettings) -> AppSchema {
     }
     builder.finish()
 }
+
+/// Queries the automatic persisted-query cache keeps (each at most GRAPHQL_MAX_QUERY_BYTES, and
+/// kept parsed): about 1000 × 32 KiB at worst.
+const APQ_CACHE_ENTRIES: usize = 1000;
 
 /// The schema in SDL, as checked in at `schema.graphql`.
 pub fn sdl() -> String {

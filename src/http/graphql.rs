@@ -223,11 +223,16 @@ pub async fn post(
         );
     }
     match serde_json::from_slice::<Request>(&body) {
-        Ok(request) if request.query.trim().is_empty() => refuse(
-            StatusCode::BAD_REQUEST,
-            answer,
-            "The request has no `query`.",
-        ),
+        Ok(request)
+            if request.query.trim().is_empty()
+                && !request.extensions.contains_key("persistedQuery") =>
+        {
+            refuse(
+                StatusCode::BAD_REQUEST,
+                answer,
+                "The request has no `query`.",
+            )
+        }
         Ok(request) => execute(&state, &http, answer, request).await,
         Err(err) => refuse(
             StatusCode::BAD_REQUEST,
@@ -260,13 +265,18 @@ pub async fn get(state: web::Data<AppState>, http: HttpRequest) -> HttpResponse 
             );
         }
     };
-    let Some(query) = params.get("query").filter(|q| !q.is_empty()) else {
+    let persisted = params
+        .get("extensions")
+        .is_some_and(|e| e.contains("persistedQuery"));
+    let query = params.get("query").cloned().unwrap_or_default();
+    if query.is_empty() && !persisted {
         return refuse(
             StatusCode::BAD_REQUEST,
             answer,
             "Pass the operation in the `query` parameter.",
         );
-    };
+    }
+    let query = &query;
     let operation_name = params
         .get("operationName")
         .filter(|n| !n.is_empty())
@@ -292,7 +302,19 @@ pub async fn get(state: web::Data<AppState>, http: HttpRequest) -> HttpResponse 
                 Ok(value @ serde_json::Value::Object(_)) if field == "variables" => {
                     request = request.variables(Variables::from_json(value));
                 }
-                Ok(serde_json::Value::Object(_)) => {}
+                Ok(value @ serde_json::Value::Object(_)) => {
+                    // Extensions (a persisted query's hash) travel the same way as in a POST body.
+                    match serde_json::from_value(json!({ "query": "", "extensions": value })) {
+                        Ok(Request { extensions, .. }) => request.extensions = extensions,
+                        Err(_) => {
+                            return refuse(
+                                StatusCode::BAD_REQUEST,
+                                answer,
+                                "`extensions` is not valid.",
+                            );
+                        }
+                    }
+                }
                 _ => {
                     return refuse(
                         StatusCode::BAD_REQUEST,

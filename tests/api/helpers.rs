@@ -237,8 +237,15 @@ pub struct TestApp {
 
 /// The application on a fresh PostgreSQL database holding the ILO dataset.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Like [`spawn_app`], with settings adjusted first.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut ServeSettings)) -> TestApp {
     let db = TestDb::migrated().await;
-    let app = start(settings(Some(&db.url), PathBuf::new())).await;
+    let mut settings = settings(Some(&db.url), PathBuf::new());
+    adjust(&mut settings);
+    let app = start(settings).await;
     seed::load_file(&app.store.connection, &seed_file())
         .await
         .unwrap_or_else(|e| panic!("seeding: {e:#}"));

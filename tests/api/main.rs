@@ -11,6 +11,7 @@ mod http;
 mod limits;
 mod migrations;
 mod nested;
+mod persisted;
 mod queries;
 mod schema;
 mod seed;
