@@ -1,6 +1,7 @@
 //! Real clients against the running server: the GraphQL-over-HTTP audit suite of the
 //! `graphql-http` package, Apollo Client, urql (queries over GET) and graphql-request, each
-//! reading seed facts and seeing error codes. The Node.js project is `tests/clients`;
+//! reading seed facts and seeing error codes, and TypeScript codegen (graphql-codegen + tsc)
+//! over schema.graphql and examples/. The Node.js project is `tests/clients`;
 //! `scripts/test` installs it with `npm ci`.
 
 use std::{path::Path, process::Command};
@@ -54,4 +55,41 @@ async fn real_clients_and_the_graphql_over_http_audits_pass() {
         serde_json::json!([]),
         "every SHOULD and MAY audit passes too: {report:#}"
     );
+}
+
+#[test]
+fn typescript_codegen_over_the_schema_and_the_examples_compiles() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients");
+    assert!(
+        dir.join("node_modules").is_dir(),
+        "tests/clients is not installed: run scripts/test"
+    );
+    for (tool, args) in [
+        ("graphql-codegen", vec!["--config", "codegen.ts"]),
+        ("tsc", vec!["-p", "tsconfig.json"]),
+    ] {
+        let output = Command::new(dir.join("node_modules/.bin").join(tool))
+            .args(&args)
+            .current_dir(&dir)
+            .output()
+            .unwrap_or_else(|e| panic!("running {tool}: {e}"));
+        assert!(
+            output.status.success(),
+            "{tool} failed:\n{}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let generated =
+        std::fs::read_to_string(dir.join("generated/operations.ts")).unwrap_or_default();
+    for operation in [
+        "GlobalFrameworkPartiesQuery",
+        "EuFundedProjectsQuery",
+        "IloNetworkQuery",
+    ] {
+        assert!(
+            generated.contains(operation),
+            "a type for {operation} was generated"
+        );
+    }
 }
