@@ -66,7 +66,7 @@ impl Agreement {
             order_by,
             OrganizationOrderFieldInput::Name,
             |f: OrganizationOrderFieldStore, d| f.key(d),
-        );
+        )?;
         let filter = filter.map(Into::into).unwrap_or_default();
         nested::links::<rel::PartiesOfAgreement, AgreementPartyConnection>(
             ctx,
@@ -98,7 +98,7 @@ impl Agreement {
             order_by,
             InstrumentOrderFieldInput::Name,
             |f: InstrumentOrderFieldStore, d| f.key(d),
-        );
+        )?;
         let filter = filter.map(Into::into).unwrap_or_default();
         nested::links::<rel::InstrumentsOfAgreement, AgreementInstrumentConnection>(
             ctx,
@@ -127,7 +127,7 @@ impl Agreement {
             order_by,
             ProjectOrderFieldInput::Name,
             |f: ProjectOrderFieldStore, d| f.key(d),
-        );
+        )?;
         let filter = filter.map(Into::into).unwrap_or_default();
         nested::children::<rel::ProjectsOfAgreement, ProjectConnection>(
             ctx, self.0.id, filter, order, first, after, Project,
@@ -150,7 +150,7 @@ impl Agreement {
             order_by,
             EventOrderFieldInput::Name,
             |f: EventOrderFieldStore, d| f.key(d),
-        );
+        )?;
         let filter = filter.map(Into::into).unwrap_or_default();
         nested::children::<rel::EventsOfAgreement, EventConnection>(
             ctx, self.0.id, filter, order, first, after, Event,

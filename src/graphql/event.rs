@@ -109,7 +109,7 @@ impl Event {
             order_by,
             OrganizationOrderFieldInput::Name,
             |f: OrganizationOrderFieldStore, d| f.key(d),
-        );
+        )?;
         let filter = filter.map(Into::into).unwrap_or_default();
         nested::links::<rel::ParticipantsOfEvent, EventParticipantConnection>(
             ctx,
@@ -141,7 +141,7 @@ impl Event {
             order_by,
             InstrumentOrderFieldInput::Name,
             |f: InstrumentOrderFieldStore, d| f.key(d),
-        );
+        )?;
         let filter = filter.map(Into::into).unwrap_or_default();
         nested::links::<rel::InstrumentsOfEvent, EventInstrumentConnection>(
             ctx,
@@ -170,7 +170,7 @@ impl Event {
             order_by,
             EventOrderFieldInput::Name,
             |f: EventOrderFieldStore, d| f.key(d),
-        );
+        )?;
         let filter = filter.map(Into::into).unwrap_or_default();
         nested::children::<rel::SessionsOfEvent, EventConnection>(
             ctx, self.0.id, filter, order, first, after, Event,

@@ -4,6 +4,7 @@
 
 use async_graphql::{InputObject, InputType};
 
+use super::errors::ResultExt;
 use super::{
     connection::OrderDirection,
     enums::{
@@ -14,6 +15,7 @@ use super::{
 };
 use crate::{
     dates::PartialDate,
+    error::AppError,
     store::{self, filter::Link, page::SortKey},
 };
 
@@ -25,7 +27,7 @@ pub struct TextFilter {
     /// Anything but this text (missing values match).
     ne: Option<String>,
     /// One of these texts.
-    #[graphql(name = "in")]
+    #[graphql(name = "in", validator(max_items = 100))]
     any_of: Option<Vec<String>>,
     /// Contains this text, ignoring case.
     contains: Option<String>,
@@ -95,9 +97,10 @@ pub struct EnumFilter<T: InputType> {
     /// Anything but this value (missing values match).
     ne: Option<T>,
     /// One of these values.
-    #[graphql(name = "in")]
+    #[graphql(name = "in", validator(max_items = 100))]
     any_of: Option<Vec<T>>,
     /// None of these values (missing values match).
+    #[graphql(validator(max_items = 100))]
     not_in: Option<Vec<T>>,
     /// True: the field is missing; false: it is present.
     is_null: Option<bool>,
@@ -152,8 +155,10 @@ pub struct OrganizationFilter {
     /// The organization takes part in at least one event matching this.
     events: Option<Box<OrganizationEventFilter>>,
     /// Every one of these filters holds too.
+    #[graphql(validator(max_items = 20))]
     and: Option<Vec<OrganizationFilter>>,
     /// At least one of these filters holds too.
+    #[graphql(validator(max_items = 20))]
     or: Option<Vec<OrganizationFilter>>,
     /// This filter does not hold.
     not: Option<Box<OrganizationFilter>>,
@@ -297,8 +302,10 @@ pub struct AgreementFilter {
     /// At least one linked instrument matches this.
     instruments: Option<Box<InstrumentLinkFilter>>,
     /// Every one of these filters holds too.
+    #[graphql(validator(max_items = 20))]
     and: Option<Vec<AgreementFilter>>,
     /// At least one of these filters holds too.
+    #[graphql(validator(max_items = 20))]
     or: Option<Vec<AgreementFilter>>,
     /// This filter does not hold.
     not: Option<Box<AgreementFilter>>,
@@ -346,8 +353,10 @@ pub struct ProjectFilter {
     /// At least one linked instrument matches this.
     instruments: Option<Box<InstrumentLinkFilter>>,
     /// Every one of these filters holds too.
+    #[graphql(validator(max_items = 20))]
     and: Option<Vec<ProjectFilter>>,
     /// At least one of these filters holds too.
+    #[graphql(validator(max_items = 20))]
     or: Option<Vec<ProjectFilter>>,
     /// This filter does not hold.
     not: Option<Box<ProjectFilter>>,
@@ -402,8 +411,10 @@ pub struct EventFilter {
     /// At least one linked instrument matches this.
     instruments: Option<Box<InstrumentLinkFilter>>,
     /// Every one of these filters holds too.
+    #[graphql(validator(max_items = 20))]
     and: Option<Vec<EventFilter>>,
     /// At least one of these filters holds too.
+    #[graphql(validator(max_items = 20))]
     or: Option<Vec<EventFilter>>,
     /// This filter does not hold.
     not: Option<Box<EventFilter>>,
@@ -447,8 +458,10 @@ pub struct InstrumentFilter {
     /// The issuing organization matches this.
     issuer: Option<Box<OrganizationFilter>>,
     /// Every one of these filters holds too.
+    #[graphql(validator(max_items = 20))]
     and: Option<Vec<InstrumentFilter>>,
     /// At least one of these filters holds too.
+    #[graphql(validator(max_items = 20))]
     or: Option<Vec<InstrumentFilter>>,
     /// This filter does not hold.
     not: Option<Box<InstrumentFilter>>,
@@ -485,12 +498,16 @@ pub struct Order<F: InputType> {
     pub direction: OrderDirection,
 }
 
-/// The sort keys of an `orderBy` argument, or `default` when it is absent or empty.
-pub fn sort_keys<F: InputType + Copy, S, C>(
+/// Most sort keys one `orderBy` may give (a field appears at most once).
+const MAX_SORT_KEYS: usize = 4;
+
+/// The sort keys of an `orderBy` argument, or `default` when it is absent or empty. More than
+/// four keys, or a field given twice, is BAD_USER_INPUT.
+pub fn sort_keys<F: InputType + Copy + PartialEq, S, C>(
     order_by: Option<Vec<Order<F>>>,
     default: F,
     key: impl Fn(S, crate::store::page::Direction) -> SortKey<C>,
-) -> Vec<SortKey<C>>
+) -> async_graphql::Result<Vec<SortKey<C>>>
 where
     S: From<F>,
 {
@@ -500,8 +517,24 @@ where
             direction: OrderDirection::Asc,
         }]
     });
-    order
+    if order.len() > MAX_SORT_KEYS {
+        return Err(AppError::bad_field(
+            "orderBy",
+            format!("at most {MAX_SORT_KEYS} sort keys, not {}", order.len()),
+        ))
+        .gql();
+    }
+    for (i, o) in order.iter().enumerate() {
+        if order[..i].iter().any(|earlier| earlier.field == o.field) {
+            return Err(AppError::bad_field(
+                "orderBy",
+                "each field may appear once in `orderBy`",
+            ))
+            .gql();
+        }
+    }
+    Ok(order
         .into_iter()
         .map(|o| key(S::from(o.field), o.direction.into()))
-        .collect()
+        .collect())
 }

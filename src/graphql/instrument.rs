@@ -87,7 +87,7 @@ impl Instrument {
             order_by,
             AgreementOrderFieldInput::Title,
             |f: AgreementOrderFieldStore, d| f.key(d),
-        );
+        )?;
         let filter = filter.map(Into::into).unwrap_or_default();
         nested::links::<rel::AgreementsOfInstrument, InstrumentAgreementConnection>(
             ctx,
@@ -119,7 +119,7 @@ impl Instrument {
             order_by,
             ProjectOrderFieldInput::Name,
             |f: ProjectOrderFieldStore, d| f.key(d),
-        );
+        )?;
         let filter = filter.map(Into::into).unwrap_or_default();
         nested::links::<rel::ProjectsOfInstrument, InstrumentProjectConnection>(
             ctx,
@@ -151,7 +151,7 @@ impl Instrument {
             order_by,
             EventOrderFieldInput::Name,
             |f: EventOrderFieldStore, d| f.key(d),
-        );
+        )?;
         let filter = filter.map(Into::into).unwrap_or_default();
         nested::links::<rel::EventsOfInstrument, InstrumentEventConnection>(
             ctx,

@@ -5,7 +5,7 @@
 //! Depth, complexity and directives per field are async-graphql's own limits, set in
 //! `build_schema`; a list's complexity is its page size times its children ([`list_cost`]).
 
-use std::sync::Arc;
+use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::{
     Request, ServerError, ServerResult, ValidationResult, Variables,
@@ -165,7 +165,8 @@ impl Extension for Limits {
     }
 }
 
-/// Aliases and directives in a document, fragments included.
+/// Aliases and directives an operation would run: a fragment counts at every spread of it, so
+/// spreading one fragment many times cannot multiply the work past the caps.
 #[derive(Default)]
 struct Counts {
     aliases: usize,
@@ -174,41 +175,103 @@ struct Counts {
 
 impl Counts {
     fn document(&mut self, document: &ExecutableDocument) {
-        match &document.operations {
-            DocumentOperations::Single(op) => self.operation(&op.node),
-            DocumentOperations::Multiple(ops) => {
-                ops.values().for_each(|op| self.operation(&op.node))
-            }
-        }
-        for fragment in document.fragments.values() {
-            self.directives += fragment.node.directives.len();
-            self.selection_set(&fragment.node.selection_set.node);
+        let mut fragments = HashMap::new();
+        let operations: Vec<_> = match &document.operations {
+            DocumentOperations::Single(op) => vec![&op.node],
+            DocumentOperations::Multiple(ops) => ops.values().map(|op| &op.node).collect(),
+        };
+        for op in operations {
+            self.directives += op.directives.len();
+            let inner = selection_counts(document, &op.selection_set.node, &mut fragments, 0);
+            self.aliases = self.aliases.saturating_add(inner.aliases);
+            self.directives = self.directives.saturating_add(inner.directives);
         }
     }
+}
 
-    fn operation(&mut self, op: &async_graphql::parser::types::OperationDefinition) {
-        self.directives += op.directives.len();
-        self.selection_set(&op.selection_set.node);
+/// Counts of one selection set, spreads expanded (memoized per fragment; a cycle or a nesting
+/// past 64 levels counts as over any cap, and the parser refuses cycles anyway).
+fn selection_counts(
+    document: &ExecutableDocument,
+    set: &SelectionSet,
+    fragments: &mut HashMap<String, (usize, usize)>,
+    depth: usize,
+) -> Counts {
+    let mut counts = Counts::default();
+    if depth > 64 {
+        return Counts {
+            aliases: usize::MAX,
+            directives: usize::MAX,
+        };
     }
-
-    fn selection_set(&mut self, set: &SelectionSet) {
-        for item in &set.items {
-            match &item.node {
-                Selection::Field(field) => {
-                    self.aliases += usize::from(field.node.alias.is_some());
-                    self.directives += field.node.directives.len();
-                    self.selection_set(&field.node.selection_set.node);
-                }
-                Selection::FragmentSpread(spread) => {
-                    self.directives += spread.node.directives.len()
-                }
-                Selection::InlineFragment(inline) => {
-                    self.directives += inline.node.directives.len();
-                    self.selection_set(&inline.node.selection_set.node);
-                }
+    for item in &set.items {
+        let (aliases, directives) = match &item.node {
+            Selection::Field(field) => {
+                let inner = selection_counts(
+                    document,
+                    &field.node.selection_set.node,
+                    fragments,
+                    depth + 1,
+                );
+                (
+                    usize::from(field.node.alias.is_some()).saturating_add(inner.aliases),
+                    field.node.directives.len().saturating_add(inner.directives),
+                )
             }
-        }
+            Selection::FragmentSpread(spread) => {
+                let name = spread.node.fragment_name.node.as_str();
+                let (aliases, directives) = match fragments.get(name) {
+                    Some(known) => *known,
+                    None => {
+                        let found = document.fragments.get(&spread.node.fragment_name.node).map(
+                            |fragment| {
+                                let inner = selection_counts(
+                                    document,
+                                    &fragment.node.selection_set.node,
+                                    fragments,
+                                    depth + 1,
+                                );
+                                (
+                                    inner.aliases,
+                                    fragment
+                                        .node
+                                        .directives
+                                        .len()
+                                        .saturating_add(inner.directives),
+                                )
+                            },
+                        );
+                        let found = found.unwrap_or_default();
+                        fragments.insert(name.to_owned(), found);
+                        found
+                    }
+                };
+                (
+                    aliases,
+                    directives.saturating_add(spread.node.directives.len()),
+                )
+            }
+            Selection::InlineFragment(inline) => {
+                let inner = selection_counts(
+                    document,
+                    &inline.node.selection_set.node,
+                    fragments,
+                    depth + 1,
+                );
+                (
+                    inner.aliases,
+                    inline
+                        .node
+                        .directives
+                        .len()
+                        .saturating_add(inner.directives),
+                )
+            }
+        };
+        counts.aliases = counts.aliases.saturating_add(aliases);
+        counts.directives = counts.directives.saturating_add(directives);
     }
+    counts
 }
 
 /// Counts GraphQL lexical tokens (names, numbers, strings, punctuators), stopping past `limit`.
@@ -246,9 +309,13 @@ fn count_tokens(query: &str, limit: usize) -> usize {
             }
             b if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' => {
                 count += 1;
+                // Numbers may hold `.`, `e+`, `-`; names hold only letters, digits and `_`.
+                let number = b.is_ascii_digit() || b == b'-';
+                i += 1;
                 while i < bytes.len()
                     && (bytes[i].is_ascii_alphanumeric()
-                        || matches!(bytes[i], b'_' | b'.' | b'-' | b'+'))
+                        || bytes[i] == b'_'
+                        || (number && matches!(bytes[i], b'.' | b'-' | b'+')))
                 {
                     i += 1;
                 }

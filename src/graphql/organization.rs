@@ -79,7 +79,7 @@ impl Organization {
             order_by,
             AgreementOrderFieldInput::Title,
             |f: AgreementOrderFieldStore, d| f.key(d),
-        );
+        )?;
         let filter = filter.map(Into::into).unwrap_or_default();
         nested::links::<rel::AgreementsOfOrganization, OrganizationAgreementConnection>(
             ctx,
@@ -110,7 +110,7 @@ impl Organization {
             order_by,
             ProjectOrderFieldInput::Name,
             |f: ProjectOrderFieldStore, d| f.key(d),
-        );
+        )?;
         let filter = filter.map(Into::into).unwrap_or_default();
         nested::links::<rel::ProjectsOfOrganization, OrganizationProjectConnection>(
             ctx,
@@ -141,7 +141,7 @@ impl Organization {
             order_by,
             EventOrderFieldInput::Name,
             |f: EventOrderFieldStore, d| f.key(d),
-        );
+        )?;
         let filter = filter.map(Into::into).unwrap_or_default();
         nested::links::<rel::EventsOfOrganization, OrganizationEventConnection>(
             ctx,
@@ -170,7 +170,7 @@ impl Organization {
             order_by,
             OrganizationOrderFieldInput::Name,
             |f: OrganizationOrderFieldStore, d| f.key(d),
-        );
+        )?;
         let filter = filter.map(Into::into).unwrap_or_default();
         nested::children::<rel::ChildrenOfOrganization, OrganizationConnection>(
             ctx,

@@ -105,7 +105,7 @@ impl Project {
             order_by,
             OrganizationOrderFieldInput::Name,
             |f: OrganizationOrderFieldStore, d| f.key(d),
-        );
+        )?;
         let filter = filter.map(Into::into).unwrap_or_default();
         nested::links::<rel::ParticipantsOfProject, ProjectParticipantConnection>(
             ctx,
@@ -137,7 +137,7 @@ impl Project {
             order_by,
             InstrumentOrderFieldInput::Name,
             |f: InstrumentOrderFieldStore, d| f.key(d),
-        );
+        )?;
         let filter = filter.map(Into::into).unwrap_or_default();
         nested::links::<rel::InstrumentsOfProject, ProjectInstrumentConnection>(
             ctx,
@@ -166,7 +166,7 @@ impl Project {
             order_by,
             EventOrderFieldInput::Name,
             |f: EventOrderFieldStore, d| f.key(d),
-        );
+        )?;
         let filter = filter.map(Into::into).unwrap_or_default();
         nested::children::<rel::EventsOfProject, EventConnection>(
             ctx, self.0.id, filter, order, first, after, Event,

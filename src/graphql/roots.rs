@@ -49,7 +49,7 @@ macro_rules! record_queries {
                 #[graphql(desc = "Return the items before this cursor.")] before: Option<String>,
             ) -> async_graphql::Result<$connection> {
                 let filter: $store_filter = filter.map(Into::into).unwrap_or_default();
-                let order = sort_keys(order_by, $order_input::$default, |f: $order_store, d| f.key(d));
+                let order = sort_keys(order_by, $order_input::$default, |f: $order_store, d| f.key(d))?;
                 let window = Window { first, after, last, before };
                 connection::list::<$entity::Entity, $connection>(ctx, &filter, order, window, $node).await
             }

@@ -117,6 +117,16 @@ async fn execute(
 ) -> HttpResponse {
     let request = prepare_request(request, &state.store, &state.graphql);
     let mut response = state.schema.execute(request).await;
+    // Errors async-graphql raises before execution without a code (an unknown operation name,
+    // variables that do not coerce) leave no data: they are request errors too.
+    if response.data == async_graphql::Value::Null {
+        for error in &mut response.errors {
+            let extensions = error.extensions.get_or_insert_with(Default::default);
+            if extensions.get("code").is_none() {
+                extensions.set("code", "GRAPHQL_VALIDATION_FAILED");
+            }
+        }
+    }
     // Internal errors show a fixed message; the id lets an operator find the logged details.
     let id = request_id(http);
     for extensions in response

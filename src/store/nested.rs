@@ -26,7 +26,7 @@ use super::{
     filter::EnumFilter,
     instruments::InstrumentFilter,
     organizations::OrganizationFilter,
-    page::{Direction, Key, KeyColumn, Position, SortKey, ordering_name, seek},
+    page::{Direction, Key, KeyColumn, Position, SortKey, check_position, ordering_name, seek},
     projects::ProjectFilter,
     records::{Filter, Record},
 };
@@ -115,13 +115,10 @@ fn after_condition(
 ) -> AppResult<Option<Condition>> {
     match after {
         None => Ok(None),
-        Some(p) if p.ordering == ordering && p.keys.len() == keys.len() => {
-            Ok(Some(seek(keys, &p.keys, false)))
+        Some(position) => {
+            check_position("after", position, ordering, keys)?;
+            Ok(Some(seek(keys, &position.keys, false)))
         }
-        Some(_) => Err(AppError::bad_field(
-            "after",
-            "`after` is a cursor of another ordering; ask again from the first page",
-        )),
     }
 }
 

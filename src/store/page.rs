@@ -199,15 +199,8 @@ where
         ("before", &args.before, true),
     ] {
         if let Some(position) = position {
-            if position.ordering != ordering || position.keys.len() != keys.len() {
-                return Err(AppError::bad_field(
-                    field,
-                    format!(
-                        "`{field}` is a cursor of another ordering; ask again from the first page"
-                    ),
-                ));
-            }
             let columns: Vec<KeyColumn> = keys.iter().map(KeyColumn::of).collect();
+            check_position(field, position, &ordering, &columns)?;
             select = select.filter(seek(&columns, &position.keys, reversed));
         }
     }
@@ -280,14 +273,41 @@ where
 pub struct KeyColumn {
     pub column: (DynIden, DynIden),
     pub direction: Direction,
+    /// What kind of value the column holds, to check a cursor's values against.
+    kind: KeyKind,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum KeyKind {
+    Int,
+    Text,
+    Date,
 }
 
 impl KeyColumn {
     pub fn of<C: ColumnTrait>(key: &SortKey<C>) -> Self {
+        use sea_orm::sea_query::ColumnType as T;
+        let kind = match key.column.def().get_column_type() {
+            T::Date => KeyKind::Date,
+            T::TinyInteger | T::SmallInteger | T::Integer | T::BigInteger => KeyKind::Int,
+            _ => KeyKind::Text,
+        };
         Self {
             column: key.column.as_column_ref(),
             direction: key.direction,
+            kind,
         }
+    }
+
+    /// Whether a cursor's value can stand in this column (NULL always can).
+    fn fits(&self, key: &Key) -> bool {
+        matches!(
+            (self.kind, key),
+            (_, Key::Null)
+                | (KeyKind::Int, Key::Int(_))
+                | (KeyKind::Text, Key::Text(_))
+                | (KeyKind::Date, Key::Date(_))
+        )
     }
 
     fn expr(&self) -> Expr {
@@ -310,6 +330,33 @@ impl KeyColumn {
             }
         };
     }
+}
+
+/// A cursor is valid for an ordering when it was made for it and its values fit the columns;
+/// anything else (another ordering, a forged cursor) is BAD_USER_INPUT, never a database error.
+pub fn check_position(
+    field: &str,
+    position: &Position,
+    ordering: &str,
+    keys: &[KeyColumn],
+) -> AppResult<()> {
+    if position.ordering != ordering || position.keys.len() != keys.len() {
+        return Err(AppError::bad_field(
+            field,
+            format!("`{field}` is a cursor of another ordering; ask again from the first page"),
+        ));
+    }
+    if !keys
+        .iter()
+        .zip(&position.keys)
+        .all(|(column, key)| column.fits(key))
+    {
+        return Err(AppError::bad_field(
+            field,
+            format!("`{field}` is not a valid cursor"),
+        ));
+    }
+    Ok(())
 }
 
 /// Rows strictly after `values` in `keys` order (strictly before when `reversed`).

@@ -212,3 +212,61 @@ async fn postgres_cancels_a_statement_that_runs_too_long() {
         .await
         .unwrap_or_else(|e| panic!("a quick statement still runs: {e}"));
 }
+
+#[tokio::test]
+async fn arguments_that_would_only_burden_the_database_are_bad_user_input() {
+    let app = spawn_app().await;
+    let ids: Vec<String> = (0..101).map(|i| format!("slug-{i}")).collect();
+    let five_keys = json!([{ "field": "NAME" }, { "field": "SLUG" }, { "field": "KIND" }, { "field": "ACRONYM" }, { "field": "NAME", "direction": "DESC" }]);
+    let cases = [
+        (
+            "five sort keys",
+            "query ($o: [OrganizationOrder!]) { organizations(orderBy: $o) { totalCount } }",
+            json!({ "o": five_keys }),
+            "BAD_USER_INPUT",
+        ),
+        (
+            "a field sorted twice",
+            "query ($o: [OrganizationOrder!]) { organizations(orderBy: $o) { totalCount } }",
+            json!({ "o": [{ "field": "NAME" }, { "field": "NAME", "direction": "DESC" }] }),
+            "BAD_USER_INPUT",
+        ),
+        (
+            "a forged cursor whose values do not fit the columns",
+            "query ($a: String) { organizations(after: $a) { totalCount } }",
+            json!({ "a": "eyJvIjogIm5hbWU6YXNjLGlkIiwgImsiOiBbeyJpIjogMX0sIHsiaSI6IDV9XX0" }),
+            "BAD_USER_INPUT",
+        ),
+        (
+            "a forged cursor on a nested list",
+            "query ($a: String) { organization(by: { slug: \"ilo\" }) { agreements(after: $a) { totalCount } } }",
+            json!({ "a": "eyJvIjogIm5hbWU6YXNjLGlkIiwgImsiOiBbeyJpIjogMX0sIHsiaSI6IDV9XX0" }),
+            "BAD_USER_INPUT",
+        ),
+        (
+            "an `in` list of 101 values",
+            "query ($ids: [String!]) { organizations(filter: { slug: { in: $ids } }) { totalCount } }",
+            json!({ "ids": ids }),
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+    ];
+    for (reason, query, variables, code) in cases {
+        let body = app.graphql(query, variables).await;
+        assert_eq!(error_codes(&body), [code], "{reason}: {body:#}");
+    }
+}
+
+#[tokio::test]
+async fn aliases_count_at_every_spread_of_a_fragment() {
+    let app = spawn_app().await;
+    let aliases: String = (0..11).map(|i| format!("a{i}: name ")).collect();
+    let query = format!(
+        "{{ organizations(first: 1) {{ nodes {{ ...F parent {{ ...F parent {{ ...F }} }} }} }} }} fragment F on Organization {{ {aliases} }}"
+    );
+    let body = app.graphql(&query, json!({})).await;
+    assert_eq!(
+        error_codes(&body),
+        ["QUERY_TOO_COMPLEX"],
+        "33 aliases through 3 spreads: {body:#}"
+    );
+}
