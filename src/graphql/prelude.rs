@@ -1,6 +1,5 @@
 //! What the modules of the object types share: connection types, enums, filters and the nested
 //! relation helpers. Glob-imported, so a module takes what it uses and nothing clashes.
-#![allow(unused_imports)]
 
 pub(super) use super::{
     agreement::Agreement,
