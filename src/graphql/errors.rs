@@ -10,28 +10,37 @@ use crate::error::AppError;
 
 impl ErrorExtensions for AppError {
     fn extend(&self) -> Error {
-        let message = if self.is_internal() {
-            tracing::error!(error = ?anyhow_chain(self), code = self.code(), "Request failed");
-            match self {
-                AppError::Unavailable(_) => {
-                    "The service is temporarily unavailable; try again shortly.".to_owned()
-                }
-                _ => "Internal server error.".to_owned(),
-            }
-        } else {
-            self.to_string()
-        };
-        Error::new(message).extend_with(|_, ext| {
-            ext.set("code", self.code());
-            match self {
-                AppError::BadUserInput {
-                    field: Some(field), ..
-                }
-                | AppError::Conflict { field, .. } => ext.set("field", field.as_str()),
-                _ => {}
-            }
-        })
+        if self.is_internal() {
+            log(self);
+        }
+        to_graphql(self)
     }
+}
+
+/// Logs an internal error once, with its whole chain, where it is handled.
+pub fn log(err: &AppError) {
+    tracing::error!(error = ?anyhow_chain(err), code = err.code(), "Request failed");
+}
+
+/// The client's view of an error: a fixed message for internal ones, the code, the field.
+fn to_graphql(err: &AppError) -> Error {
+    let message = match err {
+        AppError::Unavailable(_) => {
+            "The service is temporarily unavailable; try again shortly.".to_owned()
+        }
+        _ if err.is_internal() => "Internal server error.".to_owned(),
+        _ => err.to_string(),
+    };
+    Error::new(message).extend_with(|_, ext| {
+        ext.set("code", err.code());
+        if let AppError::BadUserInput {
+            field: Some(field), ..
+        }
+        | AppError::Conflict { field, .. } = err
+        {
+            ext.set("field", field.as_str());
+        }
+    })
 }
 
 fn anyhow_chain(err: &AppError) -> String {
@@ -56,8 +65,9 @@ impl<T> ResultExt<T> for Result<T, AppError> {
     }
 }
 
+/// Loader errors reach every parent waiting on the batch; the loader logged them once already.
 impl<T> ResultExt<T> for Result<T, Arc<AppError>> {
     fn gql(self) -> async_graphql::Result<T> {
-        self.map_err(|e| e.extend())
+        self.map_err(|e| to_graphql(&e))
     }
 }

@@ -17,6 +17,14 @@ use crate::{
     },
 };
 
+/// A failed batch is logged here, once; its error then reaches every waiting parent.
+fn logged(err: AppError) -> Arc<AppError> {
+    if err.is_internal() {
+        super::errors::log(&err);
+    }
+    Arc::new(err)
+}
+
 pub struct StoreLoader {
     db: DatabaseConnection,
 }
@@ -64,7 +72,9 @@ where
 
     async fn load(&self, keys: &[ById<E>]) -> Result<HashMap<ById<E>, Self::Value>, Self::Error> {
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let rows = store::records::find_by_ids::<E>(&self.db, &ids).await?;
+        let rows = store::records::find_by_ids::<E>(&self.db, &ids)
+            .await
+            .map_err(logged)?;
         let mut found = HashMap::with_capacity(rows.len());
         for row in rows {
             match row.get(E::ID) {
@@ -158,7 +168,9 @@ where
     }
     let mut out = HashMap::with_capacity(keys.len());
     for (fingerprint, (query, parents)) in groups {
-        let mut found = fetch(query.clone(), parents.clone()).await?;
+        let mut found = fetch(query.clone(), parents.clone())
+            .await
+            .map_err(logged)?;
         for parent in parents {
             let value = found.remove(&parent).unwrap_or_default();
             out.insert(
@@ -274,7 +286,10 @@ impl Loader<ValuesOfProject> for StoreLoader {
             if ids.is_empty() {
                 continue;
             }
-            for (project, value) in store::facets::project_values(&self.db, &ids, themes).await? {
+            for (project, value) in store::facets::project_values(&self.db, &ids, themes)
+                .await
+                .map_err(logged)?
+            {
                 out.entry(ValuesOfProject { project, themes })
                     .or_default()
                     .push(value);
