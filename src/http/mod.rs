@@ -74,13 +74,26 @@ async fn healthz() -> impl Responder {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
 }
 
-/// The database answers: the server can serve.
+/// The server can serve: the database answers and its schema is current (no pending migration).
 async fn readyz(state: web::Data<AppState>) -> impl Responder {
-    match state.store.connection.ping().await {
-        Ok(()) => HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })),
+    let unavailable = |status: &str| {
+        HttpResponse::ServiceUnavailable().json(serde_json::json!({ "status": status }))
+    };
+    if let Err(err) = state.store.connection.ping().await {
+        tracing::warn!(error = %err, "Readiness check failed: the database does not answer");
+        return unavailable("unavailable");
+    }
+    match crate::store::pending_migrations(&state.store.connection).await {
+        Ok(pending) if pending.is_empty() => {
+            HttpResponse::Ok().json(serde_json::json!({ "status": "ready" }))
+        }
+        Ok(pending) => {
+            tracing::warn!(pending = ?pending, "Readiness check failed: migrations are pending");
+            unavailable("migrations pending")
+        }
         Err(err) => {
-            tracing::warn!(error = %err, "Readiness check failed: the database does not answer");
-            HttpResponse::ServiceUnavailable().json(serde_json::json!({ "status": "unavailable" }))
+            tracing::warn!(error = %err, "Readiness check failed: the migration table cannot be read");
+            unavailable("unavailable")
         }
     }
 }

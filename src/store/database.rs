@@ -73,3 +73,13 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<Store> {
         statements,
     })
 }
+
+/// The names of the migrations the database has not applied yet (empty when it is current).
+pub async fn pending_migrations(db: &DatabaseConnection) -> Result<Vec<String>, sea_orm::DbErr> {
+    use migration::{Migrator, MigratorTrait};
+    Ok(Migrator::get_pending_migrations(db)
+        .await?
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect())
+}

@@ -13,4 +13,4 @@ pub mod page;
 pub mod projects;
 pub mod records;
 
-pub use database::{StatementCounter, Store, connect};
+pub use database::{StatementCounter, Store, connect, pending_migrations};

@@ -263,3 +263,31 @@ async fn a_query_over_get_is_answered() {
     let body: Value = response.json().await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(body["data"]["agreement"]["signedOn"], "2020", "{body:#}");
 }
+
+#[tokio::test]
+async fn a_database_with_pending_migrations_is_not_ready() {
+    let unmigrated = crate::helpers::TestDb::empty().await;
+    let app = partnerships::startup::Application::build(crate::helpers::settings(
+        Some(&unmigrated.url),
+        std::path::PathBuf::new(),
+    ))
+    .await
+    .unwrap_or_else(|e| panic!("{e:#}"));
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+
+    let ready = reqwest::get(format!("{address}/readyz"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(ready.status(), 503);
+    let body: Value = ready.json().await.unwrap_or_default();
+    assert_eq!(body["status"], "migrations pending");
+    let alive = reqwest::get(format!("{address}/healthz"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        alive.status(),
+        200,
+        "the process lives even when it cannot serve"
+    );
+}
