@@ -32,13 +32,6 @@ pub enum AppError {
 }
 
 impl AppError {
-    pub fn not_found(entity: &'static str, key: impl ToString) -> Self {
-        Self::NotFound {
-            entity,
-            key: key.to_string(),
-        }
-    }
-
     pub fn bad_input(message: impl Into<String>) -> Self {
         Self::BadUserInput {
             message: message.into(),
@@ -50,13 +43,6 @@ impl AppError {
         Self::BadUserInput {
             message: message.into(),
             field: Some(field.into()),
-        }
-    }
-
-    pub fn conflict(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::Conflict {
-            message: message.into(),
-            field: field.into(),
         }
     }
 
@@ -74,34 +60,6 @@ impl AppError {
     /// Whether the details must stay on the server (logged, not shown).
     pub fn is_internal(&self) -> bool {
         matches!(self, Self::Db(_) | Self::Internal(_) | Self::Unavailable(_))
-    }
-}
-
-/// Turns constraint violations of one statement into client errors at the call site, in the
-/// spirit of realworld's `on_constraint`: `insert(..).await.on_unique("slug", "...")?`.
-pub trait DbResultExt<T> {
-    /// A unique violation becomes CONFLICT on `field`; anything else stays a database error.
-    fn on_unique(self, field: &str, message: &str) -> Result<T, AppError>;
-    /// A foreign-key violation becomes BAD_USER_INPUT on `field`.
-    fn on_foreign_key(self, field: &str, message: &str) -> Result<T, AppError>;
-}
-
-impl<T> DbResultExt<T> for Result<T, DbErr> {
-    fn on_unique(self, field: &str, message: &str) -> Result<T, AppError> {
-        self.map_err(|err| match err.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(_)) => AppError::conflict(field, message),
-            _ => classify(err),
-        })
-    }
-
-    fn on_foreign_key(self, field: &str, message: &str) -> Result<T, AppError> {
-        self.map_err(|err| {
-            if is_foreign_key_violation(&err) {
-                AppError::bad_field(field, message)
-            } else {
-                classify(err)
-            }
-        })
     }
 }
 

@@ -9,8 +9,8 @@
 
 use chrono::NaiveDate;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, ModelTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Select, Value,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, ModelTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select, Value,
     sea_query::{DynIden, Expr, ExprTrait, NullOrdering, Order, OrderedStatement},
 };
 use serde::{Deserialize, Serialize};
@@ -257,15 +257,6 @@ where
             args.after.is_some()
         },
     })
-}
-
-/// How many rows `select` holds in all.
-pub async fn count<E>(db: &impl ConnectionTrait, select: Select<E>) -> AppResult<u64>
-where
-    E: EntityTrait,
-    E::Model: Sync,
-{
-    Ok(select.count(db).await?)
 }
 
 /// A sort key as a qualified column reference, so keys of two joined tables can mix.

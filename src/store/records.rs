@@ -1,6 +1,6 @@
 //! Reads every kind of record shares: by slug, by ids, a filtered and ordered page, a count.
 
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use super::page::{self, Page, PageArgs, SortKey};
 use crate::error::AppResult;
@@ -75,5 +75,5 @@ pub async fn list<E: Record>(
 
 /// How many records match `filter`.
 pub async fn count<E: Record>(db: &impl ConnectionTrait, filter: &impl Filter) -> AppResult<u64> {
-    page::count(db, E::find().filter(filter.condition())).await
+    Ok(E::find().filter(filter.condition()).count(db).await?)
 }

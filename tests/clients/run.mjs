@@ -49,12 +49,18 @@ try {
 check(apolloCode === 'BAD_USER_INPUT', `Apollo Client sees the error code (got ${apolloCode})`);
 
 // 3. urql (queries go as GET when they fit in a URL).
-const urql = new Client({ url, exchanges: [cacheExchange, fetchExchange], preferGetMethod: true });
+const urqlMethods = [];
+const recordingFetch = (input, init) => {
+  urqlMethods.push((init?.method ?? 'GET').toUpperCase());
+  return fetch(input, init);
+};
+const urql = new Client({ url, exchanges: [cacheExchange, fetchExchange], preferGetMethod: true, fetch: recordingFetch });
 const urqlResult = await urql.query(GFA, {}).toPromise();
 check(!urqlResult.error && acronyms(urqlResult.data) === 'ILO,UNDP', 'urql reads the Global Framework over GET');
 const urqlBad = await urql.query(BAD, {}, { requestPolicy: 'network-only' }).toPromise();
 const urqlCode = urqlBad.error?.graphQLErrors?.[0]?.extensions?.code;
 check(urqlCode === 'BAD_USER_INPUT', `urql sees the error code (got ${urqlCode})`);
+check(urqlMethods.length === 2 && urqlMethods.every((m) => m === 'GET'), `urql sent its queries as GET (${urqlMethods})`);
 
 // 4. graphql-request.
 const plain = new GraphQLClient(url);
