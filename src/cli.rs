@@ -91,7 +91,7 @@ impl Cli {
             Command::Serve(args) => {
                 telemetry::init(&args.log.log_level, args.log.log_format);
                 let app = Application::build(args.settings).await?;
-                app.run_until_stopped().await
+                app.run_until_signalled().await
             }
             Command::Migrate {
                 action,

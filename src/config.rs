@@ -174,6 +174,50 @@ pub struct HttpSettings {
     /// Seconds in-flight requests get to finish after SIGTERM or SIGINT.
     #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
     pub shutdown_timeout_secs: u64,
+    /// Origins whose pages may call the API from a browser (comma-separated, e.g.
+    /// `https://app.example.org,http://localhost:5173`; `*` allows any). Empty: none but the
+    /// server's own.
+    #[arg(long, env = "CORS_ALLOWED_ORIGINS", value_delimiter = ',', num_args = 0.., value_parser = parse_origin)]
+    pub cors_allowed_origins: Vec<String>,
+    /// Requests slower than this many milliseconds are logged at WARN with their SQL count.
+    #[arg(long, env = "SLOW_REQUEST_MS", default_value_t = 1_000)]
+    pub slow_request_ms: u64,
+    /// Serve Prometheus metrics at /metrics.
+    #[arg(long, env = "METRICS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub metrics: bool,
+    /// Seconds a client has to send a request's headers before the connection is closed
+    /// (slow clients cannot hold connections open).
+    #[arg(long, env = "CLIENT_REQUEST_TIMEOUT_SECS", default_value_t = 10)]
+    pub client_request_timeout_secs: u64,
+    /// Seconds an idle keep-alive connection stays open.
+    #[arg(long, env = "KEEP_ALIVE_SECS", default_value_t = 5)]
+    pub keep_alive_secs: u64,
+}
+
+/// An origin as browsers send it (`https://app.example.org`, `http://localhost:5173`), `*`, or
+/// nothing (an empty list item, ignored).
+fn parse_origin(raw: &str) -> Result<String, String> {
+    let origin = raw.trim();
+    if origin.is_empty() || origin == "*" {
+        return Ok(origin.to_owned());
+    }
+    let refuse = || {
+        format!(
+            "`{origin}` is not an origin: write scheme://host[:port], e.g. https://app.example.org"
+        )
+    };
+    let url = url::Url::parse(origin).map_err(|_| refuse())?;
+    let bare = matches!(url.scheme(), "http" | "https")
+        && url.host_str().is_some()
+        && url.path() == "/"
+        && url.query().is_none()
+        && url.fragment().is_none()
+        && !origin.ends_with('/');
+    if bare {
+        Ok(origin.to_owned())
+    } else {
+        Err(refuse())
+    }
 }
 
 /// Limits applied to every GraphQL operation, and what the schema reveals.

@@ -72,12 +72,44 @@ pub fn is_foreign_key_violation(err: &DbErr) -> bool {
     ) || err.to_string().contains("FOREIGN KEY constraint failed")
 }
 
-/// A database error that is not the client's doing: unavailable when no connection could be
-/// had, internal otherwise.
+/// A database error that is not the client's doing: unavailable when the database could not
+/// be reached, dropped the connection, is shutting down or cancelled a statement that ran past
+/// DB_STATEMENT_TIMEOUT_MS (a retry later may succeed); internal otherwise.
 fn classify(err: DbErr) -> AppError {
-    match err {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => AppError::Unavailable(err),
-        other => AppError::Db(other),
+    if is_unavailable(&err) {
+        AppError::Unavailable(err)
+    } else {
+        AppError::Db(err)
+    }
+}
+
+fn is_unavailable(err: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx::Error};
+    let runtime = match err {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(runtime) | DbErr::Exec(runtime) | DbErr::Query(runtime) => runtime,
+        _ => return false,
+    };
+    let RuntimeErr::SqlxError(sqlx) = runtime else {
+        return matches!(err, DbErr::Conn(_));
+    };
+    match sqlx.as_ref() {
+        Error::Io(_)
+        | Error::Tls(_)
+        | Error::Protocol(_)
+        | Error::PoolTimedOut
+        | Error::PoolClosed
+        | Error::WorkerCrashed => true,
+        Error::Database(db) => db.code().is_some_and(|code| {
+            // 08: connection exception; 53300: too many connections; 57014: statement
+            // timeout; 57P01–57P03: the server is shutting down, crashed or starting.
+            code.starts_with("08")
+                || matches!(
+                    code.as_ref(),
+                    "53300" | "57014" | "57P01" | "57P02" | "57P03"
+                )
+        }),
+        _ => matches!(err, DbErr::Conn(_)),
     }
 }
 

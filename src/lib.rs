@@ -4,6 +4,7 @@ pub mod dates;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod metrics;
 pub mod seed;
 pub mod startup;
 pub mod store;

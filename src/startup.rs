@@ -1,7 +1,13 @@
 //! Building the application: connect, prepare the database, build the schema, bind, serve.
 //! `main` and the tests both go through [`Application::build`].
 
-use std::{net::TcpListener, sync::Arc, time::Duration};
+use std::{
+    net::TcpListener,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+};
 
 use actix_web::dev::Server;
 use anyhow::Context;
@@ -12,6 +18,7 @@ use crate::{
     config::ServeSettings,
     graphql::{build_schema_with, persisted::AllowList},
     http::{self, AppState},
+    metrics::Metrics,
     seed,
     store::{self, Store},
 };
@@ -24,14 +31,14 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: ServeSettings) -> anyhow::Result<Self> {
-        let store = store::connect(&settings.database).await?;
-        if settings.database.is_embedded() || settings.migrate_on_start {
+        let store = store::connect_lazily(&settings.database).await?;
+        if settings.database.is_embedded() {
             Migrator::up(&store.connection, None)
                 .await
                 .context("Failed to apply migrations")?;
-        }
-        if settings.database.is_embedded() {
             seed_if_empty(&store, &settings).await?;
+        } else {
+            watch_database(&store, &settings);
         }
 
         let allow_list = match &settings.graphql.persisted_operations_dir {
@@ -53,12 +60,12 @@ impl Application {
             graphql: settings.graphql.clone(),
             graphiql: settings.http.graphiql,
             max_body_bytes: settings.http.max_body_bytes,
+            metrics: Metrics::new(),
+            serve_metrics: settings.http.metrics,
+            slow_request_ms: settings.http.slow_request_ms,
+            max_connections: settings.database.max_connections,
         };
-        let server = http::serve(
-            listener,
-            state,
-            Duration::from_secs(settings.http.shutdown_timeout_secs),
-        )?;
+        let server = http::serve(listener, state, &settings.http)?;
         tracing::info!("Listening at http://{}:{port}/graphql", settings.http.host);
         Ok(Self {
             port,
@@ -75,10 +82,25 @@ impl Application {
         &self.store
     }
 
+    /// Serves until SIGTERM or SIGINT, then stops accepting connections, lets the requests in
+    /// flight finish (within SHUTDOWN_TIMEOUT_SECS) and closes the database pool.
+    pub async fn run_until_signalled(self) -> anyhow::Result<()> {
+        let handle = self.server.handle();
+        tokio::spawn(async move {
+            let signal = shutdown_signal().await;
+            tracing::info!(signal, "Shutting down: finishing the requests in flight");
+            handle.stop(true).await;
+        });
+        self.run_until_stopped().await
+    }
+
+    /// Serves until the server is stopped, then closes the database pool. Installs no signal
+    /// handler (tests run many servers in one process).
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         self.server
             .await
             .context("The server stopped with an error")?;
+        tracing::info!("Stopped; closing the database pool");
         self.store
             .connection
             .close()
@@ -86,6 +108,64 @@ impl Application {
             .context("Failed to close the database pool")?;
         Ok(())
     }
+}
+
+/// Waits for SIGTERM or SIGINT (Ctrl-C) and names it.
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => tokio::select! {
+                _ = terminate.recv() => "SIGTERM",
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+            },
+            Err(err) => {
+                tracing::warn!(error = %err, "Cannot listen for SIGTERM; only SIGINT stops the server gracefully");
+                let _ = tokio::signal::ctrl_c().await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
+    }
+}
+
+/// Keeps `store.health` current in the background. With MIGRATE_ON_START, migrations are
+/// applied as soon as PostgreSQL answers (at once, or when it comes up); until then `/readyz`
+/// says the server is not ready.
+fn watch_database(store: &Store, settings: &ServeSettings) {
+    let url = settings.database.url();
+    let timeout = settings.database.connect_timeout();
+    // Nothing to apply unless asked; once applied, not again after an outage.
+    let applied = Arc::new(AtomicBool::new(!settings.migrate_on_start));
+    let connection = store.connection.clone();
+    tokio::spawn(store::health::watch(
+        store.health.clone(),
+        url,
+        timeout,
+        move || {
+            let (connection, applied) = (connection.clone(), applied.clone());
+            async move {
+                if applied.load(Ordering::Relaxed) {
+                    return;
+                }
+                match Migrator::up(&connection, None).await {
+                    Ok(()) => {
+                        applied.store(true, Ordering::Relaxed);
+                        tracing::info!("Migrations applied");
+                    }
+                    Err(err) => tracing::error!(
+                        error = %err,
+                        "Failed to apply migrations: the server stays not ready; retrying when the database next comes back"
+                    ),
+                }
+            }
+        },
+    ));
 }
 
 /// The embedded store serves the ILO data on first start: an empty database is seeded.

@@ -15,6 +15,7 @@ mod loaders;
 mod lookup;
 mod nested;
 mod node;
+pub mod operation;
 mod organization;
 pub mod persisted;
 mod prelude;
@@ -66,7 +67,8 @@ pub fn build_schema_with(
         // Per field; the extension caps directives across the whole operation too.
         .limit_directives(5)
         // First, so it also gives codes to the errors of the extensions after it.
-        .extension(limits::Limits::from(settings));
+        .extension(limits::Limits::from(settings))
+        .extension(operation::RecordOperationName);
     builder = match allow_list {
         Some(list) => builder.extension(AllowListExtension(list)),
         None if settings.automatic_persisted_queries => builder.extension(

@@ -20,12 +20,16 @@ use async_graphql::{
 };
 use futures::StreamExt;
 use serde_json::json;
-use tracing_actix_web::RequestId;
 
-use super::AppState;
-use crate::graphql::prepare_request;
+use super::{
+    AppState,
+    observe::{GraphqlExchange, RequestId},
+};
+use crate::{
+    graphql::{operation::OperationName, prepare_request},
+    metrics::Outcome,
+};
 
-const REQUEST_ID: &str = "x-request-id";
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
 
@@ -73,39 +77,60 @@ fn negotiate(request: &HttpRequest) -> Option<Answer> {
 
 /// A transport-level error in the GraphQL error shape.
 fn refuse(status: StatusCode, answer: Answer, message: &str) -> HttpResponse {
-    HttpResponse::build(status)
+    let mut response = HttpResponse::build(status)
         .content_type(answer.content_type())
         .json(
             json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }] }),
-        )
+        );
+    response.extensions_mut().insert(GraphqlExchange::refused());
+    response
+}
+
+/// The `extensions.code` of each error of a response.
+fn codes(response: &Response) -> impl Iterator<Item = String> + '_ {
+    response.errors.iter().map(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .map(ToString::to_string)
+            .unwrap_or_default()
+    })
+}
+
+/// How the request ended, for logs and metrics: the gravest of its errors.
+fn outcome(response: &Response, executed: bool) -> Outcome {
+    let mut outcome = Outcome::Ok;
+    for code in codes(response) {
+        let this = match code.as_str() {
+            "\"INTERNAL_SERVER_ERROR\"" => Outcome::Internal,
+            "\"SERVICE_UNAVAILABLE\"" => Outcome::Unavailable,
+            _ if !executed => Outcome::Rejected,
+            _ => Outcome::Error,
+        };
+        outcome = outcome.max(this);
+    }
+    outcome
 }
 
 /// The codes of errors raised before execution begins.
 fn never_executed(response: &Response) -> bool {
     response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
-        && response.errors.iter().all(|e| {
-            let code = e
-                .extensions
-                .as_ref()
-                .and_then(|x| x.get("code"))
-                .map(|c| c.to_string());
+        && codes(response).all(|code| {
             matches!(
-                code.as_deref(),
-                Some(
-                    "\"GRAPHQL_PARSE_FAILED\""
-                        | "\"GRAPHQL_VALIDATION_FAILED\""
-                        | "\"QUERY_TOO_COMPLEX\""
-                )
+                code.as_str(),
+                "\"GRAPHQL_PARSE_FAILED\""
+                    | "\"GRAPHQL_VALIDATION_FAILED\""
+                    | "\"QUERY_TOO_COMPLEX\""
             )
         })
 }
 
-/// The request's id (made by the tracing middleware, and on every log line of the request).
+/// The request's id (set by the `observe` middleware, and on every log line of the request).
 fn request_id(http: &HttpRequest) -> String {
     http.extensions()
         .get::<RequestId>()
-        .map(ToString::to_string)
+        .map(|id| id.0.clone())
         .unwrap_or_default()
 }
 
@@ -115,7 +140,15 @@ async fn execute(
     answer: Answer,
     request: Request,
 ) -> HttpResponse {
-    let request = prepare_request(request, &state.store, &state.graphql);
+    if !state.store.health.is_up() {
+        return database_down(answer, request_id(http), request.operation_name);
+    }
+    // A handle on the pool that counts this request's statements, and a slot for the name of
+    // the operation the document holds (known once it is parsed).
+    let (store, statements) = state.store.scoped();
+    let named = request.operation_name.clone();
+    let slot = OperationName::default();
+    let request = prepare_request(request, &store, &state.graphql).data(slot.clone());
     let mut response = state.schema.execute(request).await;
     // Errors async-graphql raises before execution without a code (an unknown operation name,
     // variables that do not coerce) leave no data: they are request errors too.
@@ -142,21 +175,73 @@ async fn execute(
             extensions.set("requestId", id.clone());
         }
     }
-    if never_executed(&response) {
+    let executed = !never_executed(&response);
+    let outcome = outcome(&response, executed);
+    if outcome == Outcome::Unavailable {
+        // Let the watcher find out whether the database is down, so that the next requests
+        // fail fast instead of each waiting for a connection.
+        state.store.health.suspect();
+    }
+    let exchange = GraphqlExchange {
+        operation: named
+            .or_else(|| slot.get())
+            .unwrap_or_else(|| "none".into()),
+        outcome,
+        statements: statements.get(),
+    };
+    let mut reply = if !executed {
         // A request that never ran has no `data` entry at all, not `data: null`.
         let status = match answer {
             Answer::GraphqlResponse => StatusCode::BAD_REQUEST,
             Answer::Json => StatusCode::OK,
         };
-        return HttpResponse::build(status)
+        HttpResponse::build(status)
             .content_type(answer.content_type())
-            .insert_header((REQUEST_ID, id))
-            .json(json!({ "errors": response.errors }));
-    }
-    HttpResponse::Ok()
+            .json(json!({ "errors": response.errors }))
+    } else if answer == Answer::GraphqlResponse
+        && response.data == async_graphql::Value::Null
+        && exchange.outcome == Outcome::Unavailable
+    {
+        // Nothing could be answered because the database is down or saturated: the media type
+        // lets the status say so (application/json keeps 200 for its older clients).
+        HttpResponse::ServiceUnavailable()
+            .content_type(answer.content_type())
+            .insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS))
+            .json(json!({ "errors": response.errors }))
+    } else {
+        HttpResponse::Ok()
+            .content_type(answer.content_type())
+            .json(&response)
+    };
+    reply.extensions_mut().insert(exchange);
+    reply
+}
+
+/// Seconds a client is asked to wait before retrying a request the database could not serve.
+const RETRY_AFTER_SECS: u64 = 1;
+
+/// The answer while the database is known to be down: at once, without waiting for a
+/// connection. 503 for application/graphql-response+json; 200 for application/json, whose
+/// clients expect 200 for every well-formed request.
+fn database_down(answer: Answer, id: String, operation: Option<String>) -> HttpResponse {
+    let body = json!({ "errors": [{
+        "message": "The database is unavailable; try again shortly.",
+        "extensions": { "code": "SERVICE_UNAVAILABLE", "requestId": id },
+    }] });
+    let mut reply = match answer {
+        Answer::GraphqlResponse => HttpResponse::ServiceUnavailable(),
+        Answer::Json => HttpResponse::Ok(),
+    };
+    let mut reply = reply
         .content_type(answer.content_type())
-        .insert_header((REQUEST_ID, id))
-        .json(&response)
+        .insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS))
+        .json(body);
+    reply.extensions_mut().insert(GraphqlExchange {
+        operation: operation.unwrap_or_else(|| "none".into()),
+        outcome: Outcome::Unavailable,
+        statements: 0,
+    });
+    reply
 }
 
 /// Whether the operation the request selects is a mutation (or subscription): GET may only read.

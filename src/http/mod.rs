@@ -1,18 +1,30 @@
-//! The web layer (the only module that knows actix): routes, GraphiQL, health.
+//! The web layer (the only module that knows actix): routes, GraphiQL, health, metrics, and
+//! the middleware every route runs under (request ids and logs, CORS, compression).
 
 mod graphiql;
 mod graphql;
+mod observe;
 
 pub use graphiql::EXAMPLES;
 
 use std::{net::TcpListener, time::Duration};
 
+use actix_cors::Cors;
 use actix_web::{
-    App, HttpRequest, HttpResponse, HttpServer, Responder, dev::Server, guard, http::header, web,
+    App, HttpRequest, HttpResponse, HttpServer, Responder,
+    dev::Server,
+    guard,
+    http::{Method, header},
+    middleware::{Compress, from_fn},
+    web,
 };
-use tracing_actix_web::TracingLogger;
 
-use crate::{config::GraphqlSettings, graphql::AppSchema, store::Store};
+use crate::{
+    config::{GraphqlSettings, HttpSettings},
+    graphql::AppSchema,
+    metrics::Metrics,
+    store::Store,
+};
 
 /// What every handler shares: built once, before the server starts.
 pub struct AppState {
@@ -22,19 +34,31 @@ pub struct AppState {
     pub graphiql: bool,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    pub metrics: Metrics,
+    /// Whether `/metrics` is served.
+    pub serve_metrics: bool,
+    /// Requests slower than this are logged at WARN, with their SQL statement count.
+    pub slow_request_ms: u64,
+    /// DB_MAX_CONNECTIONS, reported with the pool's figures.
+    pub max_connections: u32,
 }
 
-/// Starts serving on `listener`; in-flight requests get `shutdown_timeout` after SIGTERM/SIGINT.
+/// Starts serving on `listener`. Stopped gracefully (through the server's handle), it stops
+/// accepting connections and gives in-flight requests `settings.shutdown_timeout_secs` to finish.
 pub fn serve(
     listener: TcpListener,
     state: AppState,
-    shutdown_timeout: Duration,
+    settings: &HttpSettings,
 ) -> std::io::Result<Server> {
     let state = web::Data::new(state);
+    let origins = settings.cors_allowed_origins.clone();
     let server = HttpServer::new(move || {
         App::new()
-            .wrap(TracingLogger::default())
             .app_data(state.clone())
+            .wrap(Compress::default())
+            .wrap(cors(&origins))
+            // Outermost: it sees every response, CORS refusals included.
+            .wrap(from_fn(observe::observe))
             .service(
                 web::resource("/graphql")
                     .route(web::post().to(graphql::post))
@@ -43,11 +67,40 @@ pub fn serve(
             )
             .route("/healthz", web::get().to(healthz))
             .route("/readyz", web::get().to(readyz))
+            .route("/metrics", web::get().to(metrics))
     })
+    .client_request_timeout(Duration::from_secs(settings.client_request_timeout_secs))
+    .keep_alive(Duration::from_secs(settings.keep_alive_secs))
     .listen(listener)?
-    .shutdown_timeout(shutdown_timeout.as_secs())
+    .shutdown_timeout(settings.shutdown_timeout_secs)
+    // actix stops at once on SIGINT; `startup` handles both signals gracefully instead.
+    .disable_signals()
     .run();
     Ok(server)
+}
+
+/// Cross-origin access for the origins on the allow-list (`*` allows any, without
+/// credentials). Requests from other origins are served without CORS headers, so browsers keep
+/// their pages from reading the answers; same-origin pages (GraphiQL) are unaffected.
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods([Method::GET, Method::POST])
+        .allowed_headers([
+            header::ACCEPT,
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            observe::REQUEST_ID,
+        ])
+        .expose_headers([observe::REQUEST_ID])
+        .max_age(3600);
+    for origin in origins.iter().filter(|o| !o.is_empty()) {
+        cors = if origin == "*" {
+            cors.allow_any_origin()
+        } else {
+            cors.allowed_origin(origin)
+        };
+    }
+    cors
 }
 
 /// A browser asking for a page (its Accept lists text/html).
@@ -69,6 +122,17 @@ async fn graphiql(state: web::Data<AppState>, request: HttpRequest) -> HttpRespo
         .body(graphiql::page(&endpoint))
 }
 
+/// Prometheus text: requests, latency, SQL statements, the database pool.
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    if !state.serve_metrics {
+        return HttpResponse::NotFound().body("Metrics are turned off on this server.");
+    }
+    let pool = state.store.pool_stats(state.max_connections);
+    HttpResponse::Ok()
+        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+        .body(state.metrics.render(pool))
+}
+
 /// The process is alive.
 async fn healthz() -> impl Responder {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
@@ -79,6 +143,9 @@ async fn readyz(state: web::Data<AppState>) -> impl Responder {
     let unavailable = |status: &str| {
         HttpResponse::ServiceUnavailable().json(serde_json::json!({ "status": status }))
     };
+    if !state.store.health.is_up() {
+        return unavailable("unavailable");
+    }
     if let Err(err) = state.store.connection.ping().await {
         tracing::warn!(error = %err, "Readiness check failed: the database does not answer");
         return unavailable("unavailable");

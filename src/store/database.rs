@@ -6,8 +6,9 @@ use std::sync::{
 };
 
 use anyhow::Context;
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DatabaseConnectionType};
 
+use super::health::DbHealth;
 use crate::config::DatabaseSettings;
 
 /// Counts the SQL statements sent through a pool. Tests read it to pin the number of
@@ -21,15 +22,79 @@ impl StatementCounter {
     }
 }
 
+/// A snapshot of the database pool, taken when `/metrics` is read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PoolStats {
+    /// Connections open (in use or idle).
+    pub size: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
 /// An open pool and its statement counter.
 #[derive(Debug, Clone)]
 pub struct Store {
     pub connection: DatabaseConnection,
     pub statements: StatementCounter,
+    /// Whether PostgreSQL answers (kept by [`super::health::watch`]; always up for SQLite).
+    pub health: Arc<DbHealth>,
 }
 
-/// Opens the pool described by `settings`, creating the embedded SQLite file's folder if needed.
+impl Store {
+    /// A handle on the same pool for one request: its statements are counted in the returned
+    /// counter as well as in the pool's.
+    pub fn scoped(&self) -> (Store, StatementCounter) {
+        let request = StatementCounter::default();
+        let mut connection = self.connection.clone();
+        let (total, own) = (self.statements.0.clone(), request.0.clone());
+        // The clone carries its own callback; the pool and other handles keep theirs.
+        connection.set_metric_callback(move |_info| {
+            total.fetch_add(1, Ordering::Relaxed);
+            own.fetch_add(1, Ordering::Relaxed);
+        });
+        let store = Store {
+            connection,
+            statements: self.statements.clone(),
+            health: self.health.clone(),
+        };
+        (store, request)
+    }
+
+    /// The pool's connections right now, for `/metrics`.
+    pub fn pool_stats(&self, max: u32) -> PoolStats {
+        let (size, idle) = match &self.connection.inner {
+            DatabaseConnectionType::SqlxPostgresPoolConnection(_) => {
+                let pool = self.connection.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            DatabaseConnectionType::SqlxSqlitePoolConnection(_) => {
+                let pool = self.connection.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            _ => (0, 0),
+        };
+        PoolStats {
+            size,
+            idle: u32::try_from(idle).unwrap_or(u32::MAX),
+            max,
+        }
+    }
+}
+
+/// Opens the pool described by `settings` and connects, creating the embedded SQLite file's
+/// folder if needed: an unreachable database is an error.
 pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<Store> {
+    open(settings, false).await
+}
+
+/// Like [`connect`], but a PostgreSQL pool connects only when first used: the server starts
+/// while the database is down (not ready, requests answered SERVICE_UNAVAILABLE) and serves
+/// once it answers.
+pub async fn connect_lazily(settings: &DatabaseSettings) -> anyhow::Result<Store> {
+    open(settings, !settings.is_embedded()).await
+}
+
+async fn open(settings: &DatabaseSettings, lazy: bool) -> anyhow::Result<Store> {
     if settings.is_embedded()
         && let Some(dir) = settings.sqlite_path.parent()
         && !dir.as_os_str().is_empty()
@@ -47,6 +112,7 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<Store> {
         .min_connections(settings.min_connections.min(settings.max_connections))
         .connect_timeout(settings.connect_timeout())
         .acquire_timeout(settings.acquire_timeout())
+        .connect_lazy(lazy)
         // Statements are logged by sqlx at DEBUG; the filter decides whether they show.
         .sqlx_logging_level(log::LevelFilter::Debug);
     if settings.statement_timeout_ms > 0 {
@@ -71,6 +137,7 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<Store> {
     Ok(Store {
         connection,
         statements,
+        health: Arc::default(),
     })
 }
 

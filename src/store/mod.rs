@@ -6,6 +6,7 @@ mod database;
 pub mod events;
 pub mod facets;
 pub mod filter;
+pub mod health;
 pub mod instruments;
 pub mod nested;
 pub mod organizations;
@@ -13,4 +14,6 @@ pub mod page;
 pub mod projects;
 pub mod records;
 
-pub use database::{StatementCounter, Store, connect, pending_migrations};
+pub use database::{
+    PoolStats, StatementCounter, Store, connect, connect_lazily, pending_migrations,
+};

@@ -30,7 +30,7 @@ fn invalid_configuration_is_a_clear_error_and_a_failure() {
         &'static [(&'static str, &'static str)],
         &'static str,
     );
-    let cases: [Case; 3] = [
+    let cases: [Case; 4] = [
         (
             "a port that is not a number",
             &["serve", "--port", "eighty"],
@@ -48,6 +48,12 @@ fn invalid_configuration_is_a_clear_error_and_a_failure() {
             &["migrate", "status"],
             &[("DATABASE_URL", "not a url")],
             "Failed to parse DATABASE_URL",
+        ),
+        (
+            "a CORS origin with a path",
+            &["serve"],
+            &[("CORS_ALLOWED_ORIGINS", "https://app.example.org/graphql")],
+            "is not an origin",
         ),
     ];
     for (reason, args, env, expected) in cases {

@@ -35,7 +35,7 @@ fn server_url() -> &'static str {
     &URL
 }
 
-async fn admin() -> DatabaseConnection {
+pub async fn admin() -> DatabaseConnection {
     Database::connect(format!("{}/postgres", server_url()))
         .await
         .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL server: {e}"))
@@ -214,6 +214,11 @@ pub fn settings(database_url: Option<&str>, sqlite_path: PathBuf) -> ServeSettin
             graphiql: true,
             max_body_bytes: 256 * 1024,
             shutdown_timeout_secs: 1,
+            cors_allowed_origins: Vec::new(),
+            slow_request_ms: 1_000,
+            metrics: true,
+            client_request_timeout_secs: 10,
+            keep_alive_secs: 5,
         },
         // Tests count statements: a generous loader window keeps a busy test machine from
         // splitting one level of a response into two batches.
@@ -306,6 +311,14 @@ impl TestApp {
         let body = self.graphql(query, variables).await;
         assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
         body["data"].clone()
+    }
+
+    /// The name of the test's PostgreSQL database.
+    pub fn database_name(&self) -> String {
+        self._db
+            .as_ref()
+            .map(|db| db.name.clone())
+            .unwrap_or_default()
     }
 
     /// How many SQL statements the application has sent so far.

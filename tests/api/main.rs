@@ -4,6 +4,7 @@
 mod cli;
 mod clients;
 mod constraints;
+mod containers;
 mod examples;
 mod graphql;
 mod helpers;
@@ -11,7 +12,9 @@ mod http;
 mod limits;
 mod migrations;
 mod nested;
+mod operations;
 mod persisted;
+mod proxy;
 mod queries;
 mod schema;
 mod seed;
