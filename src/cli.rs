@@ -10,7 +10,8 @@ use crate::{
     config::{DatabaseSettings, LogSettings, ServeSettings},
     graphql, seed,
     startup::Application,
-    store, telemetry,
+    store,
+    telemetry::{self, TraceSettings},
 };
 
 #[derive(Debug, Parser)]
@@ -31,7 +32,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the GraphQL API (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply, roll back or list schema migrations.
     Migrate {
         #[command(subcommand)]
@@ -67,6 +68,8 @@ struct ServeArgs {
     settings: ServeSettings,
     #[command(flatten)]
     log: LogSettings,
+    #[command(flatten)]
+    traces: TraceSettings,
 }
 
 #[derive(Debug, Clone, Copy, Subcommand)]
@@ -87,11 +90,20 @@ enum MigrateAction {
 
 impl Cli {
     pub async fn run(self) -> anyhow::Result<()> {
-        match self.command.unwrap_or(Command::Serve(self.serve)) {
+        match self.command.unwrap_or(Command::Serve(Box::new(self.serve))) {
             Command::Serve(args) => {
-                telemetry::init(&args.log.log_level, args.log.log_format);
-                let app = Application::build(args.settings).await?;
-                app.run_until_signalled().await
+                let telemetry = telemetry::init_with_traces(
+                    &args.log.log_level,
+                    args.log.log_format,
+                    &args.traces,
+                )?;
+                let served = match Application::build(args.settings).await {
+                    Ok(app) => app.run_until_signalled().await,
+                    Err(err) => Err(err),
+                };
+                // The batch exporter sends from a thread of its own: a blocking call.
+                tokio::task::spawn_blocking(move || telemetry.shutdown()).await?;
+                served
             }
             Command::Migrate {
                 action,

@@ -18,7 +18,7 @@ use actix_web::{
     middleware::Next,
     web,
 };
-use tracing::Instrument;
+use tracing::{Instrument, field};
 
 use super::AppState;
 use crate::metrics::{GraphqlRecord, Outcome};
@@ -77,7 +77,15 @@ pub async fn observe(
     request.extensions_mut().insert(RequestId(id.clone()));
     let method = request.method().clone();
     let path = request.path().to_owned();
-    let span = tracing::info_span!("request", request_id = %id, %method, %path);
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        %method,
+        %path,
+        status = field::Empty,
+        operation = field::Empty,
+        outcome = field::Empty,
+    );
     let _in_flight = state.as_ref().map(|s| s.metrics.in_flight());
     let started = Instant::now();
     let result = next.call(request).instrument(span.clone()).await;
@@ -94,6 +102,7 @@ pub async fn observe(
         response.headers_mut().insert(REQUEST_ID, value);
     }
     let status = response.status().as_u16();
+    span.record("status", status);
     let exchange = response
         .response()
         .extensions()
@@ -114,26 +123,20 @@ pub async fn observe(
         }
     }
     let duration_ms = millis(elapsed);
+    let slow = elapsed >= slow_after;
     match &exchange {
-        Some(x) if elapsed >= slow_after => tracing::warn!(
-            status,
-            duration_ms,
-            operation = %x.operation,
-            outcome = x.outcome.as_str(),
-            statements = x.statements,
-            "slow request"
-        ),
-        Some(x) => tracing::info!(
-            status,
-            duration_ms,
-            operation = %x.operation,
-            outcome = x.outcome.as_str(),
-            statements = x.statements,
-            "request"
-        ),
-        None if elapsed >= slow_after => tracing::warn!(status, duration_ms, "slow request"),
-        None if is_probe(&path) => tracing::debug!(status, duration_ms, "request"),
-        None => tracing::info!(status, duration_ms, "request"),
+        Some(x) => {
+            span.record("operation", x.operation.as_str());
+            span.record("outcome", x.outcome.as_str());
+            if slow {
+                tracing::warn!(duration_ms, statements = x.statements, "slow request");
+            } else {
+                tracing::info!(duration_ms, statements = x.statements, "request");
+            }
+        }
+        None if slow => tracing::warn!(duration_ms, "slow request"),
+        None if is_probe(&path) => tracing::debug!(duration_ms, "request"),
+        None => tracing::info!(duration_ms, "request"),
     }
     Ok(response)
 }

@@ -503,3 +503,131 @@ async fn a_signal_lets_requests_in_flight_finish_then_the_server_exits() {
         );
     }
 }
+
+/// An OTLP/HTTP collector that keeps what it receives: (path, body) of each request.
+async fn collector() -> (u16, tokio::sync::mpsc::UnboundedReceiver<(String, Vec<u8>)>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let port = listener
+        .local_addr()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .port();
+    let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let sender = sender.clone();
+            tokio::spawn(async move {
+                let mut data = Vec::new();
+                let mut buffer = [0u8; 8192];
+                loop {
+                    let Ok(n) = socket.read(&mut buffer).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    data.extend_from_slice(&buffer[..n]);
+                    let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") else {
+                        continue;
+                    };
+                    let head = String::from_utf8_lossy(&data[..end]).to_lowercase();
+                    let length = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if data.len() < end + 4 + length {
+                        continue;
+                    }
+                    let path = head
+                        .split_whitespace()
+                        .nth(1)
+                        .unwrap_or_default()
+                        .to_owned();
+                    let body = data[end + 4..end + 4 + length].to_vec();
+                    let _ = sender.send((path, body));
+                    let _ = socket
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/x-protobuf\r\ncontent-length: 0\r\n\r\n")
+                        .await;
+                    data.clear();
+                }
+            });
+        }
+    });
+    (port, receiver)
+}
+
+#[tokio::test]
+async fn with_an_otlp_endpoint_each_request_is_exported_as_a_trace() {
+    let db = seeded_db().await;
+    let (collector_port, mut received) = collector().await;
+    let port = free_port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_partnerships"))
+        .env("DATABASE_URL", &db.url)
+        .env("PORT", port.to_string())
+        .env(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            format!("http://127.0.0.1:{collector_port}"),
+        )
+        .env("OTEL_SERVICE_NAME", "partnerships-under-test")
+        .env("LOG_LEVEL", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting the server: {e}"));
+    let address = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    while client
+        .get(format!("{address}/readyz"))
+        .send()
+        .await
+        .map(|r| r.status() != 200)
+        .unwrap_or(true)
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the server never became ready"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (status, body) = post(&client, &address, PARTIES).await;
+    assert_eq!(
+        (status, parties_of(&body)),
+        (200, vec!["ILO".into(), "UNDP".into()])
+    );
+
+    // Shutting down sends the spans still buffered.
+    let killed = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap_or_else(|e| panic!("kill: {e}"));
+    assert!(killed.success());
+    let exit = tokio::task::spawn_blocking(move || server.wait())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(exit.success(), "{exit:?}");
+
+    let mut exported = Vec::new();
+    while let Ok((path, body)) = received.try_recv() {
+        assert_eq!(path, "/v1/traces");
+        exported.extend(body);
+    }
+    let contains = |needle: &str| {
+        exported
+            .windows(needle.len())
+            .any(|w| w == needle.as_bytes())
+    };
+    for needle in [
+        "partnerships-under-test",
+        "request",
+        "/graphql",
+        "Parties",
+        "outcome",
+    ] {
+        assert!(contains(needle), "the exported spans mention `{needle}`");
+    }
+}
