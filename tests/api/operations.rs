@@ -278,8 +278,9 @@ async fn seeded_db() -> TestDb {
 async fn wait_until_ready(client: &reqwest::Client, address: &str, within: Duration) -> Duration {
     let started = Instant::now();
     loop {
-        let (status, _) = get_text(client, &format!("{address}/readyz")).await;
-        if status == 200 {
+        // A server still starting refuses connections: not ready yet.
+        let ready = client.get(format!("{address}/readyz")).send().await;
+        if ready.is_ok_and(|r| r.status() == 200) {
             return started.elapsed();
         }
         assert!(
@@ -433,40 +434,55 @@ fn free_port() -> u16 {
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// The binary serving `db` with the extra environment `env`, once it is ready; its address.
+async fn start_binary(db: &TestDb, env: &[(&str, String)]) -> (std::process::Child, String) {
+    let port = free_port();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_partnerships"));
+    command
+        .env("DATABASE_URL", &db.url)
+        .env("PORT", port.to_string())
+        .env("LOG_LEVEL", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let server = command
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting the server: {e}"));
+    let address = format!("http://127.0.0.1:{port}");
+    wait_until_ready(&reqwest::Client::new(), &address, Duration::from_secs(20)).await;
+    (server, address)
+}
+
+/// Sends `signal` (TERM, INT) to `server` and waits for it to exit.
+async fn stop_binary(mut server: std::process::Child, signal: &str) -> std::process::ExitStatus {
+    let killed = Command::new("kill")
+        .args([format!("-{signal}"), server.id().to_string()])
+        .status()
+        .unwrap_or_else(|e| panic!("kill: {e}"));
+    assert!(killed.success());
+    tokio::task::spawn_blocking(move || server.wait())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
 #[tokio::test]
 async fn a_signal_lets_requests_in_flight_finish_then_the_server_exits() {
     let db = seeded_db().await;
     for signal in ["TERM", "INT"] {
-        let port = free_port();
         // Each nested level waits 1.5 s for sibling keys: requests are in flight long enough
         // for the signal to arrive in the middle of them.
-        let mut server = Command::new(env!("CARGO_BIN_EXE_partnerships"))
-            .env("DATABASE_URL", &db.url)
-            .env("PORT", port.to_string())
-            .env("GRAPHQL_LOADER_DELAY_MS", "1500")
-            .env("SHUTDOWN_TIMEOUT_SECS", "20")
-            .env("LOG_LEVEL", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting the server: {e}"));
-        let address = format!("http://127.0.0.1:{port}");
+        let (server, address) = start_binary(
+            &db,
+            &[
+                ("GRAPHQL_LOADER_DELAY_MS", "1500".into()),
+                ("SHUTDOWN_TIMEOUT_SECS", "20".into()),
+            ],
+        )
+        .await;
         let client = reqwest::Client::new();
-        let started = Instant::now();
-        while client
-            .get(format!("{address}/readyz"))
-            .send()
-            .await
-            .map(|r| r.status() != 200)
-            .unwrap_or(true)
-        {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "the server never became ready"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-
         let requests: Vec<_> = (0..8)
             .map(|_| {
                 let (client, address) = (client.clone(), address.clone());
@@ -474,21 +490,13 @@ async fn a_signal_lets_requests_in_flight_finish_then_the_server_exits() {
             })
             .collect();
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let killed = Command::new("kill")
-            .args([format!("-{signal}"), server.id().to_string()])
-            .status()
-            .unwrap_or_else(|e| panic!("kill: {e}"));
-        assert!(killed.success());
-
+        let exit = tokio::spawn(stop_binary(server, signal));
         for request in requests {
             let (status, body) = request.await.unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(status, 200, "SIG{signal}: {body:#}");
             assert_eq!(parties_of(&body), ["ILO", "UNDP"], "SIG{signal}");
         }
-        let exit = tokio::task::spawn_blocking(move || server.wait())
-            .await
-            .unwrap_or_else(|e| panic!("{e}"))
-            .unwrap_or_else(|e| panic!("{e}"));
+        let exit = exit.await.unwrap_or_else(|e| panic!("{e}"));
         assert!(
             exit.success(),
             "SIG{signal}: the server exits cleanly: {exit:?}"
@@ -563,36 +571,19 @@ async fn collector() -> (u16, tokio::sync::mpsc::UnboundedReceiver<(String, Vec<
 async fn with_an_otlp_endpoint_each_request_is_exported_as_a_trace() {
     let db = seeded_db().await;
     let (collector_port, mut received) = collector().await;
-    let port = free_port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_partnerships"))
-        .env("DATABASE_URL", &db.url)
-        .env("PORT", port.to_string())
-        .env(
-            "OTEL_EXPORTER_OTLP_ENDPOINT",
-            format!("http://127.0.0.1:{collector_port}"),
-        )
-        .env("OTEL_SERVICE_NAME", "partnerships-under-test")
-        .env("LOG_LEVEL", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("starting the server: {e}"));
-    let address = format!("http://127.0.0.1:{port}");
+    let (server, address) = start_binary(
+        &db,
+        &[
+            (
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                format!("http://127.0.0.1:{collector_port}"),
+            ),
+            ("OTEL_SERVICE_NAME", "partnerships-under-test".into()),
+            ("LOG_LEVEL", "info".into()),
+        ],
+    )
+    .await;
     let client = reqwest::Client::new();
-    let started = Instant::now();
-    while client
-        .get(format!("{address}/readyz"))
-        .send()
-        .await
-        .map(|r| r.status() != 200)
-        .unwrap_or(true)
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the server never became ready"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     let (status, body) = post(&client, &address, PARTIES).await;
     assert_eq!(
         (status, parties_of(&body)),
@@ -600,15 +591,7 @@ async fn with_an_otlp_endpoint_each_request_is_exported_as_a_trace() {
     );
 
     // Shutting down sends the spans still buffered.
-    let killed = Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status()
-        .unwrap_or_else(|e| panic!("kill: {e}"));
-    assert!(killed.success());
-    let exit = tokio::task::spawn_blocking(move || server.wait())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let exit = stop_binary(server, "TERM").await;
     assert!(exit.success(), "{exit:?}");
 
     let mut exported = Vec::new();
