@@ -23,7 +23,7 @@ use serde_json::json;
 use tracing_actix_web::RequestId;
 
 use super::AppState;
-use crate::graphql::prepare_request;
+use crate::{error::AppError, graphql::prepare_request};
 
 const REQUEST_ID: &str = "x-request-id";
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
@@ -109,13 +109,36 @@ fn request_id(http: &HttpRequest) -> String {
         .unwrap_or_default()
 }
 
+/// A bad token is refused before anything runs: 401 with `WWW-Authenticate` for
+/// graphql-response+json, 200 for plain JSON (as other request errors), both with code
+/// UNAUTHENTICATED.
+fn unauthenticated(answer: Answer, err: &AppError) -> HttpResponse {
+    let status = match answer {
+        Answer::GraphqlResponse => StatusCode::UNAUTHORIZED,
+        Answer::Json => StatusCode::OK,
+    };
+    HttpResponse::build(status)
+        .content_type(answer.content_type())
+        .insert_header((header::WWW_AUTHENTICATE, "Bearer"))
+        .json(json!({ "errors": [{ "message": err.to_string(), "extensions": { "code": err.code() } }] }))
+}
+
 async fn execute(
     state: &AppState,
     http: &HttpRequest,
     answer: Answer,
     request: Request,
 ) -> HttpResponse {
-    let request = prepare_request(request, &state.store, &state.graphql);
+    // The caller, from the Authorization header.
+    let authorization = http
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or_default());
+    let viewer = match state.auth.viewer(authorization) {
+        Ok(viewer) => viewer,
+        Err(err) => return unauthenticated(answer, &err),
+    };
+    let request = prepare_request(request, &state.store, &state.graphql).data(viewer);
     let mut response = state.schema.execute(request).await;
     // Errors async-graphql raises before execution without a code (an unknown operation name,
     // variables that do not coerce) leave no data: they are request errors too.

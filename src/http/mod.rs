@@ -12,13 +12,15 @@ use actix_web::{
 };
 use tracing_actix_web::TracingLogger;
 
-use crate::{config::GraphqlSettings, graphql::AppSchema, store::Store};
+use crate::{auth::Authenticator, config::GraphqlSettings, graphql::AppSchema, store::Store};
 
 /// What every handler shares: built once, before the server starts.
 pub struct AppState {
     pub schema: AppSchema,
     pub store: Store,
     pub graphql: GraphqlSettings,
+    /// Verifies the bearer tokens of requests.
+    pub auth: Authenticator,
     pub graphiql: bool,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,

@@ -12,5 +12,6 @@ pub mod organizations;
 pub mod page;
 pub mod projects;
 pub mod records;
+pub mod write;
 
 pub use database::{StatementCounter, Store, connect, pending_migrations};
