@@ -293,6 +293,18 @@ pub async fn spawn_embedded_app() -> TestApp {
     }
 }
 
+/// Like [`spawn_embedded_app`], with settings adjusted first.
+pub async fn spawn_embedded_app_with(adjust: impl FnOnce(&mut ServeSettings)) -> TestApp {
+    let file = TempSqlite::new();
+    let mut settings = settings(None, file.path.clone());
+    adjust(&mut settings);
+    let app = start(settings).await;
+    TestApp {
+        _sqlite: Some(file),
+        ..app
+    }
+}
+
 async fn start(settings: ServeSettings) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
         partnerships::telemetry::init("debug", partnerships::telemetry::LogFormat::Pretty);

@@ -5,7 +5,10 @@ use partnerships::auth::Role;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, error_codes, sorted, spawn_app_with_auth, token};
+use crate::helpers::{
+    TestApp, auth_settings, error_codes, sorted, spawn_app_with_auth, spawn_embedded_app_with,
+    token,
+};
 
 fn editor() -> String {
     token(Role::Editor, "eddie")
@@ -596,4 +599,68 @@ async fn the_audit_log_lists_each_change_filtered_by_record_and_actor() {
     )
     .await;
     assert_eq!(later["auditLog"]["totalCount"], 0);
+}
+
+#[tokio::test]
+async fn the_mutation_examples_run_with_a_token() {
+    let app = spawn_app_with_auth().await;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/mutations");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "graphql"))
+        .collect();
+    // The audit log last, so that it shows the upsert.
+    files.sort_by_key(|p| (p.ends_with("audit-log.graphql"), p.clone()));
+    assert_eq!(files.len(), 3, "{files:?}");
+    for path in files {
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
+        let data = ok(&app, &admin(), &text, json!({})).await;
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
+        match name {
+            "upsert-organization" => assert_eq!(data["upsertOrganization"]["created"], true),
+            "import-dry-run" => assert_eq!(
+                data["importDocument"]["organizations"],
+                json!({ "created": 1, "updated": 0, "unchanged": 0 })
+            ),
+            "audit-log" => assert_eq!(data["auditLog"]["nodes"][0]["action"], "create"),
+            other => panic!("examples/mutations/{other}.graphql has no expected answer"),
+        }
+    }
+}
+
+/// Mutations are tested on PostgreSQL; on the embedded SQLite store they must work too.
+#[tokio::test]
+async fn the_embedded_sqlite_store_takes_mutations_and_keeps_their_audit_log() {
+    let app = spawn_embedded_app_with(|s| s.auth = auth_settings()).await;
+    let (id, version) = read(&app, "organization", "waipa").await;
+    ok(
+        &app,
+        &editor(),
+        RENAME,
+        json!({ "id": id, "v": version, "name": "WAIPA on SQLite" }),
+    )
+    .await;
+    let stale = app
+        .graphql_as(
+            &editor(),
+            RENAME,
+            json!({ "id": id, "v": version, "name": "Lost" }),
+        )
+        .await;
+    assert_eq!(error_codes(&stale), ["CONFLICT"], "{stale:#}");
+    let data = ok(
+        &app,
+        &admin(),
+        "{ auditLog { nodes { action before after } } }",
+        json!({}),
+    )
+    .await;
+    let entry = &data["auditLog"]["nodes"][0];
+    assert_eq!(entry["action"], "update");
+    assert_eq!(entry["after"]["name"], "WAIPA on SQLite");
 }

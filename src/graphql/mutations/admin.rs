@@ -11,7 +11,7 @@ use super::{
         agreement::Agreement, errors::ResultExt, event::Event, ids, instrument::Instrument,
         node::Node, organization::Organization, project::Project,
     },
-    AuditEntry, actor, node_type, store,
+    AuditEntry, actor, store,
 };
 use crate::{
     auth::Role,
@@ -244,11 +244,17 @@ impl AdminMutation {
                 Node::Project(Project(existing::<project::Entity>(&txn, id).await.gql()?))
             }
             Table::Event => Node::Event(Event(existing::<event::Entity>(&txn, id).await.gql()?)),
-            _ => Node::Instrument(Instrument(
+            Table::Instrument => Node::Instrument(Instrument(
                 existing::<instrument::Entity>(&txn, id).await.gql()?,
             )),
+            other => {
+                return Err(AppError::Internal(anyhow::anyhow!(
+                    "restored a {} row as a record",
+                    other.name()
+                )))
+                .gql();
+            }
         };
-        debug_assert!(node_type(table).is_some());
         write::commit(txn).await.gql()?;
         Ok(RestorePayload {
             record,

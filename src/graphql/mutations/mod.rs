@@ -24,7 +24,7 @@ use super::ids::{self, NodeType};
 use crate::{
     auth::{Actor, Role, Viewer},
     error::{AppError, AppResult},
-    store::{Store, write::Table},
+    store::Store,
 };
 
 /// The root of every change. Each mutation needs a bearer token: `editor` creates, updates and
@@ -72,17 +72,6 @@ fn record_id(id: &ID, node: NodeType, field: &str) -> AppResult<i64> {
             field,
             format!("`{}` is not the ID of an {}", id.as_str(), node.name()),
         )
-    })
-}
-
-fn node_type(table: Table) -> Option<NodeType> {
-    Some(match table {
-        Table::Organization => NodeType::Organization,
-        Table::Agreement => NodeType::Agreement,
-        Table::Project => NodeType::Project,
-        Table::Event => NodeType::Event,
-        Table::Instrument => NodeType::Instrument,
-        _ => return None,
     })
 }
 
