@@ -207,3 +207,58 @@ async fn each_role_may_do_exactly_what_it_is_allowed() {
         }
     }
 }
+
+fn token_command(env: &[(&str, &str)]) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_partnerships"));
+    command
+        .args([
+            "token",
+            "--role",
+            "editor",
+            "--subject",
+            "ada",
+            "--ttl",
+            "1h",
+        ])
+        .env_remove("JWT_SECRET");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command
+        .output()
+        .unwrap_or_else(|e| panic!("running partnerships token: {e}"))
+}
+
+#[tokio::test]
+async fn the_token_command_mints_a_token_the_server_accepts() {
+    let output = token_command(&[("JWT_SECRET", JWT_SECRET)]);
+    assert!(output.status.success(), "{output:?}");
+    let minted = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    let app = spawn_app_with_auth().await;
+    let body = app
+        .graphql_as(
+            &minted,
+            r#"mutation { createOrganization(input: {slug: "by-cli", name: "By CLI", kind: OTHER}) { auditEntry { actor role } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["createOrganization"]["auditEntry"],
+        json!({ "actor": "ada", "role": "editor" }),
+        "{body:#}"
+    );
+
+    let without = token_command(&[]);
+    assert!(!without.status.success());
+    assert!(
+        String::from_utf8_lossy(&without.stderr).contains("JWT_SECRET"),
+        "{without:?}"
+    );
+    let short = token_command(&[("JWT_SECRET", "short")]);
+    assert!(!short.status.success());
+    let stderr = String::from_utf8_lossy(&short.stderr);
+    assert!(
+        stderr.contains("at least 32") && !stderr.contains("short\n"),
+        "{stderr}"
+    );
+}

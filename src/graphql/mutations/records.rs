@@ -31,7 +31,7 @@ use crate::{
     store::{
         records::find_by_slug,
         write::{
-            self, DeleteOptions,
+            self, DeleteOptions, Table,
             links::{self, LinkKey},
             records::{
                 self, AgreementFields, EventFields, InstrumentFields, OrganizationFields,
@@ -105,7 +105,9 @@ macro_rules! record_mutations {
             ) -> async_graphql::Result<$payload> {
                 let actor = actor(ctx, Role::Editor).gql()?;
                 let txn = write::begin(&store(ctx).connection).await.gql()?;
-                let (model, entry) = records::create(&txn, &actor, input.fields(), "input").await.gql()?;
+                let (model, entry) = records::create(&txn, &actor, input.fields(), "input", input.nested_references())
+                    .await
+                    .gql()?;
                 input.children(&txn, &actor, model.id).await.gql()?;
                 write::commit(txn).await.gql()?;
                 Ok($payload { record: $node(model), audit_entry: Some(entry.into()), created: true })
@@ -146,7 +148,9 @@ macro_rules! record_mutations {
                         $payload { record: $node(model), audit_entry: entry.map(Into::into), created: false }
                     }
                     None => {
-                        let (model, entry) = records::create(&txn, &actor, input.fields(), "input").await.gql()?;
+                        let (model, entry) = records::create(&txn, &actor, input.fields(), "input", input.nested_references())
+                    .await
+                    .gql()?;
                         input.children(&txn, &actor, model.id).await.gql()?;
                         $payload { record: $node(model), audit_entry: Some(entry.into()), created: true }
                     }
@@ -283,6 +287,10 @@ impl CreateOrganizationInput {
         }
     }
 
+    fn nested_references(&self) -> Vec<(String, Table, i64)> {
+        Vec::new()
+    }
+
     async fn children(&self, _: &DatabaseTransaction, _: &Actor, _: i64) -> AppResult<()> {
         Ok(())
     }
@@ -361,6 +369,28 @@ pub struct NewEventParticipantInput {
     pub role: EventRole,
 }
 
+fn organization_ref(path: String, id: &ID) -> (String, Table, i64) {
+    (
+        path,
+        Table::Organization,
+        reference(id, NodeType::Organization),
+    )
+}
+
+fn instrument_refs(links: &[NewInstrumentLinkInput]) -> Vec<(String, Table, i64)> {
+    links
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            (
+                format!("input.instruments[{i}].instrument"),
+                Table::Instrument,
+                reference(&l.instrument, NodeType::Instrument),
+            )
+        })
+        .collect()
+}
+
 fn party_since(since: Option<PartialDate>) -> Vec<(agreement_party::Column, Value)> {
     let (on, precision) = PartialDate::into_parts(since);
     vec![
@@ -413,6 +443,13 @@ pub struct CreateAgreementInput {
 }
 
 impl CreateAgreementInput {
+    fn nested_references(&self) -> Vec<(String, Table, i64)> {
+        let parties = self.parties.iter().enumerate().map(|(i, p)| {
+            organization_ref(format!("input.parties[{i}].organization"), &p.organization)
+        });
+        parties.chain(instrument_refs(&self.instruments)).collect()
+    }
+
     fn fields(&self) -> AgreementFields {
         AgreementFields {
             slug: self.slug.clone(),
@@ -495,6 +532,18 @@ pub struct CreateProjectInput {
 }
 
 impl CreateProjectInput {
+    fn nested_references(&self) -> Vec<(String, Table, i64)> {
+        let participants = self.participants.iter().enumerate().map(|(i, p)| {
+            organization_ref(
+                format!("input.participants[{i}].organization"),
+                &p.organization,
+            )
+        });
+        participants
+            .chain(instrument_refs(&self.instruments))
+            .collect()
+    }
+
     fn fields(&self) -> ProjectFields {
         ProjectFields {
             slug: self.slug.clone(),
@@ -638,6 +687,29 @@ async fn add_event_participants(
 }
 
 impl CreateEventInput {
+    fn nested_references(&self) -> Vec<(String, Table, i64)> {
+        let participants = |path: String, list: &[NewEventParticipantInput]| {
+            list.iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    organization_ref(
+                        format!("{path}.participants[{i}].organization"),
+                        &p.organization,
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut refs = participants("input".into(), &self.participants);
+        refs.extend(instrument_refs(&self.instruments));
+        for (i, s) in self.sessions.iter().enumerate() {
+            refs.extend(participants(
+                format!("input.sessions[{i}]"),
+                &s.participants,
+            ));
+        }
+        refs
+    }
+
     fn fields(&self) -> EventFields {
         EventFields {
             slug: self.slug.clone(),
@@ -672,7 +744,7 @@ impl CreateEventInput {
                 project: None,
                 agreement: None,
             };
-            let (session, _) = records::create(txn, actor, fields, &path).await?;
+            let (session, _) = records::create(txn, actor, fields, &path, vec![]).await?;
             add_event_participants(txn, actor, session.id, &s.participants, &path).await?;
         }
         Ok(())
@@ -759,6 +831,10 @@ impl CreateInstrumentInput {
             url: self.url.clone(),
             description: self.description.clone(),
         }
+    }
+
+    fn nested_references(&self) -> Vec<(String, Table, i64)> {
+        Vec::new()
     }
 
     async fn children(&self, _: &DatabaseTransaction, _: &Actor, _: i64) -> AppResult<()> {

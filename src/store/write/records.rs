@@ -121,12 +121,15 @@ async fn check_tree<F: Fields>(
     Ok(())
 }
 
-/// Creates a record and its audit entry.
+/// Creates a record and its audit entry. `nested` are the references of records created with
+/// it (`input.parties[1].organization`), checked with the record's own so that every problem
+/// of the input is reported at once.
 pub async fn create<F>(
     txn: &DatabaseTransaction,
     actor: &Actor,
     fields: F,
     path: &str,
+    nested: Vec<(String, Table, i64)>,
 ) -> AppResult<(<F::E as EntityTrait>::Model, audit_entry::Model)>
 where
     F: Fields,
@@ -136,6 +139,11 @@ where
     let mut problems = Problems::default();
     fields.check(&mut problems, path);
     check_references(txn, &mut problems, path, fields.references()).await?;
+    for (at, table, id) in nested {
+        if !reference_exists(txn, table, id).await? {
+            problems.push(at, format!("there is no {} with this ID", table.name()));
+        }
+    }
     problems.into_result()?;
     let slug_field = format!("{path}.slug");
     slug_free::<F::E>(txn, fields.slug(), None, &slug_field).await?;
