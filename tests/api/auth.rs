@@ -262,3 +262,37 @@ async fn the_token_command_mints_a_token_the_server_accepts() {
         "{stderr}"
     );
 }
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/api/fixtures")
+        .join(name)
+}
+
+#[tokio::test]
+async fn rs256_tokens_verify_with_the_public_key_and_the_key_cannot_be_used_as_an_hmac_secret() {
+    let public = fixture("jwt-test-public.pem");
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.auth.jwt_public_key_file = Some(public.clone());
+    })
+    .await;
+    let private = std::fs::read(fixture("jwt-test-private.pem")).unwrap_or_else(|e| panic!("{e}"));
+    let rs256 = jsonwebtoken::encode(
+        &Header::new(Algorithm::RS256),
+        &claims("admin", now() + 3600),
+        &EncodingKey::from_rsa_pem(&private).unwrap_or_else(|e| panic!("{e}")),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let body = app
+        .graphql_as(&rs256, "{ auditLog { totalCount } }", json!({}))
+        .await;
+    assert!(body.get("errors").is_none(), "{body:#}");
+
+    // Algorithm confusion: an HS256 token whose secret is the public key itself.
+    let public_bytes = std::fs::read_to_string(&public).unwrap_or_else(|e| panic!("{e}"));
+    let confused = signed(&claims("admin", now() + 3600), &public_bytes);
+    let body = app
+        .graphql_as(&confused, "{ auditLog { totalCount } }", json!({}))
+        .await;
+    assert_eq!(error_codes(&body), ["UNAUTHENTICATED"], "{body:#}");
+}

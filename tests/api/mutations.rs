@@ -664,3 +664,141 @@ async fn the_embedded_sqlite_store_takes_mutations_and_keeps_their_audit_log() {
     assert_eq!(entry["action"], "update");
     assert_eq!(entry["after"]["name"], "WAIPA on SQLite");
 }
+
+#[tokio::test]
+async fn deleting_an_agreement_takes_its_own_links_and_restore_puts_back_links_and_references() {
+    let app = spawn_app_with_auth().await;
+    let (id, version) = read(&app, "agreement", "ilo-oecd-partnership").await;
+    let data = ok(
+        &app,
+        &admin(),
+        r#"mutation($id: ID!, $v: Int!) { deleteAgreement(input: {id: $id, version: $v, detachLinks: true}) { auditEntry { id before } } }"#,
+        json!({ "id": id, "v": version }),
+    )
+    .await;
+    let entry = &data["deleteAgreement"]["auditEntry"];
+    let image = &entry["before"];
+    assert_eq!(image["record"]["slug"], "ilo-oecd-partnership");
+    assert_eq!(
+        image["owned"]["agreement_parties"].as_array().map(Vec::len),
+        Some(2),
+        "the before-image keeps its parties: {image:#}"
+    );
+    let orphan = app
+        .data(
+            r#"{ project(by: {slug: "oecd-guidelines-2011-update"}) { agreement { slug } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(orphan["project"]["agreement"], Value::Null);
+
+    ok(
+        &app,
+        &admin(),
+        r#"mutation($e: ID!) { restore(auditEntryId: $e) { record { id } } }"#,
+        json!({ "e": entry["id"] }),
+    )
+    .await;
+    let back = app
+        .data(
+            r#"{ agreement(by: {slug: "ilo-oecd-partnership"}) { id version parties { edges { node { slug } } } instruments { totalCount } }
+                 project(by: {slug: "oecd-guidelines-2011-update"}) { agreement { slug } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(back["agreement"]["id"], id.as_str());
+    assert_eq!(back["agreement"]["version"], version);
+    assert_eq!(
+        sorted(&back["agreement"]["parties"]["edges"], "/node/slug"),
+        ["ilo", "oecd"]
+    );
+    assert_eq!(back["agreement"]["instruments"]["totalCount"], 1);
+    assert_eq!(back["project"]["agreement"]["slug"], "ilo-oecd-partnership");
+
+    // Restoring twice would duplicate the record: refused.
+    let body = app
+        .graphql_as(
+            &admin(),
+            r#"mutation($e: ID!) { restore(auditEntryId: $e) { record { id } } }"#,
+            json!({ "e": entry["id"] }),
+        )
+        .await;
+    assert_eq!(error_codes(&body), ["CONFLICT"], "{body:#}");
+}
+
+#[tokio::test]
+async fn every_kind_of_link_is_added_changed_and_removed() {
+    let app = spawn_app_with_auth().await;
+    let (project, _) = read(&app, "project", "oecd-guidelines-2011-update").await;
+    let (event, _) = read(&app, "event", "world-investment-forum-2014").await;
+    let (agreement, _) = read(&app, "agreement", "ilo-oecd-partnership").await;
+    let (undp, _) = read(&app, "organization", "undp").await;
+    let (ungps, _) = read(&app, "instrument", "ungps").await;
+    // (link, owner, target field, target, role, new role)
+    let cases = [
+        (
+            "ProjectParticipant",
+            &project,
+            "organization",
+            &undp,
+            "FUNDER",
+            "PARTNER",
+        ),
+        (
+            "EventParticipant",
+            &event,
+            "organization",
+            &undp,
+            "HOST",
+            "SPEAKER",
+        ),
+        (
+            "AgreementInstrument",
+            &agreement,
+            "instrument",
+            &ungps,
+            "GUIDANCE",
+            "BASIS",
+        ),
+        (
+            "ProjectInstrument",
+            &project,
+            "instrument",
+            &ungps,
+            "GUIDANCE",
+            "BASIS",
+        ),
+        (
+            "EventInstrument",
+            &event,
+            "instrument",
+            &ungps,
+            "GUIDANCE",
+            "BASIS",
+        ),
+    ];
+    for (link, owner, field, target, role, new_role) in cases {
+        let vars = json!({ "o": owner, "t": target });
+        for (verb, extra, action) in [
+            ("add", format!("role: {role}"), "link"),
+            (
+                "change",
+                format!("role: {role}, newRole: {new_role}"),
+                "relink",
+            ),
+            ("remove", format!("role: {new_role}"), "unlink"),
+        ] {
+            let query = format!(
+                r#"mutation($o: ID!, $t: ID!) {{ {verb}{link}(input: {{owner: $o, {field}: $t, {extra}}}) {{ record {{ id }} auditEntry {{ action entityType }} }} }}"#
+            );
+            let name = format!("{verb}{link}");
+            let data = ok(&app, &editor(), &query, vars.clone()).await;
+            assert_eq!(
+                data[&name]["auditEntry"],
+                json!({ "action": action, "entityType": link }),
+                "{name}"
+            );
+            assert_eq!(data[&name]["record"]["id"], owner.as_str(), "{name}");
+        }
+    }
+}
