@@ -669,6 +669,7 @@ async fn the_embedded_sqlite_store_takes_mutations_and_keeps_their_audit_log() {
 async fn deleting_an_agreement_takes_its_own_links_and_restore_puts_back_links_and_references() {
     let app = spawn_app_with_auth().await;
     let (id, version) = read(&app, "agreement", "ilo-oecd-partnership").await;
+    let (_, project_version) = read(&app, "project", "oecd-guidelines-2011-update").await;
     let data = ok(
         &app,
         &admin(),

@@ -575,8 +575,12 @@ where
     }
     for (table, col) in E::REFERENCED_BY {
         with_entity!(*table, R => {
+            // The records whose reference is cleared change too: their version moves on.
+            let version = column::<R>("version")?;
             R::update_many()
                 .col_expr(column::<R>(col)?, Expr::value(Option::<i64>::None))
+                .col_expr(version, Expr::col(version).add(1))
+                .col_expr(column::<R>("updated_at")?, Expr::value(Utc::now()))
                 .filter(column::<R>(col)?.eq(id))
                 .exec(txn)
                 .await?;
@@ -672,8 +676,11 @@ pub async fn restore_image(txn: &DatabaseTransaction, image: &Json) -> AppResult
                 .unwrap_or_default();
             with_entity!(other, R => {
                 let c = column::<R>(col)?;
+                let version = column::<R>("version")?;
                 R::update_many()
                     .col_expr(c, Expr::value(id))
+                    .col_expr(version, Expr::col(version).add(1))
+                    .col_expr(column::<R>("updated_at")?, Expr::value(Utc::now()))
                     .filter(column::<R>("id")?.is_in(ids))
                     .filter(c.is_null())
                     .exec(txn)
