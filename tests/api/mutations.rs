@@ -715,6 +715,12 @@ async fn deleting_an_agreement_takes_its_own_links_and_restore_puts_back_links_a
     );
     assert_eq!(back["agreement"]["instruments"]["totalCount"], 1);
     assert_eq!(back["project"]["agreement"]["slug"], "ilo-oecd-partnership");
+    let (_, project_now) = read(&app, "project", "oecd-guidelines-2011-update").await;
+    assert_eq!(
+        project_now,
+        project_version + 2,
+        "clearing and restoring its reference each changed the project"
+    );
 
     // Restoring twice would duplicate the record: refused.
     let body = app
