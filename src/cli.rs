@@ -1,4 +1,4 @@
-//! The command line: `serve` (the default), `migrate`, `seed`, `export-schema`.
+//! The command line: `serve` (the default), `migrate`, `seed`, `export-schema`, `token`.
 
 use std::path::PathBuf;
 
@@ -7,7 +7,8 @@ use clap::{Parser, Subcommand};
 use migration::{Migrator, MigratorTrait};
 
 use crate::{
-    config::{DatabaseSettings, LogSettings, ServeSettings},
+    auth::{self, Authenticator, Role},
+    config::{AuthSettings, DatabaseSettings, LogSettings, ServeSettings},
     graphql, seed,
     startup::Application,
     store,
@@ -60,6 +61,29 @@ enum Command {
         #[arg(short, long, default_value = "schema.graphql")]
         output: PathBuf,
     },
+    /// Mint an HS256 token (signed with JWT_SECRET) for local use, and print it.
+    Token {
+        /// What the token may do.
+        #[arg(long, value_enum)]
+        role: TokenRole,
+        /// Who the token stands for (its `sub` claim, shown in the audit log).
+        #[arg(long)]
+        subject: String,
+        /// How long it is valid: 90s, 30m, 1h, 7d.
+        #[arg(long, default_value = "1h", value_parser = auth::parse_ttl)]
+        ttl: std::time::Duration,
+        #[command(flatten)]
+        auth: AuthSettings,
+    },
+}
+
+/// The roles a minted token can have.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum TokenRole {
+    /// Creates, updates and links records.
+    Editor,
+    /// Also deletes, restores and reads the audit log.
+    Admin,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -138,6 +162,20 @@ impl Cli {
                     std::fs::write(&output, sdl)
                         .with_context(|| format!("Failed to write {}", output.display()))?;
                 }
+                Ok(())
+            }
+            Command::Token {
+                role,
+                subject,
+                ttl,
+                auth,
+            } => {
+                let role = match role {
+                    TokenRole::Editor => Role::Editor,
+                    TokenRole::Admin => Role::Admin,
+                };
+                let token = Authenticator::new(&auth)?.mint(&subject, role, ttl)?;
+                println!("{token}");
                 Ok(())
             }
         }

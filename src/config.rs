@@ -300,6 +300,8 @@ pub struct ServeSettings {
     pub http: HttpSettings,
     #[command(flatten)]
     pub graphql: GraphqlSettings,
+    #[command(flatten)]
+    pub auth: AuthSettings,
     /// The dataset loaded into an empty embedded database on first start.
     #[arg(long, env = "SEED_FILE", default_value = "data/ilo-partnerships.yaml")]
     pub seed_file: PathBuf,
@@ -307,4 +309,52 @@ pub struct ServeSettings {
     /// PostgreSQL, production runs `partnerships migrate up` as its own step instead.
     #[arg(long, env = "MIGRATE_ON_START", default_value_t = false, action = clap::ArgAction::Set)]
     pub migrate_on_start: bool,
+}
+
+/// Who may change data: mutations need a JWT (`Authorization: Bearer …`) verified with one of
+/// these keys. With neither JWT_SECRET nor JWT_PUBLIC_KEY_FILE set, every mutation is refused
+/// (there is no built-in default key); reads never need a token.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct AuthSettings {
+    /// Shared secret for HS256 tokens (at least 32 bytes). `partnerships token` signs with it.
+    // Never shown: not in --help (`hide_env_values`), masked by `Secret`'s Debug.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<Secret>,
+    /// PEM file of an RSA public key: RS256 tokens signed with its private key are accepted too.
+    #[arg(long, env = "JWT_PUBLIC_KEY_FILE")]
+    pub jwt_public_key_file: Option<PathBuf>,
+    /// When set, tokens must carry this `iss` claim (and `partnerships token` writes it).
+    #[arg(long, env = "JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+    /// When set, tokens must carry this `aud` claim (and `partnerships token` writes it).
+    #[arg(long, env = "JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
+}
+
+/// A secret string whose value never reaches a log line or a Debug print.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for Secret {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        Ok(Self(raw.to_owned()))
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
 }

@@ -22,6 +22,15 @@ pub enum AppError {
     /// The input clashes with existing data (a duplicate slug, a stale version).
     #[error("{message}")]
     Conflict { message: String, field: String },
+    /// Several problems with one input, each with its field path (`input.parties[1].organization`).
+    #[error("{}", invalid_message(.0))]
+    Invalid(Vec<FieldProblem>),
+    /// No valid credentials: no token where one is needed, or a bad, expired or forged one.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Valid credentials whose role does not allow the operation.
+    #[error("{0}")]
+    Forbidden(String),
     /// The database is unreachable or overloaded: try again later.
     #[error("the database is unavailable")]
     Unavailable(#[source] DbErr),
@@ -50,7 +59,9 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::NotFound { .. } => "NOT_FOUND",
-            Self::BadUserInput { .. } => "BAD_USER_INPUT",
+            Self::BadUserInput { .. } | Self::Invalid(_) => "BAD_USER_INPUT",
+            Self::Unauthenticated(_) => "UNAUTHENTICATED",
+            Self::Forbidden(_) => "FORBIDDEN",
             Self::Conflict { .. } => "CONFLICT",
             Self::Unavailable(_) => "SERVICE_UNAVAILABLE",
             Self::Db(_) | Self::Internal(_) => "INTERNAL_SERVER_ERROR",
@@ -61,6 +72,30 @@ impl AppError {
     pub fn is_internal(&self) -> bool {
         matches!(self, Self::Db(_) | Self::Internal(_) | Self::Unavailable(_))
     }
+}
+
+/// One problem of an input: where (`input.slug`) and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldProblem {
+    pub path: String,
+    pub message: String,
+}
+
+fn invalid_message(problems: &[FieldProblem]) -> String {
+    let list: Vec<String> = problems
+        .iter()
+        .map(|p| format!("{}: {}", p.path, p.message))
+        .collect();
+    format!(
+        "The input has {} problem(s): {}",
+        problems.len(),
+        list.join("; ")
+    )
+}
+
+/// A unique-constraint violation on either store.
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 
 /// A foreign-key violation on either store. SQLite reports a refused `ON DELETE RESTRICT` as a

@@ -15,6 +15,7 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::{EntityTrait, PaginatorTrait};
 
 use crate::{
+    auth::Authenticator,
     config::ServeSettings,
     graphql::{build_schema_with, persisted::AllowList},
     http::{self, AppState},
@@ -50,6 +51,10 @@ impl Application {
             None => None,
         };
         let schema = build_schema_with(&settings.graphql, allow_list);
+        let auth = Authenticator::new(&settings.auth)?;
+        if !auth.enabled() {
+            tracing::warn!("No JWT_SECRET or JWT_PUBLIC_KEY_FILE: mutations are refused");
+        }
         let address = format!("{}:{}", settings.http.host, settings.http.port);
         let listener = TcpListener::bind(&address)
             .with_context(|| format!("Failed to listen on {address}"))?;
@@ -58,6 +63,7 @@ impl Application {
             schema,
             store: store.clone(),
             graphql: settings.graphql.clone(),
+            auth,
             graphiql: settings.http.graphiql,
             max_body_bytes: settings.http.max_body_bytes,
             metrics: Metrics::new(),

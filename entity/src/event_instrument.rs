@@ -4,7 +4,7 @@ use sea_orm::entity::prelude::*;
 
 use crate::InstrumentRole;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "event_instruments")]
 pub struct Model {
     #[sea_orm(primary_key)]

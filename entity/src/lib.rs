@@ -7,6 +7,7 @@
 pub mod agreement;
 pub mod agreement_instrument;
 pub mod agreement_party;
+pub mod audit_entry;
 pub mod enums;
 pub mod event;
 pub mod event_instrument;

@@ -40,6 +40,27 @@ fn to_graphql(err: &AppError) -> Error {
         {
             ext.set("field", field.as_str());
         }
+        if let AppError::Invalid(problems) = err {
+            if let Some(first) = problems.first() {
+                ext.set("field", first.path.as_str());
+            }
+            let fields: Vec<async_graphql::Value> = problems
+                .iter()
+                .map(|p| {
+                    let mut entry = async_graphql::indexmap::IndexMap::new();
+                    entry.insert(
+                        async_graphql::Name::new("path"),
+                        async_graphql::Value::from(p.path.as_str()),
+                    );
+                    entry.insert(
+                        async_graphql::Name::new("message"),
+                        async_graphql::Value::from(p.message.as_str()),
+                    );
+                    async_graphql::Value::Object(entry)
+                })
+                .collect();
+            ext.set("fields", fields);
+        }
     })
 }
 

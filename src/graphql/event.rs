@@ -31,6 +31,12 @@ impl Event {
         &self.0.slug
     }
 
+    /// The record's version: send it back with an update or delete, which is refused with
+    /// CONFLICT if someone changed the record since. Each change adds one.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+
     /// The event's name.
     async fn name(&self) -> &str {
         &self.0.name

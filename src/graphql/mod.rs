@@ -13,6 +13,7 @@ mod instrument;
 pub mod limits;
 mod loaders;
 mod lookup;
+mod mutations;
 mod nested;
 mod node;
 pub mod operation;
@@ -26,7 +27,7 @@ mod scalars;
 use std::sync::Arc;
 
 use async_graphql::{
-    EmptyMutation, EmptySubscription, MergedObject, Request, Schema,
+    EmptySubscription, MergedObject, Request, Schema,
     dataloader::DataLoader,
     extensions::apollo_persisted_queries::{ApolloPersistedQueries, LruCacheStorage},
 };
@@ -44,9 +45,12 @@ pub struct Query(
     roots::EventQuery,
     roots::InstrumentQuery,
     facets::FacetQuery,
+    mutations::AuditQuery,
 );
 
-pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub use mutations::Mutation;
+
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Builds the schema once, with the configured limits. Per-request state (the store and the
 /// DataLoaders) goes in with [`prepare_request`], never here: a loader on the schema would be
@@ -61,7 +65,7 @@ pub fn build_schema_with(
     settings: &GraphqlSettings,
     allow_list: Option<Arc<AllowList>>,
 ) -> AppSchema {
-    let mut builder = Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(settings.depth_limit)
         .limit_complexity(settings.complexity_limit)
         // Per field; the extension caps directives across the whole operation too.

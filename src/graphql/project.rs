@@ -30,6 +30,12 @@ impl Project {
         &self.0.slug
     }
 
+    /// The record's version: send it back with an update or delete, which is refused with
+    /// CONFLICT if someone changed the record since. Each change adds one.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+
     /// The project's name.
     async fn name(&self) -> &str {
         &self.0.name

@@ -26,6 +26,7 @@ use super::{
     observe::{GraphqlExchange, RequestId},
 };
 use crate::{
+    error::AppError,
     graphql::{operation::OperationName, prepare_request},
     metrics::Outcome,
 };
@@ -134,12 +135,37 @@ fn request_id(http: &HttpRequest) -> String {
         .unwrap_or_default()
 }
 
+/// A bad token is refused before anything runs: 401 with `WWW-Authenticate` for
+/// graphql-response+json, 200 for plain JSON (as other request errors), both with code
+/// UNAUTHENTICATED.
+fn unauthenticated(answer: Answer, err: &AppError) -> HttpResponse {
+    let status = match answer {
+        Answer::GraphqlResponse => StatusCode::UNAUTHORIZED,
+        Answer::Json => StatusCode::OK,
+    };
+    let mut reply = HttpResponse::build(status)
+        .content_type(answer.content_type())
+        .insert_header((header::WWW_AUTHENTICATE, "Bearer"))
+        .json(json!({ "errors": [{ "message": err.to_string(), "extensions": { "code": err.code() } }] }));
+    reply.extensions_mut().insert(GraphqlExchange::refused());
+    reply
+}
+
 async fn execute(
     state: &AppState,
     http: &HttpRequest,
     answer: Answer,
     request: Request,
 ) -> HttpResponse {
+    // The caller, from the Authorization header.
+    let authorization = http
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or_default());
+    let viewer = match state.auth.viewer(authorization) {
+        Ok(viewer) => viewer,
+        Err(err) => return unauthenticated(answer, &err),
+    };
     if !state.store.health.is_up() {
         return database_down(answer, request_id(http), request.operation_name);
     }
@@ -148,7 +174,9 @@ async fn execute(
     let (store, statements) = state.store.scoped();
     let named = request.operation_name.clone();
     let slot = OperationName::default();
-    let request = prepare_request(request, &store, &state.graphql).data(slot.clone());
+    let request = prepare_request(request, &store, &state.graphql)
+        .data(slot.clone())
+        .data(viewer);
     let mut response = state.schema.execute(request).await;
     // Errors async-graphql raises before execution without a code (an unknown operation name,
     // variables that do not coerce) leave no data: they are request errors too.

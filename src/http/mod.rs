@@ -20,6 +20,7 @@ use actix_web::{
 };
 
 use crate::{
+    auth::Authenticator,
     config::{GraphqlSettings, HttpSettings},
     graphql::AppSchema,
     metrics::Metrics,
@@ -31,6 +32,8 @@ pub struct AppState {
     pub schema: AppSchema,
     pub store: Store,
     pub graphql: GraphqlSettings,
+    /// Verifies the bearer tokens of requests.
+    pub auth: Authenticator,
     pub graphiql: bool,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,

@@ -43,7 +43,27 @@ pub async fn load(db: &DatabaseConnection, document: &Document) -> anyhow::Resul
         .begin()
         .await
         .context("Failed to start the seed transaction")?;
-    let mut loader = Loader::new(&txn, document).await?;
+    // Dropping the transaction on an error rolls it back.
+    let report = load_in(&txn, document).await?.map_err(invalid)?;
+    txn.commit()
+        .await
+        .context("Failed to commit the seed transaction")?;
+    tracing::info!(changes = report.changes(), "Loaded the dataset");
+    Ok(report)
+}
+
+/// Checks and writes a document inside the caller's transaction (the `importDocument`
+/// mutation's, which may roll it back for a dry run). `Ok(Err(problems))` when the document is
+/// invalid: the caller must then roll back, as some rows may have been written.
+pub async fn load_in(
+    txn: &DatabaseTransaction,
+    document: &Document,
+) -> anyhow::Result<Result<SeedReport, Problems>> {
+    let problems = document.validate();
+    if !problems.0.is_empty() {
+        return Ok(Err(problems));
+    }
+    let mut loader = Loader::new(txn, document).await?;
     loader.sources().await?;
     loader.organizations().await?;
     loader.instruments().await?;
@@ -51,15 +71,9 @@ pub async fn load(db: &DatabaseConnection, document: &Document) -> anyhow::Resul
     loader.projects().await?;
     loader.events().await?;
     if !loader.problems.0.is_empty() {
-        // Dropping the transaction rolls it back.
-        return Err(invalid(loader.problems));
+        return Ok(Err(loader.problems));
     }
-    let report = loader.report;
-    txn.commit()
-        .await
-        .context("Failed to commit the seed transaction")?;
-    tracing::info!(changes = report.changes(), "Loaded the dataset");
-    Ok(report)
+    Ok(Ok(loader.report))
 }
 
 fn invalid(problems: Problems) -> anyhow::Error {

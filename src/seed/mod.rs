@@ -10,5 +10,5 @@ mod load;
 mod report;
 
 pub use document::Document;
-pub use load::{load, load_file};
+pub use load::{load, load_file, load_in};
 pub use report::{Counts, SeedReport};

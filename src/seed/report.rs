@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// Records created, updated and left as they were.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Counts {
     pub created: u64,
     pub updated: u64,
@@ -17,7 +17,7 @@ impl Counts {
     }
 }
 
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SeedReport {
     pub sources: Counts,
     pub organizations: Counts,

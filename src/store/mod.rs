@@ -13,6 +13,7 @@ pub mod organizations;
 pub mod page;
 pub mod projects;
 pub mod records;
+pub mod write;
 
 pub use database::{
     PoolStats, StatementCounter, Store, connect, connect_lazily, pending_migrations,

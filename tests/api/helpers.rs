@@ -6,7 +6,11 @@ use std::{path::PathBuf, str::FromStr, sync::LazyLock};
 
 use migration::{Migrator, MigratorTrait};
 use partnerships::{
-    config::{DatabaseSettings, DatabaseUrl, GraphqlSettings, HttpSettings, ServeSettings},
+    auth::{Authenticator, Role},
+    config::{
+        AuthSettings, DatabaseSettings, DatabaseUrl, GraphqlSettings, HttpSettings, Secret,
+        ServeSettings,
+    },
     seed,
     startup::Application,
     store::Store,
@@ -226,9 +230,33 @@ pub fn settings(database_url: Option<&str>, sqlite_path: PathBuf) -> ServeSettin
             loader_delay_ms: 25,
             ..GraphqlSettings::default()
         },
+        auth: AuthSettings::default(),
         seed_file: seed_file(),
         migrate_on_start: false,
     }
+}
+
+/// The HS256 secret of [`spawn_app_with_auth`].
+pub const JWT_SECRET: &str = "test-secret-that-is-long-enough-for-hs256!";
+
+/// Auth settings accepting tokens signed with [`JWT_SECRET`].
+pub fn auth_settings() -> AuthSettings {
+    AuthSettings {
+        jwt_secret: Some(Secret::new(JWT_SECRET)),
+        ..AuthSettings::default()
+    }
+}
+
+/// The application with JWT auth on (mutations possible), seeded like [`spawn_app`].
+pub async fn spawn_app_with_auth() -> TestApp {
+    spawn_app_with(|s| s.auth = auth_settings()).await
+}
+
+/// A token for `subject` with `role`, valid for an hour, signed with [`JWT_SECRET`].
+pub fn token(role: Role, subject: &str) -> String {
+    Authenticator::new(&auth_settings())
+        .and_then(|a| a.mint(subject, role, std::time::Duration::from_secs(3600)))
+        .unwrap_or_else(|e| panic!("minting a token: {e:#}"))
 }
 
 /// The running application and what a test needs to talk to it.
@@ -270,6 +298,18 @@ pub async fn spawn_embedded_app() -> TestApp {
     }
 }
 
+/// Like [`spawn_embedded_app`], with settings adjusted first.
+pub async fn spawn_embedded_app_with(adjust: impl FnOnce(&mut ServeSettings)) -> TestApp {
+    let file = TempSqlite::new();
+    let mut settings = settings(None, file.path.clone());
+    adjust(&mut settings);
+    let app = start(settings).await;
+    TestApp {
+        _sqlite: Some(file),
+        ..app
+    }
+}
+
 async fn start(settings: ServeSettings) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
         partnerships::telemetry::init("debug", partnerships::telemetry::LogFormat::Pretty);
@@ -295,6 +335,23 @@ impl TestApp {
         let response = self
             .client
             .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("sending the request: {e}"));
+        assert!(response.status().is_success(), "HTTP {}", response.status());
+        response
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("reading the body: {e}"))
+    }
+
+    /// POSTs a GraphQL operation with `Authorization: Bearer <token>` and returns the JSON body.
+    pub async fn graphql_as(&self, token: &str, query: &str, variables: Value) -> Value {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .bearer_auth(token)
             .json(&json!({ "query": query, "variables": variables }))
             .send()
             .await

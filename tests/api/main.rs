@@ -1,6 +1,7 @@
 //! Integration tests: one binary, each test with its own PostgreSQL database (or SQLite file).
 //! Run them with `scripts/test`, which starts PostgreSQL and sets TEST_DATABASE_URL.
 
+mod auth;
 mod cli;
 mod clients;
 mod constraints;
@@ -11,6 +12,7 @@ mod helpers;
 mod http;
 mod limits;
 mod migrations;
+mod mutations;
 mod nested;
 mod operations;
 mod persisted;

@@ -6,7 +6,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::helpers::{TempSqlite, TestDb, seed_file};
 
-const TABLES: [&str; 14] = [
+const TABLES: [&str; 15] = [
     "sources",
     "organizations",
     "instruments",
@@ -21,6 +21,7 @@ const TABLES: [&str; 14] = [
     "events",
     "event_participants",
     "event_instruments",
+    "audit_entries",
 ];
 
 async fn existing_tables(db: &DatabaseConnection) -> Vec<&'static str> {

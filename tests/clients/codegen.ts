@@ -9,7 +9,7 @@ const config: CodegenConfig = {
     'generated/operations.ts': {
       plugins: ['typescript', 'typescript-operations'],
       config: {
-        scalars: { PartialDate: 'string' },
+        scalars: { PartialDate: 'string', DateTime: 'string', JSON: 'unknown' },
         enumsAsTypes: true,
         strictScalars: true,
       },

@@ -1,0 +1,317 @@
+//! Who is asking: JWT bearer tokens turned into a [`Viewer`], and the role checks mutations make.
+//!
+//! - No token: an anonymous viewer, who may read everything and change nothing.
+//! - A token is verified with HS256 (JWT_SECRET) or RS256 (JWT_PUBLIC_KEY_FILE); only those
+//!   algorithms are accepted, so an `alg: none` token, a forged signature, an expired token or a
+//!   wrong issuer/audience is refused as UNAUTHENTICATED, for reads too.
+//! - Its `role` claim says what it may change: `editor` creates, updates and links; `admin` also
+//!   deletes, restores and reads the audit log. Any other role reads only.
+//! - With no key configured there is no way in: every mutation is refused, never an insecure
+//!   default.
+
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
+use serde::{Deserialize, Serialize};
+
+use crate::{config::AuthSettings, error::AppError};
+
+/// The shortest HS256 secret accepted: RFC 7518 asks for a key as long as the hash (256 bits).
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// What a token may do, lowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Signed in, read only (a token whose role we do not know).
+    Reader,
+    /// Creates, updates and links records.
+    Editor,
+    /// Also deletes and restores records and reads the audit log.
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Reader => "reader",
+            Self::Editor => "editor",
+            Self::Admin => "admin",
+        }
+    }
+
+    fn parse(text: &str) -> Self {
+        match text {
+            "editor" => Self::Editor,
+            "admin" => Self::Admin,
+            _ => Self::Reader,
+        }
+    }
+}
+
+/// The caller of one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Viewer {
+    /// No token. `can_sign_in` is false when the server accepts no tokens at all.
+    Anonymous { can_sign_in: bool },
+    /// A verified token's subject and role.
+    User { subject: String, role: Role },
+}
+
+/// Who made a change, as the audit log records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub subject: String,
+    pub role: Role,
+}
+
+impl Viewer {
+    /// The actor, when the viewer holds at least `needed`; the right error otherwise.
+    pub fn require(&self, needed: Role) -> Result<Actor, AppError> {
+        match self {
+            Self::Anonymous { can_sign_in: false } => Err(AppError::Unauthenticated(
+                "Changes are turned off: this server has no JWT_SECRET or JWT_PUBLIC_KEY_FILE configured."
+                    .into(),
+            )),
+            Self::Anonymous { can_sign_in: true } => Err(AppError::Unauthenticated(format!(
+                "Sign in: send `Authorization: Bearer <token>` with a token of role {} or higher.",
+                needed.as_str()
+            ))),
+            Self::User { role, .. } if *role < needed => Err(AppError::Forbidden(format!(
+                "This needs the {} role; the token has {}.",
+                needed.as_str(),
+                role.as_str()
+            ))),
+            Self::User { subject, role } => Ok(Actor {
+                subject: subject.clone(),
+                role: *role,
+            }),
+        }
+    }
+}
+
+/// The claims of our tokens.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub role: String,
+    pub exp: u64,
+    pub iat: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+}
+
+/// Verifies tokens (and signs them for `partnerships token`), built once from the settings.
+pub struct Authenticator {
+    keys: Vec<(DecodingKey, Validation)>,
+    signing: Option<EncodingKey>,
+    issuer: Option<String>,
+    audience: Option<String>,
+}
+
+impl Authenticator {
+    pub fn new(settings: &AuthSettings) -> anyhow::Result<Self> {
+        let mut keys = Vec::new();
+        let validation = |alg| {
+            let mut v = Validation::new(alg);
+            v.set_required_spec_claims(&["exp", "sub"]);
+            v.leeway = 30;
+            if let Some(iss) = &settings.jwt_issuer {
+                v.set_issuer(&[iss]);
+            }
+            match &settings.jwt_audience {
+                Some(aud) => v.set_audience(&[aud]),
+                None => v.validate_aud = false,
+            }
+            v
+        };
+        let mut signing = None;
+        if let Some(secret) = &settings.jwt_secret {
+            let bytes = secret.expose().as_bytes();
+            if bytes.len() < MIN_SECRET_BYTES {
+                bail!(
+                    "JWT_SECRET is {} bytes long; use at least {MIN_SECRET_BYTES} random bytes",
+                    bytes.len()
+                );
+            }
+            keys.push((
+                DecodingKey::from_secret(bytes),
+                validation(Algorithm::HS256),
+            ));
+            signing = Some(EncodingKey::from_secret(bytes));
+        }
+        if let Some(path) = &settings.jwt_public_key_file {
+            let pem = std::fs::read(path).with_context(|| {
+                format!("Failed to read JWT_PUBLIC_KEY_FILE {}", path.display())
+            })?;
+            let key = DecodingKey::from_rsa_pem(&pem).with_context(|| {
+                format!(
+                    "JWT_PUBLIC_KEY_FILE {} is not an RSA public key in PEM",
+                    path.display()
+                )
+            })?;
+            keys.push((key, validation(Algorithm::RS256)));
+        }
+        Ok(Self {
+            keys,
+            signing,
+            issuer: settings.jwt_issuer.clone(),
+            audience: settings.jwt_audience.clone(),
+        })
+    }
+
+    /// Whether any token can be accepted.
+    pub fn enabled(&self) -> bool {
+        !self.keys.is_empty()
+    }
+
+    /// The viewer of a request from its `Authorization` header value, if any.
+    pub fn viewer(&self, authorization: Option<&str>) -> Result<Viewer, AppError> {
+        let Some(header) = authorization else {
+            return Ok(Viewer::Anonymous {
+                can_sign_in: self.enabled(),
+            });
+        };
+        let token = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                AppError::Unauthenticated(
+                    "The Authorization header must be `Bearer <token>`.".into(),
+                )
+            })?;
+        if !self.enabled() {
+            return Err(AppError::Unauthenticated(
+                "This server accepts no tokens: no JWT_SECRET or JWT_PUBLIC_KEY_FILE is configured."
+                    .into(),
+            ));
+        }
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|_| AppError::Unauthenticated("The token is not a valid JWT.".into()))?;
+        // Only the algorithms of the configured keys: `none` and any other are refused here.
+        let Some((key, validation)) = self
+            .keys
+            .iter()
+            .find(|(_, v)| v.algorithms.contains(&header.alg))
+        else {
+            return Err(AppError::Unauthenticated(format!(
+                "Tokens signed with {:?} are not accepted.",
+                header.alg
+            )));
+        };
+        match jsonwebtoken::decode::<Claims>(token, key, validation) {
+            Ok(data) => Ok(Viewer::User {
+                role: Role::parse(&data.claims.role),
+                subject: data.claims.sub,
+            }),
+            Err(err) => {
+                let why = match err.kind() {
+                    ErrorKind::ExpiredSignature => "The token has expired.",
+                    ErrorKind::ImmatureSignature => "The token is not valid yet.",
+                    ErrorKind::InvalidIssuer => "The token was issued by someone else.",
+                    ErrorKind::InvalidAudience => "The token is meant for another audience.",
+                    ErrorKind::InvalidSignature => "The token's signature does not verify.",
+                    _ => "The token is not valid.",
+                };
+                Err(AppError::Unauthenticated(why.into()))
+            }
+        }
+    }
+
+    /// Signs an HS256 token for `subject` with `role`, valid for `ttl`.
+    pub fn mint(&self, subject: &str, role: Role, ttl: Duration) -> anyhow::Result<String> {
+        let Some(key) = &self.signing else {
+            bail!(
+                "Set JWT_SECRET to mint tokens (RS256 tokens are minted by your identity provider)"
+            );
+        };
+        let now = jsonwebtoken::get_current_timestamp();
+        let claims = Claims {
+            sub: subject.to_owned(),
+            role: role.as_str().to_owned(),
+            iat: now,
+            exp: now + ttl.as_secs(),
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, key)
+            .context("Failed to sign the token")
+    }
+}
+
+/// Parses a duration such as `90s`, `30m`, `1h` or `7d`.
+pub fn parse_ttl(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration such as 30m, 1h or 7d"))?;
+    let seconds = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("`{text}`: use s, m, h or d as the unit")),
+    };
+    if n == 0 {
+        return Err("the ttl must be positive".into());
+    }
+    Ok(Duration::from_secs(n * seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Secret;
+
+    fn settings() -> AuthSettings {
+        AuthSettings {
+            jwt_secret: Some(Secret::new("x".repeat(40))),
+            ..AuthSettings::default()
+        }
+    }
+
+    #[test]
+    fn a_minted_token_verifies_and_carries_its_role() {
+        let auth = Authenticator::new(&settings()).expect("valid settings");
+        let token = auth
+            .mint("ada", Role::Editor, Duration::from_secs(60))
+            .expect("signs");
+        let viewer = auth
+            .viewer(Some(&format!("Bearer {token}")))
+            .expect("verifies");
+        assert_eq!(
+            viewer,
+            Viewer::User {
+                subject: "ada".into(),
+                role: Role::Editor
+            }
+        );
+        assert!(viewer.require(Role::Admin).is_err());
+    }
+
+    #[test]
+    fn short_secrets_are_refused() {
+        let short = AuthSettings {
+            jwt_secret: Some(Secret::new("short")),
+            ..AuthSettings::default()
+        };
+        assert!(Authenticator::new(&short).is_err());
+    }
+
+    #[test]
+    fn ttls_parse() {
+        assert_eq!(parse_ttl("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_ttl("30m"), Ok(Duration::from_secs(1800)));
+        assert!(parse_ttl("soon").is_err());
+        assert!(parse_ttl("0s").is_err());
+    }
+}

@@ -1,0 +1,280 @@
+//! What only admins do: restore a deleted record, read the audit log; and the bulk import
+//! (editors), which loads a document in the seed format.
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject, connection::PageInfo};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::{DateTime, Utc};
+use entity::{agreement, event, instrument, organization, project};
+
+use super::{
+    super::{
+        agreement::Agreement, errors::ResultExt, event::Event, ids, instrument::Instrument,
+        node::Node, organization::Organization, project::Project,
+    },
+    AuditEntry, actor, store,
+};
+use crate::{
+    auth::Role,
+    error::{AppError, AppResult},
+    seed::{Counts, SeedReport},
+    store::{
+        page::{DEFAULT_PAGE_SIZE, size},
+        write::{
+            self, Table,
+            audit::{self, AuditFilter},
+            existing, import,
+            records::restore,
+        },
+    },
+};
+
+/// The audit log query (admins only).
+#[derive(Default)]
+pub struct AuditQuery;
+
+/// Which audit entries to list.
+#[derive(InputObject, Default)]
+pub struct AuditLogFilter {
+    /// Only the entries of this record (a global ID).
+    pub record_id: Option<ID>,
+    /// Only the entries of this actor (a token subject).
+    pub actor: Option<String>,
+    /// Only entries from this instant on.
+    pub from: Option<DateTime<Utc>>,
+    /// Only entries before this instant.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// A page of audit entries, newest first (a Relay cursor connection).
+#[derive(SimpleObject)]
+pub struct AuditEntryConnection {
+    /// The entries of this page, each with its cursor.
+    pub edges: Vec<AuditEntryEdge>,
+    /// The entries of this page, without cursors.
+    pub nodes: Vec<AuditEntry>,
+    /// Where this page sits in the whole list.
+    pub page_info: PageInfo,
+    /// How many entries match the filter, across all pages.
+    pub total_count: u64,
+}
+
+/// One audit entry in a page, with the cursor to page from it.
+#[derive(SimpleObject)]
+pub struct AuditEntryEdge {
+    /// Opaque position of this entry: pass it as `after` to page from here.
+    pub cursor: String,
+    /// The entry.
+    pub node: AuditEntry,
+}
+
+fn encode_cursor(id: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("audit:{id}"))
+}
+
+fn decode_cursor(cursor: &str) -> AppResult<i64> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|t| t.strip_prefix("audit:").and_then(|n| n.parse().ok()))
+        .ok_or_else(|| AppError::bad_field("after", format!("`{cursor}` is not a valid cursor")))
+}
+
+#[Object]
+impl AuditQuery {
+    /// The audit log, newest first (role admin): who changed which record, how and when, with
+    /// the record before and after.
+    #[graphql(complexity = "super::super::limits::list_cost(first, None, child_complexity)")]
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which entries to list.")] filter: Option<AuditLogFilter>,
+        #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "Return the entries after this cursor.")] after: Option<String>,
+    ) -> async_graphql::Result<AuditEntryConnection> {
+        actor(ctx, Role::Admin).gql()?;
+        let filter = filter.unwrap_or_default();
+        let record = match &filter.record_id {
+            Some(id) => {
+                let (node, id) = ids::decode(id).gql()?;
+                Some((node.name().to_owned(), id))
+            }
+            None => None,
+        };
+        let filter = AuditFilter {
+            record,
+            actor: filter.actor,
+            from: filter.from,
+            to: filter.to,
+        };
+        let first = match first {
+            Some(n) => size("first", n).gql()?,
+            None => DEFAULT_PAGE_SIZE,
+        };
+        let before_id = after.as_deref().map(decode_cursor).transpose().gql()?;
+        let db = &store(ctx).connection;
+        let (rows, more) = audit::list(db, &filter, before_id, first).await.gql()?;
+        let total_count = if ctx.look_ahead().field("totalCount").exists() {
+            audit::count(db, &filter).await.gql()?
+        } else {
+            0
+        };
+        let edges: Vec<AuditEntryEdge> = rows
+            .into_iter()
+            .map(|m| AuditEntryEdge {
+                cursor: encode_cursor(m.id),
+                node: m.into(),
+            })
+            .collect();
+        Ok(AuditEntryConnection {
+            nodes: edges.iter().map(|e| e.node.clone()).collect(),
+            page_info: PageInfo {
+                has_previous_page: before_id.is_some(),
+                has_next_page: more,
+                start_cursor: edges.first().map(|e| e.cursor.clone()),
+                end_cursor: edges.last().map(|e| e.cursor.clone()),
+            },
+            edges,
+            total_count,
+        })
+    }
+}
+
+/// What `restore` answers.
+#[derive(SimpleObject)]
+pub struct RestorePayload {
+    /// The record, back with its id, links and references.
+    pub record: Node,
+    /// The audit entry of the restore.
+    pub audit_entry: AuditEntry,
+}
+
+/// Records created, updated and left as they were by an import.
+#[derive(SimpleObject)]
+pub struct ImportCounts {
+    /// Records that did not exist and were (or would be) created.
+    pub created: u64,
+    /// Records that existed and were (or would be) changed.
+    pub updated: u64,
+    /// Records that already matched the document.
+    pub unchanged: u64,
+    /// Links that were (or would be) removed because the document no longer lists them.
+    pub removed: u64,
+}
+
+impl From<Counts> for ImportCounts {
+    fn from(c: Counts) -> Self {
+        Self {
+            created: c.created,
+            updated: c.updated,
+            unchanged: c.unchanged,
+            removed: c.removed,
+        }
+    }
+}
+
+/// What an import did (or, for a dry run, would do), per kind of record.
+#[derive(SimpleObject)]
+pub struct ImportPayload {
+    /// True when nothing was written.
+    pub dry_run: bool,
+    /// Sources.
+    pub sources: ImportCounts,
+    /// Organizations.
+    pub organizations: ImportCounts,
+    /// Instruments.
+    pub instruments: ImportCounts,
+    /// Agreements.
+    pub agreements: ImportCounts,
+    /// Projects.
+    pub projects: ImportCounts,
+    /// Events.
+    pub events: ImportCounts,
+    /// Parties, participants, instrument links, regions and themes.
+    pub links: ImportCounts,
+    /// The audit entry of the import; null for a dry run.
+    pub audit_entry: Option<AuditEntry>,
+}
+
+impl ImportPayload {
+    fn new(dry_run: bool, r: SeedReport, audit_entry: Option<AuditEntry>) -> Self {
+        Self {
+            dry_run,
+            sources: r.sources.into(),
+            organizations: r.organizations.into(),
+            instruments: r.instruments.into(),
+            agreements: r.agreements.into(),
+            projects: r.projects.into(),
+            events: r.events.into(),
+            links: r.links.into(),
+            audit_entry,
+        }
+    }
+}
+
+/// Restore and import.
+#[derive(Default)]
+pub struct AdminMutation;
+
+#[Object]
+impl AdminMutation {
+    /// Re-creates a deleted record from the audit entry of its delete (role admin): the record
+    /// with its id, its own links, the links deleted with it and the references cleared, in one
+    /// transaction. CONFLICT when its id or slug is in use again.
+    async fn restore(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The id of the delete's audit entry.")] audit_entry_id: ID,
+    ) -> async_graphql::Result<RestorePayload> {
+        let actor = actor(ctx, Role::Admin).gql()?;
+        let entry_id: i64 = audit_entry_id
+            .parse()
+            .map_err(|_| AppError::bad_field("auditEntryId", "not an audit entry id"))
+            .gql()?;
+        let txn = write::begin(&store(ctx).connection).await.gql()?;
+        let (table, id, entry) = restore(&txn, &actor, entry_id).await.gql()?;
+        let record = match table {
+            Table::Organization => Node::Organization(Organization(
+                existing::<organization::Entity>(&txn, id).await.gql()?,
+            )),
+            Table::Agreement => Node::Agreement(Agreement(
+                existing::<agreement::Entity>(&txn, id).await.gql()?,
+            )),
+            Table::Project => {
+                Node::Project(Project(existing::<project::Entity>(&txn, id).await.gql()?))
+            }
+            Table::Event => Node::Event(Event(existing::<event::Entity>(&txn, id).await.gql()?)),
+            Table::Instrument => Node::Instrument(Instrument(
+                existing::<instrument::Entity>(&txn, id).await.gql()?,
+            )),
+            other => {
+                return Err(AppError::Internal(anyhow::anyhow!(
+                    "restored a {} row as a record",
+                    other.name()
+                )))
+                .gql();
+            }
+        };
+        write::commit(txn).await.gql()?;
+        Ok(RestorePayload {
+            record,
+            audit_entry: entry.into(),
+        })
+    }
+
+    /// Loads a document in the format of the seed data file (docs/DATA.md, YAML or JSON) in one
+    /// transaction (role editor): records are upserted by slug and their links made exactly the
+    /// document's. With `dryRun` nothing is written and the counts say what would change.
+    async fn import_document(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The document's text.")] document: String,
+        #[graphql(desc = "Only report what would change.", default = false)] dry_run: bool,
+    ) -> async_graphql::Result<ImportPayload> {
+        let actor = actor(ctx, Role::Editor).gql()?;
+        let (report, entry) = import::import(&store(ctx).connection, &actor, &document, dry_run)
+            .await
+            .gql()?;
+        Ok(ImportPayload::new(dry_run, report, entry.map(Into::into)))
+    }
+}

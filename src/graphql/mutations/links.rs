@@ -1,0 +1,455 @@
+//! Adding, changing and removing links: agreement parties, project and event participants,
+//! and the instrument links of agreements, projects and events. A link is named by its owner,
+//! its target and its role. Each answers the owner's payload, so clients refresh its lists.
+
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
+use entity::{
+    agreement, agreement_instrument, agreement_party, event, event_instrument, event_participant,
+    project, project_instrument, project_participant,
+};
+use sea_orm::Value;
+
+use super::{
+    super::{
+        agreement::Agreement,
+        enums::{EventRole, InstrumentRole, PartyRole, ProjectRole},
+        errors::ResultExt,
+        event::Event,
+        ids::NodeType,
+        project::Project,
+    },
+    actor, record_id,
+    records::{AgreementPayload, EventPayload, ProjectPayload},
+    reference, store,
+};
+use crate::{
+    auth::Role,
+    dates::PartialDate,
+    store::write::{
+        self, existing,
+        links::{self, LinkKey},
+    },
+};
+
+macro_rules! link_mutations {
+    (
+        $root:ident, $link:ident, $owner:ident, $owner_node:ident, $payload:ident,
+        $add_input:ident, $change_input:ident, $remove_input:ident,
+        add = $add:ident, change = $change:ident, remove = $remove:ident,
+        name = $name:literal, extra = $extra:expr $(,)?
+    ) => {
+        #[derive(Default)]
+        pub struct $root;
+
+        #[Object]
+        impl $root {
+            #[doc = concat!("Adds a ", $name, " (role editor). The same organization or instrument may be linked again only in another role.")]
+            async fn $add(
+                &self,
+                ctx: &Context<'_>,
+                #[graphql(desc = "The link to add.")] input: $add_input,
+            ) -> async_graphql::Result<$payload> {
+                let actor = actor(ctx, Role::Editor).gql()?;
+                let (mut key, owner) = input.key();
+                key.owner = record_id(owner, NodeType::$owner_node, "input.owner").gql()?;
+                let extra = $extra(input.since());
+                let txn = write::begin(&store(ctx).connection).await.gql()?;
+                let owner_id = key.owner;
+                let (_, entry) = links::add::<$link::Entity>(&txn, &actor, key, extra, "input").await.gql()?;
+                let record = existing::<$owner::Entity>(&txn, owner_id).await.gql()?;
+                write::commit(txn).await.gql()?;
+                Ok($payload { record: $owner_node(record), audit_entry: Some(entry.into()), created: false })
+            }
+
+            #[doc = concat!("Changes the role of a ", $name, " (role editor).")]
+            async fn $change(
+                &self,
+                ctx: &Context<'_>,
+                #[graphql(desc = "The link, as it is, and its new role.")] input: $change_input,
+            ) -> async_graphql::Result<$payload> {
+                let actor = actor(ctx, Role::Editor).gql()?;
+                let (mut key, owner) = input.key();
+                key.owner = record_id(owner, NodeType::$owner_node, "input.owner").gql()?;
+                let new_role = input.new_role();
+                let extra = $extra(input.since());
+                let txn = write::begin(&store(ctx).connection).await.gql()?;
+                let owner_id = key.owner;
+                let (_, entry) = links::change::<$link::Entity>(&txn, &actor, key, new_role, extra, "input")
+                    .await
+                    .gql()?;
+                let record = existing::<$owner::Entity>(&txn, owner_id).await.gql()?;
+                write::commit(txn).await.gql()?;
+                Ok($payload { record: $owner_node(record), audit_entry: entry.map(Into::into), created: false })
+            }
+
+            #[doc = concat!("Removes a ", $name, " (role editor).")]
+            async fn $remove(
+                &self,
+                ctx: &Context<'_>,
+                #[graphql(desc = "The link to remove.")] input: $remove_input,
+            ) -> async_graphql::Result<$payload> {
+                let actor = actor(ctx, Role::Editor).gql()?;
+                let (mut key, owner) = input.key();
+                key.owner = record_id(owner, NodeType::$owner_node, "input.owner").gql()?;
+                let txn = write::begin(&store(ctx).connection).await.gql()?;
+                let owner_id = key.owner;
+                let entry = links::remove::<$link::Entity>(&txn, &actor, key).await.gql()?;
+                let record = existing::<$owner::Entity>(&txn, owner_id).await.gql()?;
+                write::commit(txn).await.gql()?;
+                Ok($payload { record: $owner_node(record), audit_entry: Some(entry.into()), created: false })
+            }
+        }
+    };
+}
+
+/// Link inputs without further columns: owner, target, role (and a new role to change it).
+macro_rules! link_inputs {
+    (
+        $add_input:ident, $change_input:ident, $remove_input:ident, $target:ident, $target_node:ident,
+        $role:ident, $entity_role:path, owner = $owner_doc:literal, target = $target_doc:literal $(,)?
+    ) => {
+        #[doc = concat!("A link to add: the owner, the ", $target_doc, " and the role.")]
+        #[derive(InputObject)]
+        pub struct $add_input {
+            #[doc = concat!("The global ID of the ", $owner_doc, ".")]
+            pub owner: ID,
+            #[doc = concat!("The global ID of the ", $target_doc, ".")]
+            pub $target: ID,
+            /// The role of the link.
+            pub role: $role,
+        }
+
+        #[doc = concat!("A link whose role changes: the owner, the ", $target_doc, ", the role it has and the new one.")]
+        #[derive(InputObject)]
+        pub struct $change_input {
+            #[doc = concat!("The global ID of the ", $owner_doc, ".")]
+            pub owner: ID,
+            #[doc = concat!("The global ID of the ", $target_doc, ".")]
+            pub $target: ID,
+            /// The role the link has now.
+            pub role: $role,
+            /// The role it should have.
+            pub new_role: $role,
+        }
+
+        #[doc = concat!("A link to remove: the owner, the ", $target_doc, " and the role.")]
+        #[derive(InputObject)]
+        pub struct $remove_input {
+            #[doc = concat!("The global ID of the ", $owner_doc, ".")]
+            pub owner: ID,
+            #[doc = concat!("The global ID of the ", $target_doc, ".")]
+            pub $target: ID,
+            /// The role of the link.
+            pub role: $role,
+        }
+
+        impl $add_input {
+            fn key(&self) -> (LinkKey, &ID) {
+                (key(&self.$target, NodeType::$target_node, <$entity_role>::from(self.role).into()), &self.owner)
+            }
+            fn since(&self) -> Option<PartialDate> {
+                None
+            }
+        }
+
+        impl $change_input {
+            fn key(&self) -> (LinkKey, &ID) {
+                (key(&self.$target, NodeType::$target_node, <$entity_role>::from(self.role).into()), &self.owner)
+            }
+            fn new_role(&self) -> Value {
+                <$entity_role>::from(self.new_role).into()
+            }
+            fn since(&self) -> Option<PartialDate> {
+                None
+            }
+        }
+
+        impl $remove_input {
+            fn key(&self) -> (LinkKey, &ID) {
+                (key(&self.$target, NodeType::$target_node, <$entity_role>::from(self.role).into()), &self.owner)
+            }
+        }
+    };
+}
+
+fn key(target: &ID, node: NodeType, role: Value) -> LinkKey {
+    LinkKey {
+        owner: 0,
+        target: reference(target, node),
+        role,
+    }
+}
+
+fn no_extra<C>(_: Option<PartialDate>) -> Vec<(C, Value)> {
+    Vec::new()
+}
+
+fn party_since(since: Option<PartialDate>) -> Vec<(agreement_party::Column, Value)> {
+    let (on, precision) = PartialDate::into_parts(since);
+    vec![
+        (agreement_party::Column::SinceOn, on.into()),
+        (agreement_party::Column::SincePrecision, precision.into()),
+    ]
+}
+
+/// A party to add to an agreement.
+#[derive(InputObject)]
+pub struct AddAgreementPartyInput {
+    /// The global ID of the agreement.
+    pub owner: ID,
+    /// The global ID of the organization.
+    pub organization: ID,
+    /// Its part in the agreement.
+    pub role: PartyRole,
+    /// Since when it takes part.
+    pub since: Option<PartialDate>,
+}
+
+/// A party whose role (or start) changes.
+#[derive(InputObject)]
+pub struct ChangeAgreementPartyInput {
+    /// The global ID of the agreement.
+    pub owner: ID,
+    /// The global ID of the organization.
+    pub organization: ID,
+    /// The role it has now.
+    pub role: PartyRole,
+    /// The role it should have (the same to change only `since`).
+    pub new_role: PartyRole,
+    /// Since when it takes part; absent keeps it, null clears it.
+    pub since: MaybeUndefined<PartialDate>,
+}
+
+/// A party to remove from an agreement.
+#[derive(InputObject)]
+pub struct RemoveAgreementPartyInput {
+    /// The global ID of the agreement.
+    pub owner: ID,
+    /// The global ID of the organization.
+    pub organization: ID,
+    /// Its role in the agreement.
+    pub role: PartyRole,
+}
+
+fn party_key(organization: &ID, role: PartyRole) -> LinkKey {
+    key(
+        organization,
+        NodeType::Organization,
+        entity::PartyRole::from(role).into(),
+    )
+}
+
+impl AddAgreementPartyInput {
+    fn key(&self) -> (LinkKey, &ID) {
+        (party_key(&self.organization, self.role), &self.owner)
+    }
+    fn since(&self) -> Option<PartialDate> {
+        self.since
+    }
+}
+
+impl ChangeAgreementPartyInput {
+    fn key(&self) -> (LinkKey, &ID) {
+        (party_key(&self.organization, self.role), &self.owner)
+    }
+    fn new_role(&self) -> Value {
+        entity::PartyRole::from(self.new_role).into()
+    }
+}
+
+impl RemoveAgreementPartyInput {
+    fn key(&self) -> (LinkKey, &ID) {
+        (party_key(&self.organization, self.role), &self.owner)
+    }
+}
+
+/// The `since` change of a party: only what the client sent.
+fn party_change(since: &MaybeUndefined<PartialDate>) -> Vec<(agreement_party::Column, Value)> {
+    match since {
+        MaybeUndefined::Undefined => Vec::new(),
+        MaybeUndefined::Null => party_since(None),
+        MaybeUndefined::Value(v) => party_since(Some(*v)),
+    }
+}
+
+impl ChangeAgreementPartyInput {
+    fn since(&self) -> &MaybeUndefined<PartialDate> {
+        &self.since
+    }
+}
+
+link_mutations!(
+    AgreementPartyMutation,
+    agreement_party,
+    agreement,
+    Agreement,
+    AgreementPayload,
+    AddAgreementPartyInput,
+    ChangeAgreementPartyInput,
+    RemoveAgreementPartyInput,
+    add = add_agreement_party,
+    change = change_agreement_party,
+    remove = remove_agreement_party,
+    name = "party to an agreement",
+    extra = PartyExtra::from,
+);
+
+/// Turns either input's `since` into the party's columns.
+struct PartyExtra;
+
+impl PartyExtra {
+    fn from<T: PartySince>(since: T) -> Vec<(agreement_party::Column, Value)> {
+        since.columns()
+    }
+}
+
+trait PartySince {
+    fn columns(self) -> Vec<(agreement_party::Column, Value)>;
+}
+
+impl PartySince for Option<PartialDate> {
+    fn columns(self) -> Vec<(agreement_party::Column, Value)> {
+        party_since(self)
+    }
+}
+
+impl PartySince for &MaybeUndefined<PartialDate> {
+    fn columns(self) -> Vec<(agreement_party::Column, Value)> {
+        party_change(self)
+    }
+}
+
+link_inputs!(
+    AddProjectParticipantInput,
+    ChangeProjectParticipantInput,
+    RemoveProjectParticipantInput,
+    organization,
+    Organization,
+    ProjectRole,
+    entity::ProjectRole,
+    owner = "project",
+    target = "organization",
+);
+link_mutations!(
+    ProjectParticipantMutation,
+    project_participant,
+    project,
+    Project,
+    ProjectPayload,
+    AddProjectParticipantInput,
+    ChangeProjectParticipantInput,
+    RemoveProjectParticipantInput,
+    add = add_project_participant,
+    change = change_project_participant,
+    remove = remove_project_participant,
+    name = "participant of a project",
+    extra = no_extra,
+);
+
+link_inputs!(
+    AddEventParticipantInput,
+    ChangeEventParticipantInput,
+    RemoveEventParticipantInput,
+    organization,
+    Organization,
+    EventRole,
+    entity::EventRole,
+    owner = "event",
+    target = "organization",
+);
+link_mutations!(
+    EventParticipantMutation,
+    event_participant,
+    event,
+    Event,
+    EventPayload,
+    AddEventParticipantInput,
+    ChangeEventParticipantInput,
+    RemoveEventParticipantInput,
+    add = add_event_participant,
+    change = change_event_participant,
+    remove = remove_event_participant,
+    name = "participant of an event",
+    extra = no_extra,
+);
+
+link_inputs!(
+    AddAgreementInstrumentInput,
+    ChangeAgreementInstrumentInput,
+    RemoveAgreementInstrumentInput,
+    instrument,
+    Instrument,
+    InstrumentRole,
+    entity::InstrumentRole,
+    owner = "agreement",
+    target = "instrument",
+);
+link_mutations!(
+    AgreementInstrumentMutation,
+    agreement_instrument,
+    agreement,
+    Agreement,
+    AgreementPayload,
+    AddAgreementInstrumentInput,
+    ChangeAgreementInstrumentInput,
+    RemoveAgreementInstrumentInput,
+    add = add_agreement_instrument,
+    change = change_agreement_instrument,
+    remove = remove_agreement_instrument,
+    name = "instrument link of an agreement",
+    extra = no_extra,
+);
+
+link_inputs!(
+    AddProjectInstrumentInput,
+    ChangeProjectInstrumentInput,
+    RemoveProjectInstrumentInput,
+    instrument,
+    Instrument,
+    InstrumentRole,
+    entity::InstrumentRole,
+    owner = "project",
+    target = "instrument",
+);
+link_mutations!(
+    ProjectInstrumentMutation,
+    project_instrument,
+    project,
+    Project,
+    ProjectPayload,
+    AddProjectInstrumentInput,
+    ChangeProjectInstrumentInput,
+    RemoveProjectInstrumentInput,
+    add = add_project_instrument,
+    change = change_project_instrument,
+    remove = remove_project_instrument,
+    name = "instrument link of a project",
+    extra = no_extra,
+);
+
+link_inputs!(
+    AddEventInstrumentInput,
+    ChangeEventInstrumentInput,
+    RemoveEventInstrumentInput,
+    instrument,
+    Instrument,
+    InstrumentRole,
+    entity::InstrumentRole,
+    owner = "event",
+    target = "instrument",
+);
+link_mutations!(
+    EventInstrumentMutation,
+    event_instrument,
+    event,
+    Event,
+    EventPayload,
+    AddEventInstrumentInput,
+    ChangeEventInstrumentInput,
+    RemoveEventInstrumentInput,
+    add = add_event_instrument,
+    change = change_event_instrument,
+    remove = remove_event_instrument,
+    name = "instrument link of an event",
+    extra = no_extra,
+);

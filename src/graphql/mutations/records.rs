@@ -1,0 +1,881 @@
+//! Create, update, upsert and delete for the five kinds of records. The resolvers share their
+//! shape, so one macro writes them; the inputs are per kind.
+
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
+use entity::{
+    agreement, agreement_instrument, agreement_party, event, event_instrument, event_participant,
+    instrument, organization, project, project_instrument, project_participant,
+};
+use sea_orm::{DatabaseTransaction, Value};
+
+use super::{
+    super::{
+        agreement::Agreement,
+        enums::{
+            AgreementKind, EventKind, EventRole, InstrumentKind, InstrumentRole, OrganizationKind,
+            PartyRole, ProjectKind, ProjectRole, ProjectStatus, Recurrence,
+        },
+        errors::ResultExt,
+        event::Event,
+        ids::{self, NodeType},
+        instrument::Instrument,
+        organization::Organization,
+        project::Project,
+    },
+    AuditEntry, DeletePayload, actor, optional_reference, record_id, reference, store,
+};
+use crate::{
+    auth::{Actor, Role},
+    dates::PartialDate,
+    error::AppResult,
+    store::{
+        records::find_by_slug,
+        write::{
+            self, DeleteOptions, Table,
+            links::{self, LinkKey},
+            records::{
+                self, AgreementFields, EventFields, InstrumentFields, OrganizationFields,
+                ProjectFields,
+            },
+        },
+    },
+};
+
+/// Which record to delete, at which version, and what to do with what points at it.
+#[derive(InputObject)]
+pub struct DeleteRecordInput {
+    /// The record's global ID.
+    pub id: ID,
+    /// The version the client read; a stale one is refused with CONFLICT.
+    pub version: i32,
+    /// Also delete the link rows that point at the record (parties, participants, instrument
+    /// links) and clear other records' references to it (a parent, an issuer). Without it, a
+    /// referenced record is not deleted.
+    #[graphql(default = false)]
+    pub detach_links: bool,
+}
+
+/// Applies a nullable field of an update: absent keeps, null clears, a value sets.
+fn set_nullable<T>(target: &mut Option<T>, value: MaybeUndefined<T>) {
+    match value {
+        MaybeUndefined::Undefined => {}
+        MaybeUndefined::Null => *target = None,
+        MaybeUndefined::Value(v) => *target = Some(v),
+    }
+}
+
+fn set_reference(target: &mut Option<i64>, value: MaybeUndefined<ID>, node: NodeType) {
+    set_nullable(target, value.map_value(|id| reference(&id, node)));
+}
+
+fn set<T>(target: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *target = v;
+    }
+}
+
+macro_rules! record_mutations {
+    (
+        $root:ident, $entity:ident, $node:ident, $node_type:ident, $payload:ident, $fields:ident,
+        $create_input:ident, $update_input:ident,
+        create = $create:ident, update = $update:ident, upsert = $upsert:ident, delete = $delete:ident,
+        name = $name:literal $(,)?
+    ) => {
+        #[doc = concat!("What a mutation of ", $name, " answers: the record as it now is and the audit entry of the change.")]
+        #[derive(SimpleObject)]
+        pub struct $payload {
+            /// The record after the change (for a link mutation, the record owning the link).
+            pub record: $node,
+            /// The audit entry of the change; null when nothing changed.
+            pub audit_entry: Option<AuditEntry>,
+            /// Whether this call created the record (an upsert may also update).
+            pub created: bool,
+        }
+
+        #[derive(Default)]
+        pub struct $root;
+
+        #[Object]
+        impl $root {
+            #[doc = concat!("Creates ", $name, " (role editor). Every problem of the input is reported at once (BAD_USER_INPUT with `extensions.fields`); a slug in use is CONFLICT.")]
+            async fn $create(
+                &self,
+                ctx: &Context<'_>,
+                #[graphql(desc = "The new record, with any nested records.")] input: $create_input,
+            ) -> async_graphql::Result<$payload> {
+                let actor = actor(ctx, Role::Editor).gql()?;
+                let txn = write::begin(&store(ctx).connection).await.gql()?;
+                let (model, entry) = records::create(&txn, &actor, input.fields(), "input", input.nested_references())
+                    .await
+                    .gql()?;
+                input.children(&txn, &actor, model.id).await.gql()?;
+                write::commit(txn).await.gql()?;
+                Ok($payload { record: $node(model), audit_entry: Some(entry.into()), created: true })
+            }
+
+            #[doc = concat!("Changes the given fields of ", $name, " (role editor); absent fields keep their value, null clears a nullable one. `version` must be the one read, or the answer is CONFLICT.")]
+            async fn $update(
+                &self,
+                ctx: &Context<'_>,
+                #[graphql(desc = "The record, the version read, and the fields to change.")] input: $update_input,
+            ) -> async_graphql::Result<$payload> {
+                let actor = actor(ctx, Role::Editor).gql()?;
+                let id = record_id(&input.id, NodeType::$node_type, "input.id").gql()?;
+                let version = input.version;
+                let txn = write::begin(&store(ctx).connection).await.gql()?;
+                let (model, entry) = records::update::<$fields>(&txn, &actor, id, version, "input", |f| input.patch(f))
+                    .await
+                    .gql()?;
+                write::commit(txn).await.gql()?;
+                Ok($payload { record: $node(model), audit_entry: entry.map(Into::into), created: false })
+            }
+
+            #[doc = concat!("Creates ", $name, " with this slug, or sets all its fields when it exists (role editor). Nested records are only created with a new record.")]
+            async fn $upsert(
+                &self,
+                ctx: &Context<'_>,
+                #[graphql(desc = "The record, found by its slug.")] input: $create_input,
+            ) -> async_graphql::Result<$payload> {
+                let actor = actor(ctx, Role::Editor).gql()?;
+                let txn = write::begin(&store(ctx).connection).await.gql()?;
+                let existing = find_by_slug::<$entity::Entity>(&txn, &input.slug).await.gql()?;
+                let payload = match existing {
+                    Some(found) => {
+                        let fields = input.fields();
+                        let (model, entry) = records::update::<$fields>(&txn, &actor, found.id, found.version, "input", |f| *f = fields)
+                            .await
+                            .gql()?;
+                        $payload { record: $node(model), audit_entry: entry.map(Into::into), created: false }
+                    }
+                    None => {
+                        let (model, entry) = records::create(&txn, &actor, input.fields(), "input", input.nested_references())
+                    .await
+                    .gql()?;
+                        input.children(&txn, &actor, model.id).await.gql()?;
+                        $payload { record: $node(model), audit_entry: Some(entry.into()), created: true }
+                    }
+                };
+                write::commit(txn).await.gql()?;
+                Ok(payload)
+            }
+
+            #[doc = concat!("Deletes ", $name, " for good (role admin); its audit entry keeps everything `restore` needs. Refused while other records point at it, unless `detachLinks` is true.")]
+            async fn $delete(
+                &self,
+                ctx: &Context<'_>,
+                #[graphql(desc = "The record, the version read, and what to do with links to it.")] input: DeleteRecordInput,
+            ) -> async_graphql::Result<DeletePayload> {
+                let actor = actor(ctx, Role::Admin).gql()?;
+                let id = record_id(&input.id, NodeType::$node_type, "input.id").gql()?;
+                let options = DeleteOptions { detach_links: input.detach_links };
+                let txn = write::begin(&store(ctx).connection).await.gql()?;
+                let entry = records::delete::<$entity::Entity>(&txn, &actor, id, input.version, options)
+                    .await
+                    .gql()?;
+                write::commit(txn).await.gql()?;
+                Ok(DeletePayload { deleted_id: ids::encode(NodeType::$node_type, id), audit_entry: entry.into() })
+            }
+        }
+    };
+}
+
+record_mutations!(
+    OrganizationMutation,
+    organization,
+    Organization,
+    Organization,
+    OrganizationPayload,
+    OrganizationFields,
+    CreateOrganizationInput,
+    UpdateOrganizationInput,
+    create = create_organization,
+    update = update_organization,
+    upsert = upsert_organization,
+    delete = delete_organization,
+    name = "an organization",
+);
+record_mutations!(
+    AgreementMutation,
+    agreement,
+    Agreement,
+    Agreement,
+    AgreementPayload,
+    AgreementFields,
+    CreateAgreementInput,
+    UpdateAgreementInput,
+    create = create_agreement,
+    update = update_agreement,
+    upsert = upsert_agreement,
+    delete = delete_agreement,
+    name = "an agreement",
+);
+record_mutations!(
+    ProjectMutation,
+    project,
+    Project,
+    Project,
+    ProjectPayload,
+    ProjectFields,
+    CreateProjectInput,
+    UpdateProjectInput,
+    create = create_project,
+    update = update_project,
+    upsert = upsert_project,
+    delete = delete_project,
+    name = "a project",
+);
+record_mutations!(
+    EventMutation,
+    event,
+    Event,
+    Event,
+    EventPayload,
+    EventFields,
+    CreateEventInput,
+    UpdateEventInput,
+    create = create_event,
+    update = update_event,
+    upsert = upsert_event,
+    delete = delete_event,
+    name = "an event",
+);
+record_mutations!(
+    InstrumentMutation,
+    instrument,
+    Instrument,
+    Instrument,
+    InstrumentPayload,
+    InstrumentFields,
+    CreateInstrumentInput,
+    UpdateInstrumentInput,
+    create = create_instrument,
+    update = update_instrument,
+    upsert = upsert_instrument,
+    delete = delete_instrument,
+    name = "an instrument",
+);
+
+/// A new organization.
+#[derive(InputObject)]
+pub struct CreateOrganizationInput {
+    /// Stable, URL-safe key: lowercase words joined by hyphens (`un-women`), unique.
+    pub slug: String,
+    /// Full name.
+    pub name: String,
+    /// Short name or acronym.
+    pub acronym: Option<String>,
+    /// What sort of body it is.
+    pub kind: OrganizationKind,
+    /// The organization it belongs to.
+    pub parent: Option<ID>,
+    /// Official website (http or https).
+    pub website: Option<String>,
+    /// A short description.
+    pub description: Option<String>,
+}
+
+impl CreateOrganizationInput {
+    fn fields(&self) -> OrganizationFields {
+        OrganizationFields {
+            slug: self.slug.clone(),
+            name: self.name.clone(),
+            acronym: self.acronym.clone(),
+            kind: self.kind.into(),
+            parent: optional_reference(self.parent.as_ref(), NodeType::Organization),
+            website: self.website.clone(),
+            description: self.description.clone(),
+        }
+    }
+
+    fn nested_references(&self) -> Vec<(String, Table, i64)> {
+        Vec::new()
+    }
+
+    async fn children(&self, _: &DatabaseTransaction, _: &Actor, _: i64) -> AppResult<()> {
+        Ok(())
+    }
+}
+
+/// Changes to an organization: absent fields keep their value.
+#[derive(InputObject)]
+pub struct UpdateOrganizationInput {
+    /// The organization's global ID.
+    pub id: ID,
+    /// The version read; a stale one is refused with CONFLICT.
+    pub version: i32,
+    /// New slug.
+    pub slug: Option<String>,
+    /// New name.
+    pub name: Option<String>,
+    /// New acronym; null clears it.
+    pub acronym: MaybeUndefined<String>,
+    /// New kind.
+    pub kind: Option<OrganizationKind>,
+    /// New parent; null clears it.
+    pub parent: MaybeUndefined<ID>,
+    /// New website; null clears it.
+    pub website: MaybeUndefined<String>,
+    /// New description; null clears it.
+    pub description: MaybeUndefined<String>,
+}
+
+impl UpdateOrganizationInput {
+    fn patch(self, f: &mut OrganizationFields) {
+        set(&mut f.slug, self.slug);
+        set(&mut f.name, self.name);
+        set_nullable(&mut f.acronym, self.acronym);
+        set(&mut f.kind, self.kind.map(Into::into));
+        set_reference(&mut f.parent, self.parent, NodeType::Organization);
+        set_nullable(&mut f.website, self.website);
+        set_nullable(&mut f.description, self.description);
+    }
+}
+
+/// A party to a new agreement.
+#[derive(InputObject)]
+pub struct NewAgreementPartyInput {
+    /// The organization's global ID.
+    pub organization: ID,
+    /// Its part in the agreement.
+    pub role: PartyRole,
+    /// Since when it takes part.
+    pub since: Option<PartialDate>,
+}
+
+/// An instrument link of a new agreement, project or event.
+#[derive(InputObject)]
+pub struct NewInstrumentLinkInput {
+    /// The instrument's global ID.
+    pub instrument: ID,
+    /// How the record relates to the instrument.
+    pub role: InstrumentRole,
+}
+
+/// A participant of a new project.
+#[derive(InputObject)]
+pub struct NewProjectParticipantInput {
+    /// The organization's global ID.
+    pub organization: ID,
+    /// Its part in the project.
+    pub role: ProjectRole,
+}
+
+/// A participant (an organizer, a host, ...) of a new event.
+#[derive(InputObject)]
+pub struct NewEventParticipantInput {
+    /// The organization's global ID.
+    pub organization: ID,
+    /// Its part in the event (ORGANIZER, CO_ORGANIZER, ...).
+    pub role: EventRole,
+}
+
+fn organization_ref(path: String, id: &ID) -> (String, Table, i64) {
+    (
+        path,
+        Table::Organization,
+        reference(id, NodeType::Organization),
+    )
+}
+
+fn instrument_refs(links: &[NewInstrumentLinkInput]) -> Vec<(String, Table, i64)> {
+    links
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            (
+                format!("input.instruments[{i}].instrument"),
+                Table::Instrument,
+                reference(&l.instrument, NodeType::Instrument),
+            )
+        })
+        .collect()
+}
+
+fn party_since(since: Option<PartialDate>) -> Vec<(agreement_party::Column, Value)> {
+    let (on, precision) = PartialDate::into_parts(since);
+    vec![
+        (agreement_party::Column::SinceOn, on.into()),
+        (agreement_party::Column::SincePrecision, precision.into()),
+    ]
+}
+
+async fn add_instruments<L>(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    owner: i64,
+    instruments: &[NewInstrumentLinkInput],
+) -> AppResult<()>
+where
+    L: links::LinkTable,
+    L::Model: sea_orm::IntoActiveModel<L::ActiveModel> + serde::Serialize,
+    L::ActiveModel: Send,
+{
+    for (i, link) in instruments.iter().enumerate() {
+        let key = LinkKey {
+            owner,
+            target: reference(&link.instrument, NodeType::Instrument),
+            role: entity::InstrumentRole::from(link.role).into(),
+        };
+        links::add::<L>(txn, actor, key, vec![], &format!("input.instruments[{i}]")).await?;
+    }
+    Ok(())
+}
+
+/// A new agreement, with its parties and instrument links.
+#[derive(InputObject)]
+pub struct CreateAgreementInput {
+    /// Stable, URL-safe key, unique.
+    pub slug: String,
+    /// The agreement's title.
+    pub title: String,
+    /// The form it takes.
+    pub kind: AgreementKind,
+    /// When it was signed (a year, a month or a day).
+    pub signed_on: Option<PartialDate>,
+    /// What it is for.
+    pub summary: Option<String>,
+    /// Its parties, created with it.
+    #[graphql(default)]
+    pub parties: Vec<NewAgreementPartyInput>,
+    /// Its instrument links, created with it.
+    #[graphql(default)]
+    pub instruments: Vec<NewInstrumentLinkInput>,
+}
+
+impl CreateAgreementInput {
+    fn nested_references(&self) -> Vec<(String, Table, i64)> {
+        let parties = self.parties.iter().enumerate().map(|(i, p)| {
+            organization_ref(format!("input.parties[{i}].organization"), &p.organization)
+        });
+        parties.chain(instrument_refs(&self.instruments)).collect()
+    }
+
+    fn fields(&self) -> AgreementFields {
+        AgreementFields {
+            slug: self.slug.clone(),
+            title: self.title.clone(),
+            kind: self.kind.into(),
+            signed_on: self.signed_on,
+            summary: self.summary.clone(),
+        }
+    }
+
+    async fn children(&self, txn: &DatabaseTransaction, actor: &Actor, id: i64) -> AppResult<()> {
+        for (i, party) in self.parties.iter().enumerate() {
+            let key = LinkKey {
+                owner: id,
+                target: reference(&party.organization, NodeType::Organization),
+                role: entity::PartyRole::from(party.role).into(),
+            };
+            let path = format!("input.parties[{i}]");
+            links::add::<agreement_party::Entity>(txn, actor, key, party_since(party.since), &path)
+                .await?;
+        }
+        add_instruments::<agreement_instrument::Entity>(txn, actor, id, &self.instruments).await
+    }
+}
+
+/// Changes to an agreement: absent fields keep their value.
+#[derive(InputObject)]
+pub struct UpdateAgreementInput {
+    /// The agreement's global ID.
+    pub id: ID,
+    /// The version read; a stale one is refused with CONFLICT.
+    pub version: i32,
+    /// New slug.
+    pub slug: Option<String>,
+    /// New title.
+    pub title: Option<String>,
+    /// New kind.
+    pub kind: Option<AgreementKind>,
+    /// New signing date; null clears it.
+    pub signed_on: MaybeUndefined<PartialDate>,
+    /// New summary; null clears it.
+    pub summary: MaybeUndefined<String>,
+}
+
+impl UpdateAgreementInput {
+    fn patch(self, f: &mut AgreementFields) {
+        set(&mut f.slug, self.slug);
+        set(&mut f.title, self.title);
+        set(&mut f.kind, self.kind.map(Into::into));
+        set_nullable(&mut f.signed_on, self.signed_on);
+        set_nullable(&mut f.summary, self.summary);
+    }
+}
+
+/// A new project, with its participants and instrument links.
+#[derive(InputObject)]
+pub struct CreateProjectInput {
+    /// Stable, URL-safe key, unique.
+    pub slug: String,
+    /// The project's name.
+    pub name: String,
+    /// The form it takes.
+    pub kind: ProjectKind,
+    /// Where it stands.
+    pub status: ProjectStatus,
+    /// What it is for.
+    pub summary: Option<String>,
+    /// When it starts.
+    pub starts_on: Option<PartialDate>,
+    /// When it ends (never before it starts).
+    pub ends_on: Option<PartialDate>,
+    /// The agreement it implements.
+    pub agreement: Option<ID>,
+    /// Its participants, created with it.
+    #[graphql(default)]
+    pub participants: Vec<NewProjectParticipantInput>,
+    /// Its instrument links, created with it.
+    #[graphql(default)]
+    pub instruments: Vec<NewInstrumentLinkInput>,
+}
+
+impl CreateProjectInput {
+    fn nested_references(&self) -> Vec<(String, Table, i64)> {
+        let participants = self.participants.iter().enumerate().map(|(i, p)| {
+            organization_ref(
+                format!("input.participants[{i}].organization"),
+                &p.organization,
+            )
+        });
+        participants
+            .chain(instrument_refs(&self.instruments))
+            .collect()
+    }
+
+    fn fields(&self) -> ProjectFields {
+        ProjectFields {
+            slug: self.slug.clone(),
+            name: self.name.clone(),
+            kind: self.kind.into(),
+            status: self.status.into(),
+            summary: self.summary.clone(),
+            starts_on: self.starts_on,
+            ends_on: self.ends_on,
+            agreement: optional_reference(self.agreement.as_ref(), NodeType::Agreement),
+        }
+    }
+
+    async fn children(&self, txn: &DatabaseTransaction, actor: &Actor, id: i64) -> AppResult<()> {
+        for (i, p) in self.participants.iter().enumerate() {
+            let key = LinkKey {
+                owner: id,
+                target: reference(&p.organization, NodeType::Organization),
+                role: entity::ProjectRole::from(p.role).into(),
+            };
+            let path = format!("input.participants[{i}]");
+            links::add::<project_participant::Entity>(txn, actor, key, vec![], &path).await?;
+        }
+        add_instruments::<project_instrument::Entity>(txn, actor, id, &self.instruments).await
+    }
+}
+
+/// Changes to a project: absent fields keep their value.
+#[derive(InputObject)]
+pub struct UpdateProjectInput {
+    /// The project's global ID.
+    pub id: ID,
+    /// The version read; a stale one is refused with CONFLICT.
+    pub version: i32,
+    /// New slug.
+    pub slug: Option<String>,
+    /// New name.
+    pub name: Option<String>,
+    /// New kind.
+    pub kind: Option<ProjectKind>,
+    /// New status.
+    pub status: Option<ProjectStatus>,
+    /// New summary; null clears it.
+    pub summary: MaybeUndefined<String>,
+    /// New start; null clears it.
+    pub starts_on: MaybeUndefined<PartialDate>,
+    /// New end; null clears it.
+    pub ends_on: MaybeUndefined<PartialDate>,
+    /// New agreement; null clears it.
+    pub agreement: MaybeUndefined<ID>,
+}
+
+impl UpdateProjectInput {
+    fn patch(self, f: &mut ProjectFields) {
+        set(&mut f.slug, self.slug);
+        set(&mut f.name, self.name);
+        set(&mut f.kind, self.kind.map(Into::into));
+        set(&mut f.status, self.status.map(Into::into));
+        set_nullable(&mut f.summary, self.summary);
+        set_nullable(&mut f.starts_on, self.starts_on);
+        set_nullable(&mut f.ends_on, self.ends_on);
+        set_reference(&mut f.agreement, self.agreement, NodeType::Agreement);
+    }
+}
+
+/// A session of a new event: an event held inside it.
+#[derive(InputObject)]
+pub struct NewSessionInput {
+    /// Stable, URL-safe key, unique among events.
+    pub slug: String,
+    /// The session's name.
+    pub name: String,
+    /// The form it takes.
+    pub kind: EventKind,
+    /// What it is about.
+    pub summary: Option<String>,
+    /// When it starts.
+    pub starts_on: Option<PartialDate>,
+    /// When it ends.
+    pub ends_on: Option<PartialDate>,
+    /// Where it takes place.
+    pub location: Option<String>,
+    /// Its participants.
+    #[graphql(default)]
+    pub participants: Vec<NewEventParticipantInput>,
+}
+
+/// A new event, with its participants (organizers among them), instrument links and sessions.
+#[derive(InputObject)]
+pub struct CreateEventInput {
+    /// Stable, URL-safe key, unique.
+    pub slug: String,
+    /// The event's name.
+    pub name: String,
+    /// The form it takes.
+    pub kind: EventKind,
+    /// What it is about.
+    pub summary: Option<String>,
+    /// When it starts.
+    pub starts_on: Option<PartialDate>,
+    /// When it ends (never before it starts).
+    pub ends_on: Option<PartialDate>,
+    /// Where it takes place.
+    pub location: Option<String>,
+    /// How often it recurs.
+    pub recurrence: Option<Recurrence>,
+    /// The event it is a session of.
+    pub parent: Option<ID>,
+    /// The project it belongs to.
+    pub project: Option<ID>,
+    /// The agreement it belongs to.
+    pub agreement: Option<ID>,
+    /// Its participants (organizers, hosts, ...), created with it.
+    #[graphql(default)]
+    pub participants: Vec<NewEventParticipantInput>,
+    /// Its instrument links, created with it.
+    #[graphql(default)]
+    pub instruments: Vec<NewInstrumentLinkInput>,
+    /// Its sessions, created with it.
+    #[graphql(default)]
+    pub sessions: Vec<NewSessionInput>,
+}
+
+async fn add_event_participants(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    id: i64,
+    participants: &[NewEventParticipantInput],
+    path: &str,
+) -> AppResult<()> {
+    for (i, p) in participants.iter().enumerate() {
+        let key = LinkKey {
+            owner: id,
+            target: reference(&p.organization, NodeType::Organization),
+            role: entity::EventRole::from(p.role).into(),
+        };
+        let at = format!("{path}.participants[{i}]");
+        links::add::<event_participant::Entity>(txn, actor, key, vec![], &at).await?;
+    }
+    Ok(())
+}
+
+impl CreateEventInput {
+    fn nested_references(&self) -> Vec<(String, Table, i64)> {
+        let participants = |path: String, list: &[NewEventParticipantInput]| {
+            list.iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    organization_ref(
+                        format!("{path}.participants[{i}].organization"),
+                        &p.organization,
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut refs = participants("input".into(), &self.participants);
+        refs.extend(instrument_refs(&self.instruments));
+        for (i, s) in self.sessions.iter().enumerate() {
+            refs.extend(participants(
+                format!("input.sessions[{i}]"),
+                &s.participants,
+            ));
+        }
+        refs
+    }
+
+    fn fields(&self) -> EventFields {
+        EventFields {
+            slug: self.slug.clone(),
+            name: self.name.clone(),
+            kind: self.kind.into(),
+            summary: self.summary.clone(),
+            starts_on: self.starts_on,
+            ends_on: self.ends_on,
+            location: self.location.clone(),
+            recurrence: self.recurrence.map(Into::into),
+            parent: optional_reference(self.parent.as_ref(), NodeType::Event),
+            project: optional_reference(self.project.as_ref(), NodeType::Project),
+            agreement: optional_reference(self.agreement.as_ref(), NodeType::Agreement),
+        }
+    }
+
+    async fn children(&self, txn: &DatabaseTransaction, actor: &Actor, id: i64) -> AppResult<()> {
+        add_event_participants(txn, actor, id, &self.participants, "input").await?;
+        add_instruments::<event_instrument::Entity>(txn, actor, id, &self.instruments).await?;
+        for (i, s) in self.sessions.iter().enumerate() {
+            let path = format!("input.sessions[{i}]");
+            let fields = EventFields {
+                slug: s.slug.clone(),
+                name: s.name.clone(),
+                kind: s.kind.into(),
+                summary: s.summary.clone(),
+                starts_on: s.starts_on,
+                ends_on: s.ends_on,
+                location: s.location.clone(),
+                recurrence: None,
+                parent: Some(id),
+                project: None,
+                agreement: None,
+            };
+            let (session, _) = records::create(txn, actor, fields, &path, vec![]).await?;
+            add_event_participants(txn, actor, session.id, &s.participants, &path).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Changes to an event: absent fields keep their value.
+#[derive(InputObject)]
+pub struct UpdateEventInput {
+    /// The event's global ID.
+    pub id: ID,
+    /// The version read; a stale one is refused with CONFLICT.
+    pub version: i32,
+    /// New slug.
+    pub slug: Option<String>,
+    /// New name.
+    pub name: Option<String>,
+    /// New kind.
+    pub kind: Option<EventKind>,
+    /// New summary; null clears it.
+    pub summary: MaybeUndefined<String>,
+    /// New start; null clears it.
+    pub starts_on: MaybeUndefined<PartialDate>,
+    /// New end; null clears it.
+    pub ends_on: MaybeUndefined<PartialDate>,
+    /// New location; null clears it.
+    pub location: MaybeUndefined<String>,
+    /// New recurrence; null clears it.
+    pub recurrence: MaybeUndefined<Recurrence>,
+    /// New parent event; null clears it.
+    pub parent: MaybeUndefined<ID>,
+    /// New project; null clears it.
+    pub project: MaybeUndefined<ID>,
+    /// New agreement; null clears it.
+    pub agreement: MaybeUndefined<ID>,
+}
+
+impl UpdateEventInput {
+    fn patch(self, f: &mut EventFields) {
+        set(&mut f.slug, self.slug);
+        set(&mut f.name, self.name);
+        set(&mut f.kind, self.kind.map(Into::into));
+        set_nullable(&mut f.summary, self.summary);
+        set_nullable(&mut f.starts_on, self.starts_on);
+        set_nullable(&mut f.ends_on, self.ends_on);
+        set_nullable(&mut f.location, self.location);
+        set_nullable(&mut f.recurrence, self.recurrence.map_value(Into::into));
+        set_reference(&mut f.parent, self.parent, NodeType::Event);
+        set_reference(&mut f.project, self.project, NodeType::Project);
+        set_reference(&mut f.agreement, self.agreement, NodeType::Agreement);
+    }
+}
+
+/// A new instrument.
+#[derive(InputObject)]
+pub struct CreateInstrumentInput {
+    /// Stable, URL-safe key, unique.
+    pub slug: String,
+    /// The instrument's name.
+    pub name: String,
+    /// Short name or acronym.
+    pub acronym: Option<String>,
+    /// What sort of instrument it is.
+    pub kind: InstrumentKind,
+    /// The organization that issued it.
+    pub issuer: Option<ID>,
+    /// When it was adopted.
+    pub adopted_on: Option<PartialDate>,
+    /// Where to read it (http or https).
+    pub url: Option<String>,
+    /// A short description.
+    pub description: Option<String>,
+}
+
+impl CreateInstrumentInput {
+    fn fields(&self) -> InstrumentFields {
+        InstrumentFields {
+            slug: self.slug.clone(),
+            name: self.name.clone(),
+            acronym: self.acronym.clone(),
+            kind: self.kind.into(),
+            issuer: optional_reference(self.issuer.as_ref(), NodeType::Organization),
+            adopted_on: self.adopted_on,
+            url: self.url.clone(),
+            description: self.description.clone(),
+        }
+    }
+
+    fn nested_references(&self) -> Vec<(String, Table, i64)> {
+        Vec::new()
+    }
+
+    async fn children(&self, _: &DatabaseTransaction, _: &Actor, _: i64) -> AppResult<()> {
+        Ok(())
+    }
+}
+
+/// Changes to an instrument: absent fields keep their value.
+#[derive(InputObject)]
+pub struct UpdateInstrumentInput {
+    /// The instrument's global ID.
+    pub id: ID,
+    /// The version read; a stale one is refused with CONFLICT.
+    pub version: i32,
+    /// New slug.
+    pub slug: Option<String>,
+    /// New name.
+    pub name: Option<String>,
+    /// New acronym; null clears it.
+    pub acronym: MaybeUndefined<String>,
+    /// New kind.
+    pub kind: Option<InstrumentKind>,
+    /// New issuer; null clears it.
+    pub issuer: MaybeUndefined<ID>,
+    /// New adoption date; null clears it.
+    pub adopted_on: MaybeUndefined<PartialDate>,
+    /// New URL; null clears it.
+    pub url: MaybeUndefined<String>,
+    /// New description; null clears it.
+    pub description: MaybeUndefined<String>,
+}
+
+impl UpdateInstrumentInput {
+    fn patch(self, f: &mut InstrumentFields) {
+        set(&mut f.slug, self.slug);
+        set(&mut f.name, self.name);
+        set_nullable(&mut f.acronym, self.acronym);
+        set(&mut f.kind, self.kind.map(Into::into));
+        set_reference(&mut f.issuer, self.issuer, NodeType::Organization);
+        set_nullable(&mut f.adopted_on, self.adopted_on);
+        set_nullable(&mut f.url, self.url);
+        set_nullable(&mut f.description, self.description);
+    }
+}

@@ -1,0 +1,62 @@
+//! Importing a document in the seed format (docs/DATA.md) through the API. The seed loader does
+//! the work (validation, upserts by slug, links made exactly the document's) inside this
+//! mutation's transaction; a dry run rolls it back and reports what would have changed.
+
+use entity::audit_entry;
+use sea_orm::DatabaseConnection;
+
+use super::{audit, begin, to_json};
+use crate::{
+    auth::Actor,
+    error::{AppError, AppResult, FieldProblem},
+    seed::{self, Document, SeedReport},
+};
+
+/// Loads `text` (YAML or JSON), or with `dry_run` only reports what it would change.
+pub async fn import(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    text: &str,
+    dry_run: bool,
+) -> AppResult<(SeedReport, Option<audit_entry::Model>)> {
+    let document = Document::parse(text)
+        .map_err(|e| AppError::bad_field("document", format!("not a dataset document: {e}")))?;
+    let txn = begin(db).await?;
+    let report = seed::load_in(&txn, &document)
+        .await
+        .map_err(AppError::Internal)?
+        .map_err(|problems| {
+            AppError::Invalid(
+                problems
+                    .0
+                    .into_iter()
+                    .map(|p| match p.split_once(": ") {
+                        Some((path, message)) => FieldProblem {
+                            path: format!("document.{path}"),
+                            message: message.to_owned(),
+                        },
+                        None => FieldProblem {
+                            path: "document".into(),
+                            message: p,
+                        },
+                    })
+                    .collect(),
+            )
+        })?;
+    if dry_run {
+        txn.rollback().await?;
+        return Ok((report, None));
+    }
+    let entry = audit(
+        &txn,
+        actor,
+        "import",
+        "Import",
+        None,
+        None,
+        Some(to_json(&report)?),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((report, Some(entry)))
+}

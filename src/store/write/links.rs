@@ -1,0 +1,299 @@
+//! Links between records (agreement parties, project and event participants, instrument
+//! links): add, change the role of, and remove, each audited. A link is named by its owner,
+//! its target and its role (unique together).
+
+use chrono::Utc;
+use entity::{
+    agreement, agreement_instrument, agreement_party, audit_entry, event, event_instrument,
+    event_participant, instrument, organization, project, project_instrument, project_participant,
+};
+use sea_orm::{
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, QueryFilter, Value,
+    sea_query::{Expr, ExprTrait},
+};
+use serde::Serialize;
+
+use super::{Problems, Writable, audit, exists, to_json};
+use crate::{
+    auth::Actor,
+    error::{AppError, AppResult, is_unique_violation},
+};
+
+/// A link table: owner → target with a role.
+pub trait LinkTable: EntityTrait {
+    /// The GraphQL name of the link, as the audit log records it.
+    const TYPE: &'static str;
+    const ID: Self::Column;
+    const OWNER: Self::Column;
+    const TARGET: Self::Column;
+    const ROLE: Self::Column;
+    const VERSION: Self::Column;
+    const CREATED_AT: Self::Column;
+    const UPDATED_AT: Self::Column;
+    type Owner: Writable;
+    type Target: Writable;
+    fn id_of(model: &Self::Model) -> i64;
+}
+
+macro_rules! link_table {
+    ($module:ident, $type:literal, $owner:ident . $owner_col:ident, $target:ident . $target_col:ident) => {
+        impl LinkTable for $module::Entity {
+            const TYPE: &'static str = $type;
+            const ID: $module::Column = $module::Column::Id;
+            const OWNER: $module::Column = $module::Column::$owner_col;
+            const TARGET: $module::Column = $module::Column::$target_col;
+            const ROLE: $module::Column = $module::Column::Role;
+            const VERSION: $module::Column = $module::Column::Version;
+            const CREATED_AT: $module::Column = $module::Column::CreatedAt;
+            const UPDATED_AT: $module::Column = $module::Column::UpdatedAt;
+            type Owner = $owner::Entity;
+            type Target = $target::Entity;
+            fn id_of(model: &$module::Model) -> i64 {
+                model.id
+            }
+        }
+    };
+}
+
+link_table!(
+    agreement_party,
+    "AgreementParty",
+    agreement.AgreementId,
+    organization.OrganizationId
+);
+link_table!(
+    project_participant,
+    "ProjectParticipant",
+    project.ProjectId,
+    organization.OrganizationId
+);
+link_table!(
+    event_participant,
+    "EventParticipant",
+    event.EventId,
+    organization.OrganizationId
+);
+link_table!(
+    agreement_instrument,
+    "AgreementInstrument",
+    agreement.AgreementId,
+    instrument.InstrumentId
+);
+link_table!(
+    project_instrument,
+    "ProjectInstrument",
+    project.ProjectId,
+    instrument.InstrumentId
+);
+link_table!(
+    event_instrument,
+    "EventInstrument",
+    event.EventId,
+    instrument.InstrumentId
+);
+
+/// One link as the client names it.
+#[derive(Debug, Clone)]
+pub struct LinkKey {
+    pub owner: i64,
+    pub target: i64,
+    pub role: Value,
+}
+
+async fn find<L: LinkTable>(
+    txn: &DatabaseTransaction,
+    key: &LinkKey,
+) -> AppResult<Option<L::Model>> {
+    Ok(L::find()
+        .filter(L::OWNER.eq(key.owner))
+        .filter(L::TARGET.eq(key.target))
+        .filter(Expr::col(L::ROLE).eq(key.role.clone()))
+        .one(txn)
+        .await?)
+}
+
+async fn owner_exists<L: LinkTable>(txn: &DatabaseTransaction, owner: i64) -> AppResult<()> {
+    if exists::<L::Owner>(txn, owner).await? {
+        Ok(())
+    } else {
+        Err(AppError::NotFound {
+            entity: <L::Owner as Writable>::TYPE,
+            key: owner.to_string(),
+        })
+    }
+}
+
+fn duplicate(entity: &str, field: &str) -> AppError {
+    AppError::Conflict {
+        message: format!("This {entity} already exists with this role."),
+        field: field.to_owned(),
+    }
+}
+
+/// Adds a link; `extra` sets further columns (a party's `since`). `path` names the input
+/// (`input`, or `input.parties[2]` in a nested create).
+pub async fn add<L>(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    key: LinkKey,
+    extra: Vec<(L::Column, Value)>,
+    path: &str,
+) -> AppResult<(L::Model, audit_entry::Model)>
+where
+    L: LinkTable,
+    L::Model: IntoActiveModel<L::ActiveModel> + Serialize,
+    L::ActiveModel: Send,
+{
+    owner_exists::<L>(txn, key.owner).await?;
+    let mut problems = Problems::default();
+    if !exists::<L::Target>(txn, key.target).await? {
+        problems.push(
+            format!("{path}.{}", target_field::<L>()),
+            format!("there is no {} with this ID", <L::Target as Writable>::TYPE),
+        );
+    }
+    problems.into_result()?;
+    if find::<L>(txn, &key).await?.is_some() {
+        return Err(duplicate(L::TYPE, &format!("{path}.role")));
+    }
+    let now = Utc::now();
+    let mut active = L::ActiveModel::new();
+    active.set(L::OWNER, key.owner.into());
+    active.set(L::TARGET, key.target.into());
+    active.set(L::ROLE, key.role.clone());
+    for (col, value) in extra {
+        active.set(col, value);
+    }
+    active.set(L::CREATED_AT, now.into());
+    active.set(L::UPDATED_AT, now.into());
+    active.set(L::VERSION, 1i32.into());
+    let model = L::insert(active)
+        .exec_with_returning(txn)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                duplicate(L::TYPE, &format!("{path}.role"))
+            } else {
+                e.into()
+            }
+        })?;
+    let entry = audit(
+        txn,
+        actor,
+        "link",
+        L::TYPE,
+        Some(L::id_of(&model)),
+        None,
+        Some(to_json(&model)?),
+    )
+    .await?;
+    Ok((model, entry))
+}
+
+fn target_field<L: LinkTable>() -> &'static str {
+    match <L::Target as Writable>::TABLE {
+        super::Table::Instrument => "instrument",
+        _ => "organization",
+    }
+}
+
+async fn existing_link<L: LinkTable>(
+    txn: &DatabaseTransaction,
+    key: &LinkKey,
+) -> AppResult<L::Model> {
+    owner_exists::<L>(txn, key.owner).await?;
+    find::<L>(txn, key)
+        .await?
+        .ok_or_else(|| AppError::NotFound {
+            entity: L::TYPE,
+            key: format!("{} → {} ({:?})", key.owner, key.target, key.role),
+        })
+}
+
+/// Changes the role (and the extra columns) of an existing link.
+pub async fn change<L>(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    key: LinkKey,
+    new_role: Value,
+    extra: Vec<(L::Column, Value)>,
+    path: &str,
+) -> AppResult<(L::Model, Option<audit_entry::Model>)>
+where
+    L: LinkTable,
+    L::Model: IntoActiveModel<L::ActiveModel> + Serialize,
+    L::ActiveModel: Send,
+{
+    let before = existing_link::<L>(txn, &key).await?;
+    if new_role != key.role
+        && find::<L>(
+            txn,
+            &LinkKey {
+                role: new_role.clone(),
+                ..key.clone()
+            },
+        )
+        .await?
+        .is_some()
+    {
+        return Err(duplicate(L::TYPE, &format!("{path}.newRole")));
+    }
+    let mut active = before.clone().into_active_model();
+    active.set_if_not_equals(L::ROLE, new_role);
+    for (col, value) in extra {
+        active.set_if_not_equals(col, value);
+    }
+    if !active.is_changed() {
+        return Ok((before, None));
+    }
+    let id = L::id_of(&before);
+    L::update_many()
+        .set(active)
+        .col_expr(L::VERSION, Expr::col(L::VERSION).add(1))
+        .col_expr(L::UPDATED_AT, Expr::value(Utc::now()))
+        .filter(L::ID.eq(id))
+        .exec(txn)
+        .await?;
+    let after = L::find()
+        .filter(L::ID.eq(id))
+        .one(txn)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("link {id} vanished")))?;
+    let entry = audit(
+        txn,
+        actor,
+        "relink",
+        L::TYPE,
+        Some(id),
+        Some(to_json(&before)?),
+        Some(to_json(&after)?),
+    )
+    .await?;
+    Ok((after, Some(entry)))
+}
+
+/// Removes a link.
+pub async fn remove<L>(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    key: LinkKey,
+) -> AppResult<audit_entry::Model>
+where
+    L: LinkTable,
+    L::Model: Serialize,
+{
+    let before = existing_link::<L>(txn, &key).await?;
+    let id = L::id_of(&before);
+    L::delete_many().filter(L::ID.eq(id)).exec(txn).await?;
+    audit(
+        txn,
+        actor,
+        "unlink",
+        L::TYPE,
+        Some(id),
+        Some(to_json(&before)?),
+        None,
+    )
+    .await
+}

@@ -1,0 +1,298 @@
+//! Authentication and roles: reads are open, changes need a valid token of the right role.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use partnerships::auth::{Claims, Role};
+use serde_json::{Value, json};
+
+use crate::helpers::{JWT_SECRET, error_codes, spawn_app, spawn_app_with_auth, token};
+
+const CREATE: &str = r#"mutation { createOrganization(input: {slug: "new-body", name: "New Body", kind: OTHER}) { record { slug } } }"#;
+
+fn now() -> u64 {
+    jsonwebtoken::get_current_timestamp()
+}
+
+fn signed(claims: &Claims, secret: &str) -> String {
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn claims(role: &str, exp: u64) -> Claims {
+    Claims {
+        sub: "mallory".into(),
+        role: role.into(),
+        exp,
+        iat: now(),
+        iss: None,
+        aud: None,
+    }
+}
+
+#[tokio::test]
+async fn reads_need_no_token() {
+    let app = spawn_app_with_auth().await;
+    let data = app
+        .data(
+            r#"{ organization(by: {slug: "ilo"}) { acronym } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["organization"]["acronym"], "ILO");
+}
+
+#[tokio::test]
+async fn a_mutation_without_a_token_is_unauthenticated() {
+    let app = spawn_app_with_auth().await;
+    let body = app.graphql(CREATE, json!({})).await;
+    assert_eq!(error_codes(&body), ["UNAUTHENTICATED"], "{body:#}");
+}
+
+#[tokio::test]
+async fn without_a_configured_key_every_mutation_is_refused_with_a_clear_message() {
+    let app = spawn_app().await;
+    let body = app.graphql(CREATE, json!({})).await;
+    assert_eq!(error_codes(&body), ["UNAUTHENTICATED"], "{body:#}");
+    let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("JWT_SECRET"), "{message}");
+    // And a token cannot get in either: there is nothing to verify it with.
+    let body = app
+        .graphql_as(&token(Role::Admin, "ada"), CREATE, json!({}))
+        .await;
+    assert_eq!(error_codes(&body), ["UNAUTHENTICATED"], "{body:#}");
+}
+
+#[tokio::test]
+async fn bad_tokens_are_unauthenticated_even_for_reads() {
+    let app = spawn_app_with_auth().await;
+    let alg_none = format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#),
+        URL_SAFE_NO_PAD
+            .encode(serde_json::to_vec(&claims("admin", now() + 3600)).unwrap_or_default())
+    );
+    let cases = [
+        (
+            "expired",
+            signed(&claims("admin", now() - 3600), JWT_SECRET),
+        ),
+        (
+            "forged with another secret",
+            signed(
+                &claims("admin", now() + 3600),
+                "another-secret-that-is-long-enough-too!!",
+            ),
+        ),
+        ("alg none", alg_none),
+        ("not a JWT", "garbage".to_owned()),
+    ];
+    for (why, bad) in cases {
+        for query in [CREATE, r#"{ organization(by: {slug: "ilo"}) { name } }"#] {
+            let body = app.graphql_as(&bad, query, json!({})).await;
+            assert_eq!(error_codes(&body), ["UNAUTHENTICATED"], "{why}: {body:#}");
+            assert!(body.get("data").is_none(), "{why}: nothing ran");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_bad_token_is_401_for_graphql_response_json_clients() {
+    let app = spawn_app_with_auth().await;
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .header("Accept", "application/graphql-response+json")
+        .bearer_auth(signed(&claims("admin", now() - 3600), JWT_SECRET))
+        .json(&json!({ "query": "{ organizations { totalCount } }" }))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(response.status().as_u16(), 401);
+    assert_eq!(
+        response
+            .headers()
+            .get("www-authenticate")
+            .and_then(|v| v.to_str().ok()),
+        Some("Bearer")
+    );
+    let body: Value = response.json().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(error_codes(&body), ["UNAUTHENTICATED"]);
+}
+
+/// Each kind of mutation, run with a made-up target: when the role is enough the answer is
+/// about the target (NOT_FOUND, BAD_USER_INPUT, ...) or success, never an auth code.
+fn operations() -> Vec<(&'static str, Role, String)> {
+    let missing_org = URL_SAFE_NO_PAD.encode("Organization:999999");
+    let missing_agreement = URL_SAFE_NO_PAD.encode("Agreement:999999");
+    vec![
+        ("create", Role::Editor, CREATE.to_owned()),
+        (
+            "update",
+            Role::Editor,
+            format!(
+                r#"mutation {{ updateOrganization(input: {{id: "{missing_org}", version: 1, name: "X"}}) {{ record {{ name }} }} }}"#
+            ),
+        ),
+        (
+            "upsert",
+            Role::Editor,
+            r#"mutation { upsertOrganization(input: {slug: "upserted", name: "Upserted", kind: OTHER}) { created } }"#.to_owned(),
+        ),
+        (
+            "link",
+            Role::Editor,
+            format!(
+                r#"mutation {{ addAgreementParty(input: {{owner: "{missing_agreement}", organization: "{missing_org}", role: PARTNER}}) {{ record {{ slug }} }} }}"#
+            ),
+        ),
+        (
+            "import",
+            Role::Editor,
+            r#"mutation { importDocument(document: "organizations: []", dryRun: true) { dryRun } }"#.to_owned(),
+        ),
+        (
+            "delete",
+            Role::Admin,
+            format!(
+                r#"mutation {{ deleteOrganization(input: {{id: "{missing_org}", version: 1}}) {{ deletedId }} }}"#
+            ),
+        ),
+        (
+            "restore",
+            Role::Admin,
+            r#"mutation { restore(auditEntryId: "999999") { auditEntry { id } } }"#.to_owned(),
+        ),
+        (
+            "audit log",
+            Role::Admin,
+            "{ auditLog(first: 5) { totalCount } }".to_owned(),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn each_role_may_do_exactly_what_it_is_allowed() {
+    let app = spawn_app_with_auth().await;
+    let reader = signed(&claims("reader", now() + 3600), JWT_SECRET);
+    let editor = token(Role::Editor, "eddie");
+    let admin = token(Role::Admin, "ada");
+    for (name, needed, query) in operations() {
+        let anonymous = app.graphql(&query, json!({})).await;
+        assert_eq!(
+            error_codes(&anonymous),
+            ["UNAUTHENTICATED"],
+            "{name} by anonymous: {anonymous:#}"
+        );
+        for (role, token) in [
+            (Role::Reader, &reader),
+            (Role::Editor, &editor),
+            (Role::Admin, &admin),
+        ] {
+            let body = app.graphql_as(token, &query, json!({})).await;
+            let codes = error_codes(&body);
+            if role >= needed {
+                assert!(
+                    !codes
+                        .iter()
+                        .any(|c| c == "FORBIDDEN" || c == "UNAUTHENTICATED"),
+                    "{name} by {role:?} is allowed: {body:#}"
+                );
+            } else {
+                assert_eq!(codes, ["FORBIDDEN"], "{name} by {role:?}: {body:#}");
+            }
+        }
+    }
+}
+
+fn token_command(env: &[(&str, &str)]) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_partnerships"));
+    command
+        .args([
+            "token",
+            "--role",
+            "editor",
+            "--subject",
+            "ada",
+            "--ttl",
+            "1h",
+        ])
+        .env_remove("JWT_SECRET");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command
+        .output()
+        .unwrap_or_else(|e| panic!("running partnerships token: {e}"))
+}
+
+#[tokio::test]
+async fn the_token_command_mints_a_token_the_server_accepts() {
+    let output = token_command(&[("JWT_SECRET", JWT_SECRET)]);
+    assert!(output.status.success(), "{output:?}");
+    let minted = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    let app = spawn_app_with_auth().await;
+    let body = app
+        .graphql_as(
+            &minted,
+            r#"mutation { createOrganization(input: {slug: "by-cli", name: "By CLI", kind: OTHER}) { auditEntry { actor role } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["createOrganization"]["auditEntry"],
+        json!({ "actor": "ada", "role": "editor" }),
+        "{body:#}"
+    );
+
+    let without = token_command(&[]);
+    assert!(!without.status.success());
+    assert!(
+        String::from_utf8_lossy(&without.stderr).contains("JWT_SECRET"),
+        "{without:?}"
+    );
+    let short = token_command(&[("JWT_SECRET", "short")]);
+    assert!(!short.status.success());
+    let stderr = String::from_utf8_lossy(&short.stderr);
+    assert!(
+        stderr.contains("at least 32") && !stderr.contains("short\n"),
+        "{stderr}"
+    );
+}
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/api/fixtures")
+        .join(name)
+}
+
+#[tokio::test]
+async fn rs256_tokens_verify_with_the_public_key_and_the_key_cannot_be_used_as_an_hmac_secret() {
+    let public = fixture("jwt-test-public.pem");
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.auth.jwt_public_key_file = Some(public.clone());
+    })
+    .await;
+    let private = std::fs::read(fixture("jwt-test-private.pem")).unwrap_or_else(|e| panic!("{e}"));
+    let rs256 = jsonwebtoken::encode(
+        &Header::new(Algorithm::RS256),
+        &claims("admin", now() + 3600),
+        &EncodingKey::from_rsa_pem(&private).unwrap_or_else(|e| panic!("{e}")),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let body = app
+        .graphql_as(&rs256, "{ auditLog { totalCount } }", json!({}))
+        .await;
+    assert!(body.get("errors").is_none(), "{body:#}");
+
+    // Algorithm confusion: an HS256 token whose secret is the public key itself.
+    let public_bytes = std::fs::read_to_string(&public).unwrap_or_else(|e| panic!("{e}"));
+    let confused = signed(&claims("admin", now() + 3600), &public_bytes);
+    let body = app
+        .graphql_as(&confused, "{ auditLog { totalCount } }", json!({}))
+        .await;
+    assert_eq!(error_codes(&body), ["UNAUTHENTICATED"], "{body:#}");
+}

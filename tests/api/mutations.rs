@@ -1,0 +1,811 @@
+//! Mutations against PostgreSQL: each happy path, each class of bad input, transactions that
+//! leave nothing behind, optimistic concurrency, delete/restore and the audit log.
+
+use partnerships::auth::Role;
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::{Value, json};
+
+use crate::helpers::{
+    TestApp, auth_settings, error_codes, sorted, spawn_app_with_auth, spawn_embedded_app_with,
+    token,
+};
+
+fn editor() -> String {
+    token(Role::Editor, "eddie")
+}
+
+fn admin() -> String {
+    token(Role::Admin, "ada")
+}
+
+/// `data` of a mutation run as `token`, asserting no errors.
+async fn ok(app: &TestApp, token: &str, query: &str, variables: Value) -> Value {
+    let body = app.graphql_as(token, query, variables).await;
+    assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+    body["data"].clone()
+}
+
+/// The global ID and version of the record of `kind` with `slug`.
+async fn read(app: &TestApp, kind: &str, slug: &str) -> (String, i64) {
+    let data = app
+        .data(
+            &format!(r#"{{ {kind}(by: {{slug: "{slug}"}}) {{ id version }} }}"#),
+            json!({}),
+        )
+        .await;
+    let record = &data[kind];
+    (
+        record["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {kind} {slug}: {data}"))
+            .to_owned(),
+        record["version"].as_i64().unwrap_or_default(),
+    )
+}
+
+async fn count_rows(app: &TestApp, table: &str) -> i64 {
+    let db = &app.store.connection;
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT COUNT(*) AS n FROM {table}"),
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("no count"));
+    row.try_get::<i64>("", "n")
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+const CREATE_AGREEMENT: &str = r#"
+mutation($input: CreateAgreementInput!) {
+  createAgreement(input: $input) {
+    created
+    record { slug title signedOn version parties { edges { role since node { acronym } } } }
+    auditEntry { action actor role entityType }
+  }
+}"#;
+
+#[tokio::test]
+async fn an_editor_creates_an_agreement_with_its_parties_in_one_call() {
+    let app = spawn_app_with_auth().await;
+    let (ilo, _) = read(&app, "organization", "ilo").await;
+    let (unido, _) = read(&app, "organization", "unido").await;
+    let data = ok(
+        &app,
+        &editor(),
+        CREATE_AGREEMENT,
+        json!({ "input": {
+            "slug": "ilo-unido-mou", "title": "ILO-UNIDO memorandum", "kind": "MEMORANDUM_OF_UNDERSTANDING",
+            "signedOn": "2025-03",
+            "parties": [
+                { "organization": ilo, "role": "SIGNATORY", "since": "2025-03" },
+                { "organization": unido, "role": "SIGNATORY" }
+            ]
+        }}),
+    )
+    .await;
+    let created = &data["createAgreement"];
+    assert_eq!(created["created"], true);
+    assert_eq!(created["record"]["signedOn"], "2025-03");
+    assert_eq!(created["record"]["version"], 1);
+    assert_eq!(
+        sorted(&created["record"]["parties"]["edges"], "/node/acronym"),
+        ["ILO", "UNIDO"]
+    );
+    assert_eq!(
+        created["auditEntry"],
+        json!({ "action": "create", "actor": "eddie", "role": "editor", "entityType": "Agreement" })
+    );
+    // The agreement and each party have their audit entry.
+    assert_eq!(count_rows(&app, "audit_entries").await, 3);
+}
+
+#[tokio::test]
+async fn an_update_changes_only_the_given_fields_bumps_the_version_and_is_audited() {
+    let app = spawn_app_with_auth().await;
+    let (id, version) = read(&app, "organization", "waipa").await;
+    let data = ok(
+        &app,
+        &editor(),
+        r#"mutation($id: ID!, $v: Int!) { updateOrganization(input: {id: $id, version: $v, acronym: null, description: "Investment promotion agencies."}) {
+            record { name acronym description version } auditEntry { action before after } } }"#,
+        json!({ "id": id, "v": version }),
+    )
+    .await;
+    let payload = &data["updateOrganization"];
+    let record = &payload["record"];
+    assert_eq!(
+        record["name"],
+        "World Association of Investment Promotion Agencies"
+    );
+    assert_eq!(record["acronym"], Value::Null, "null clears a field");
+    assert_eq!(record["description"], "Investment promotion agencies.");
+    assert_eq!(record["version"], version + 1);
+    let entry = &payload["auditEntry"];
+    assert_eq!(entry["action"], "update");
+    assert_eq!(entry["before"]["acronym"], "WAIPA");
+    assert_eq!(entry["after"]["acronym"], Value::Null);
+}
+
+#[tokio::test]
+async fn every_problem_of_an_input_is_reported_with_its_path() {
+    let app = spawn_app_with_auth().await;
+    let missing = "T3JnYW5pemF0aW9uOjk5OTk5OQ"; // Organization:999999
+    let body = app
+        .graphql_as(
+            &editor(),
+            r#"mutation($p: ID) { createOrganization(input: {slug: "Bad Slug", name: "  ", kind: OTHER, website: "ftp://x", parent: $p}) { record { id } } }"#,
+            json!({ "p": missing }),
+        )
+        .await;
+    assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{body:#}");
+    let paths = sorted(&body["errors"][0]["extensions"]["fields"], "/path");
+    assert_eq!(
+        paths,
+        ["input.name", "input.parent", "input.slug", "input.website"]
+    );
+
+    let body = app
+        .graphql_as(
+            &editor(),
+            r#"mutation { createProject(input: {slug: "backwards", name: "Backwards", kind: PROJECT, status: ACTIVE, startsOn: "2020-06", endsOn: "2019"}) { record { id } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{body:#}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["fields"][0]["path"],
+        "input.endsOn"
+    );
+
+    // A value outside an enum never reaches the resolver.
+    let body = app
+        .graphql_as(
+            &editor(),
+            r#"mutation { createOrganization(input: {slug: "x", name: "X", kind: GALAXY}) { record { id } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        error_codes(&body),
+        ["GRAPHQL_VALIDATION_FAILED"],
+        "{body:#}"
+    );
+    assert_eq!(count_rows(&app, "audit_entries").await, 0);
+}
+
+#[tokio::test]
+async fn a_duplicate_slug_is_a_conflict_naming_the_field() {
+    let app = spawn_app_with_auth().await;
+    let body = app
+        .graphql_as(
+            &editor(),
+            r#"mutation { createOrganization(input: {slug: "ilo", name: "Another ILO", kind: OTHER}) { record { id } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_codes(&body), ["CONFLICT"], "{body:#}");
+    assert_eq!(body["errors"][0]["extensions"]["field"], "input.slug");
+    let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("`ilo`") && !message.contains("constraint"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn a_transaction_failing_halfway_leaves_no_rows() {
+    let app = spawn_app_with_auth().await;
+    let (ilo, _) = read(&app, "organization", "ilo").await;
+    let agreements = count_rows(&app, "agreements").await;
+    let parties = count_rows(&app, "agreement_parties").await;
+    // The agreement and its first party are written before the second party, a duplicate of
+    // the first, fails.
+    let body = app
+        .graphql_as(
+            &editor(),
+            CREATE_AGREEMENT,
+            json!({ "input": {
+                "slug": "half-written", "title": "Half written", "kind": "OTHER",
+                "parties": [
+                    { "organization": ilo, "role": "PARTNER" },
+                    { "organization": ilo, "role": "PARTNER" }
+                ]
+            }}),
+        )
+        .await;
+    assert_eq!(error_codes(&body), ["CONFLICT"], "{body:#}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["field"],
+        "input.parties[1].role"
+    );
+    assert_eq!(count_rows(&app, "agreements").await, agreements);
+    assert_eq!(count_rows(&app, "agreement_parties").await, parties);
+    assert_eq!(count_rows(&app, "audit_entries").await, 0);
+}
+
+const RENAME: &str = r#"mutation($id: ID!, $v: Int!, $name: String!) { updateOrganization(input: {id: $id, version: $v, name: $name}) { record { name version } } }"#;
+
+#[tokio::test]
+async fn a_stale_version_is_a_conflict() {
+    let app = spawn_app_with_auth().await;
+    let (id, version) = read(&app, "organization", "wto").await;
+    ok(
+        &app,
+        &editor(),
+        RENAME,
+        json!({ "id": id, "v": version, "name": "WTO, renamed" }),
+    )
+    .await;
+    let body = app
+        .graphql_as(
+            &editor(),
+            RENAME,
+            json!({ "id": id, "v": version, "name": "Lost update" }),
+        )
+        .await;
+    assert_eq!(error_codes(&body), ["CONFLICT"], "{body:#}");
+    assert_eq!(body["errors"][0]["extensions"]["field"], "version");
+    let data = app
+        .data(r#"{ organization(by: {slug: "wto"}) { name } }"#, json!({}))
+        .await;
+    assert_eq!(data["organization"]["name"], "WTO, renamed");
+}
+
+#[tokio::test]
+async fn of_two_concurrent_updates_of_one_version_exactly_one_wins() {
+    let app = spawn_app_with_auth().await;
+    let (id, version) = read(&app, "organization", "unctad").await;
+    let token = editor();
+    for round in 0..3 {
+        let v = version + round;
+        let (a, b) = tokio::join!(
+            app.graphql_as(
+                &token,
+                RENAME,
+                json!({ "id": id, "v": v, "name": format!("A{round}") })
+            ),
+            app.graphql_as(
+                &token,
+                RENAME,
+                json!({ "id": id, "v": v, "name": format!("B{round}") })
+            ),
+        );
+        let mut codes = [error_codes(&a), error_codes(&b)];
+        codes.sort();
+        assert_eq!(
+            codes,
+            [vec![], vec!["CONFLICT".to_owned()]],
+            "round {round}: {a:#} {b:#}"
+        );
+    }
+    let (_, now) = read(&app, "organization", "unctad").await;
+    assert_eq!(now, version + 3, "each round bumped the version once");
+}
+
+#[tokio::test]
+async fn a_referenced_record_is_deleted_only_with_detach_links_and_restore_brings_it_all_back() {
+    let app = spawn_app_with_auth().await;
+    let (oecd, version) = read(&app, "organization", "oecd").await;
+    let delete = r#"mutation($id: ID!, $v: Int!, $detach: Boolean) { deleteOrganization(input: {id: $id, version: $v, detachLinks: $detach}) { deletedId auditEntry { id action } } }"#;
+
+    let body = app
+        .graphql_as(
+            &admin(),
+            delete,
+            json!({ "id": oecd, "v": version, "detach": false }),
+        )
+        .await;
+    assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{body:#}");
+    let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("agreement_parties") && message.contains("detachLinks"),
+        "{message}"
+    );
+
+    let data = ok(
+        &app,
+        &admin(),
+        delete,
+        json!({ "id": oecd, "v": version, "detach": true }),
+    )
+    .await;
+    assert_eq!(data["deleteOrganization"]["deletedId"], oecd.as_str());
+    let entry = data["deleteOrganization"]["auditEntry"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let gone = app
+        .data(
+            r#"{ organization(by: {slug: "oecd"}) { id } agreement(by: {slug: "ilo-oecd-partnership"}) { parties { edges { node { slug } } } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(gone["organization"], Value::Null);
+    assert_eq!(
+        sorted(&gone["agreement"]["parties"]["edges"], "/node/slug"),
+        ["ilo"]
+    );
+
+    let data = ok(
+        &app,
+        &admin(),
+        r#"mutation($e: ID!) { restore(auditEntryId: $e) { record { id ... on Organization { slug children { nodes { slug } } } } auditEntry { action } } }"#,
+        json!({ "e": entry }),
+    )
+    .await;
+    let restored = &data["restore"];
+    assert_eq!(restored["record"]["id"], oecd.as_str(), "the same id");
+    assert_eq!(
+        sorted(&restored["record"]["children"]["nodes"], "/slug"),
+        ["oecd-national-contact-points"],
+        "the cleared parent references point at it again"
+    );
+    assert_eq!(restored["auditEntry"]["action"], "restore");
+    let back = app
+        .data(
+            r#"{ agreement(by: {slug: "ilo-oecd-partnership"}) { parties { edges { node { slug } } } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        sorted(&back["agreement"]["parties"]["edges"], "/node/slug"),
+        ["ilo", "oecd"]
+    );
+}
+
+#[tokio::test]
+async fn links_are_added_changed_and_removed() {
+    let app = spawn_app_with_auth().await;
+    let (agreement, _) = read(&app, "agreement", "ilo-oecd-partnership").await;
+    let (eu, _) = read(&app, "organization", "eu").await;
+    let vars = json!({ "a": agreement, "o": eu });
+    let parties = |data: &Value, field: &str| {
+        let mut out: Vec<String> = data[field]["record"]["parties"]["edges"]
+            .as_array()
+            .map(|edges| {
+                edges
+                    .iter()
+                    .map(|e| format!("{}:{}", e["node"]["slug"], e["role"]))
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.sort();
+        out
+    };
+    let data = ok(
+        &app,
+        &editor(),
+        r#"mutation($a: ID!, $o: ID!) { addAgreementParty(input: {owner: $a, organization: $o, role: SUPPORTER, since: "2021"}) { record { parties { edges { role since node { slug } } } } auditEntry { action entityType } } }"#,
+        vars.clone(),
+    )
+    .await;
+    assert!(
+        parties(&data, "addAgreementParty").contains(&"\"eu\":\"SUPPORTER\"".to_owned()),
+        "{data:#}"
+    );
+    assert_eq!(
+        data["addAgreementParty"]["auditEntry"],
+        json!({ "action": "link", "entityType": "AgreementParty" })
+    );
+
+    let body = app
+        .graphql_as(
+            &editor(),
+            r#"mutation($a: ID!, $o: ID!) { addAgreementParty(input: {owner: $a, organization: $o, role: SUPPORTER}) { record { id } } }"#,
+            vars.clone(),
+        )
+        .await;
+    assert_eq!(
+        error_codes(&body),
+        ["CONFLICT"],
+        "the same link twice: {body:#}"
+    );
+
+    let data = ok(
+        &app,
+        &editor(),
+        r#"mutation($a: ID!, $o: ID!) { changeAgreementParty(input: {owner: $a, organization: $o, role: SUPPORTER, newRole: PARTNER}) { record { parties { edges { role node { slug } } } } auditEntry { action } } }"#,
+        vars.clone(),
+    )
+    .await;
+    assert!(
+        parties(&data, "changeAgreementParty").contains(&"\"eu\":\"PARTNER\"".to_owned()),
+        "{data:#}"
+    );
+    assert_eq!(
+        data["changeAgreementParty"]["auditEntry"]["action"],
+        "relink"
+    );
+
+    let data = ok(
+        &app,
+        &editor(),
+        r#"mutation($a: ID!, $o: ID!) { removeAgreementParty(input: {owner: $a, organization: $o, role: PARTNER}) { record { parties { edges { role node { slug } } } } auditEntry { action } } }"#,
+        vars,
+    )
+    .await;
+    assert_eq!(
+        parties(&data, "removeAgreementParty"),
+        ["\"ilo\":\"PARTNER\"", "\"oecd\":\"PARTNER\""]
+    );
+}
+
+#[tokio::test]
+async fn an_event_is_created_with_its_organizers_and_sessions() {
+    let app = spawn_app_with_auth().await;
+    let (ilo, _) = read(&app, "organization", "ilo").await;
+    let (unctad, _) = read(&app, "organization", "unctad").await;
+    let data = ok(
+        &app,
+        &editor(),
+        r#"mutation($input: CreateEventInput!) { createEvent(input: $input) { record { slug
+            participants { edges { role node { slug } } }
+            sessions { nodes { slug parent { slug } participants { nodes { slug } } } } } } }"#,
+        json!({ "input": {
+            "slug": "world-investment-forum-2026", "name": "World Investment Forum 2026", "kind": "FORUM",
+            "startsOn": "2026-10",
+            "participants": [{ "organization": unctad, "role": "ORGANIZER" }],
+            "sessions": [{
+                "slug": "wif-2026-jobs", "name": "Jobs through investment", "kind": "SESSION",
+                "participants": [{ "organization": ilo, "role": "CO_ORGANIZER" }]
+            }]
+        }}),
+    )
+    .await;
+    let event = &data["createEvent"]["record"];
+    assert_eq!(
+        event["participants"]["edges"][0],
+        json!({ "role": "ORGANIZER", "node": { "slug": "unctad" } })
+    );
+    assert_eq!(
+        event["sessions"]["nodes"][0],
+        json!({ "slug": "wif-2026-jobs", "parent": { "slug": "world-investment-forum-2026" }, "participants": { "nodes": [{ "slug": "ilo" }] } })
+    );
+}
+
+#[tokio::test]
+async fn upsert_creates_then_updates_by_slug() {
+    let app = spawn_app_with_auth().await;
+    let upsert = r#"mutation($name: String!) { upsertInstrument(input: {slug: "decent-work-agenda", name: $name, kind: AGENDA}) { created record { name version } } }"#;
+    let first = ok(
+        &app,
+        &editor(),
+        upsert,
+        json!({ "name": "Decent Work Agenda" }),
+    )
+    .await;
+    assert_eq!(
+        first["upsertInstrument"],
+        json!({ "created": true, "record": { "name": "Decent Work Agenda", "version": 1 } })
+    );
+    let second = ok(
+        &app,
+        &editor(),
+        upsert,
+        json!({ "name": "The Decent Work Agenda" }),
+    )
+    .await;
+    assert_eq!(
+        second["upsertInstrument"],
+        json!({ "created": false, "record": { "name": "The Decent Work Agenda", "version": 2 } })
+    );
+}
+
+#[tokio::test]
+async fn an_import_dry_run_reports_without_writing_and_the_real_run_writes() {
+    let app = spawn_app_with_auth().await;
+    let document = r#"
+organizations:
+  - slug: ilo
+    name: International Labour Organization
+    acronym: ILO
+    kind: un_system_entity
+    website: https://www.ilo.org
+  - slug: fao
+    name: Food and Agriculture Organization
+    acronym: FAO
+    kind: un_system_entity
+"#;
+    let import = r#"mutation($d: String!, $dry: Boolean!) { importDocument(document: $d, dryRun: $dry) { dryRun organizations { created updated unchanged } auditEntry { action } } }"#;
+    let dry = ok(
+        &app,
+        &editor(),
+        import,
+        json!({ "d": document, "dry": true }),
+    )
+    .await;
+    assert_eq!(dry["importDocument"]["organizations"]["created"], 1);
+    assert_eq!(dry["importDocument"]["auditEntry"], Value::Null);
+    let none = app
+        .data(r#"{ organization(by: {slug: "fao"}) { id } }"#, json!({}))
+        .await;
+    assert_eq!(
+        none["organization"],
+        Value::Null,
+        "a dry run writes nothing"
+    );
+
+    let real = ok(
+        &app,
+        &editor(),
+        import,
+        json!({ "d": document, "dry": false }),
+    )
+    .await;
+    assert_eq!(real["importDocument"]["organizations"]["created"], 1);
+    assert_eq!(real["importDocument"]["auditEntry"]["action"], "import");
+    let fao = app
+        .data(
+            r#"{ organization(by: {slug: "fao"}) { acronym } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(fao["organization"]["acronym"], "FAO");
+
+    let body = app
+        .graphql_as(
+            &editor(),
+            import,
+            json!({ "d": "organizations:\n  - slug: Bad Slug\n    name: X\n    kind: other\n", "dry": true }),
+        )
+        .await;
+    assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{body:#}");
+    assert!(
+        body["errors"][0]["extensions"]["fields"][0]["path"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("document.organizations[0]")),
+        "{body:#}"
+    );
+}
+
+#[tokio::test]
+async fn the_audit_log_lists_each_change_filtered_by_record_and_actor() {
+    let app = spawn_app_with_auth().await;
+    let (id, version) = read(&app, "organization", "waipa").await;
+    for (i, who) in [(0, "eddie"), (1, "emma")] {
+        ok(
+            &app,
+            &token(Role::Editor, who),
+            RENAME,
+            json!({ "id": id, "v": version + i, "name": format!("WAIPA {i}") }),
+        )
+        .await;
+    }
+    let log = r#"query($f: AuditLogFilter, $after: String) { auditLog(filter: $f, first: 1, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { actor action recordId } } }"#;
+    let first = ok(&app, &admin(), log, json!({ "f": { "recordId": id } })).await;
+    let page = &first["auditLog"];
+    assert_eq!(page["totalCount"], 2);
+    assert_eq!(page["nodes"][0]["actor"], "emma", "newest first");
+    assert_eq!(page["nodes"][0]["recordId"], id.as_str());
+    let second = ok(
+        &app,
+        &admin(),
+        log,
+        json!({ "f": { "recordId": id }, "after": page["pageInfo"]["endCursor"] }),
+    )
+    .await;
+    assert_eq!(second["auditLog"]["nodes"][0]["actor"], "eddie");
+    assert_eq!(second["auditLog"]["pageInfo"]["hasNextPage"], false);
+
+    let by_actor = ok(&app, &admin(), log, json!({ "f": { "actor": "eddie" } })).await;
+    assert_eq!(by_actor["auditLog"]["totalCount"], 1);
+    let later = ok(
+        &app,
+        &admin(),
+        log,
+        json!({ "f": { "from": "2999-01-01T00:00:00Z" } }),
+    )
+    .await;
+    assert_eq!(later["auditLog"]["totalCount"], 0);
+}
+
+#[tokio::test]
+async fn the_mutation_examples_run_with_a_token() {
+    let app = spawn_app_with_auth().await;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/mutations");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "graphql"))
+        .collect();
+    // The audit log last, so that it shows the upsert.
+    files.sort_by_key(|p| (p.ends_with("audit-log.graphql"), p.clone()));
+    assert_eq!(files.len(), 3, "{files:?}");
+    for path in files {
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
+        let data = ok(&app, &admin(), &text, json!({})).await;
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
+        match name {
+            "upsert-organization" => assert_eq!(data["upsertOrganization"]["created"], true),
+            "import-dry-run" => assert_eq!(
+                data["importDocument"]["organizations"],
+                json!({ "created": 1, "updated": 0, "unchanged": 0 })
+            ),
+            "audit-log" => assert_eq!(data["auditLog"]["nodes"][0]["action"], "create"),
+            other => panic!("examples/mutations/{other}.graphql has no expected answer"),
+        }
+    }
+}
+
+/// Mutations are tested on PostgreSQL; on the embedded SQLite store they must work too.
+#[tokio::test]
+async fn the_embedded_sqlite_store_takes_mutations_and_keeps_their_audit_log() {
+    let app = spawn_embedded_app_with(|s| s.auth = auth_settings()).await;
+    let (id, version) = read(&app, "organization", "waipa").await;
+    ok(
+        &app,
+        &editor(),
+        RENAME,
+        json!({ "id": id, "v": version, "name": "WAIPA on SQLite" }),
+    )
+    .await;
+    let stale = app
+        .graphql_as(
+            &editor(),
+            RENAME,
+            json!({ "id": id, "v": version, "name": "Lost" }),
+        )
+        .await;
+    assert_eq!(error_codes(&stale), ["CONFLICT"], "{stale:#}");
+    let data = ok(
+        &app,
+        &admin(),
+        "{ auditLog { nodes { action before after } } }",
+        json!({}),
+    )
+    .await;
+    let entry = &data["auditLog"]["nodes"][0];
+    assert_eq!(entry["action"], "update");
+    assert_eq!(entry["after"]["name"], "WAIPA on SQLite");
+}
+
+#[tokio::test]
+async fn deleting_an_agreement_takes_its_own_links_and_restore_puts_back_links_and_references() {
+    let app = spawn_app_with_auth().await;
+    let (id, version) = read(&app, "agreement", "ilo-oecd-partnership").await;
+    let (_, project_version) = read(&app, "project", "oecd-guidelines-2011-update").await;
+    let data = ok(
+        &app,
+        &admin(),
+        r#"mutation($id: ID!, $v: Int!) { deleteAgreement(input: {id: $id, version: $v, detachLinks: true}) { auditEntry { id before } } }"#,
+        json!({ "id": id, "v": version }),
+    )
+    .await;
+    let entry = &data["deleteAgreement"]["auditEntry"];
+    let image = &entry["before"];
+    assert_eq!(image["record"]["slug"], "ilo-oecd-partnership");
+    assert_eq!(
+        image["owned"]["agreement_parties"].as_array().map(Vec::len),
+        Some(2),
+        "the before-image keeps its parties: {image:#}"
+    );
+    let orphan = app
+        .data(
+            r#"{ project(by: {slug: "oecd-guidelines-2011-update"}) { agreement { slug } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(orphan["project"]["agreement"], Value::Null);
+
+    ok(
+        &app,
+        &admin(),
+        r#"mutation($e: ID!) { restore(auditEntryId: $e) { record { id } } }"#,
+        json!({ "e": entry["id"] }),
+    )
+    .await;
+    let back = app
+        .data(
+            r#"{ agreement(by: {slug: "ilo-oecd-partnership"}) { id version parties { edges { node { slug } } } instruments { totalCount } }
+                 project(by: {slug: "oecd-guidelines-2011-update"}) { agreement { slug } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(back["agreement"]["id"], id.as_str());
+    assert_eq!(back["agreement"]["version"], version);
+    assert_eq!(
+        sorted(&back["agreement"]["parties"]["edges"], "/node/slug"),
+        ["ilo", "oecd"]
+    );
+    assert_eq!(back["agreement"]["instruments"]["totalCount"], 1);
+    assert_eq!(back["project"]["agreement"]["slug"], "ilo-oecd-partnership");
+    let (_, project_now) = read(&app, "project", "oecd-guidelines-2011-update").await;
+    assert_eq!(
+        project_now,
+        project_version + 2,
+        "clearing and restoring its reference each changed the project"
+    );
+
+    // Restoring twice would duplicate the record: refused.
+    let body = app
+        .graphql_as(
+            &admin(),
+            r#"mutation($e: ID!) { restore(auditEntryId: $e) { record { id } } }"#,
+            json!({ "e": entry["id"] }),
+        )
+        .await;
+    assert_eq!(error_codes(&body), ["CONFLICT"], "{body:#}");
+}
+
+#[tokio::test]
+async fn every_kind_of_link_is_added_changed_and_removed() {
+    let app = spawn_app_with_auth().await;
+    let (project, _) = read(&app, "project", "oecd-guidelines-2011-update").await;
+    let (event, _) = read(&app, "event", "world-investment-forum-2014").await;
+    let (agreement, _) = read(&app, "agreement", "ilo-oecd-partnership").await;
+    let (undp, _) = read(&app, "organization", "undp").await;
+    let (ungps, _) = read(&app, "instrument", "ungps").await;
+    // (link, owner, target field, target, role, new role)
+    let cases = [
+        (
+            "ProjectParticipant",
+            &project,
+            "organization",
+            &undp,
+            "FUNDER",
+            "PARTNER",
+        ),
+        (
+            "EventParticipant",
+            &event,
+            "organization",
+            &undp,
+            "HOST",
+            "SPEAKER",
+        ),
+        (
+            "AgreementInstrument",
+            &agreement,
+            "instrument",
+            &ungps,
+            "GUIDANCE",
+            "BASIS",
+        ),
+        (
+            "ProjectInstrument",
+            &project,
+            "instrument",
+            &ungps,
+            "GUIDANCE",
+            "BASIS",
+        ),
+        (
+            "EventInstrument",
+            &event,
+            "instrument",
+            &ungps,
+            "GUIDANCE",
+            "BASIS",
+        ),
+    ];
+    for (link, owner, field, target, role, new_role) in cases {
+        let vars = json!({ "o": owner, "t": target });
+        for (verb, extra, action) in [
+            ("add", format!("role: {role}"), "link"),
+            (
+                "change",
+                format!("role: {role}, newRole: {new_role}"),
+                "relink",
+            ),
+            ("remove", format!("role: {new_role}"), "unlink"),
+        ] {
+            let query = format!(
+                r#"mutation($o: ID!, $t: ID!) {{ {verb}{link}(input: {{owner: $o, {field}: $t, {extra}}}) {{ record {{ id }} auditEntry {{ action entityType }} }} }}"#
+            );
+            let name = format!("{verb}{link}");
+            let data = ok(&app, &editor(), &query, vars.clone()).await;
+            assert_eq!(
+                data[&name]["auditEntry"],
+                json!({ "action": action, "entityType": link }),
+                "{name}"
+            );
+            assert_eq!(data[&name]["record"]["id"], owner.as_str(), "{name}");
+        }
+    }
+}
