@@ -6,6 +6,7 @@ mod connection;
 mod enums;
 pub mod errors;
 mod event;
+mod explore;
 mod facets;
 mod filters;
 pub mod ids;
@@ -21,6 +22,8 @@ mod prelude;
 mod project;
 mod roots;
 mod scalars;
+mod search;
+mod timeline;
 
 use std::sync::Arc;
 
@@ -43,6 +46,7 @@ pub struct Query(
     roots::EventQuery,
     roots::InstrumentQuery,
     facets::FacetQuery,
+    explore::ExploreQuery,
 );
 
 pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;

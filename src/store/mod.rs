@@ -4,6 +4,7 @@
 pub mod agreements;
 mod database;
 pub mod events;
+pub mod explore;
 pub mod facets;
 pub mod filter;
 pub mod instruments;
@@ -12,5 +13,7 @@ pub mod organizations;
 pub mod page;
 pub mod projects;
 pub mod records;
+pub mod search;
+pub mod timeline;
 
 pub use database::{StatementCounter, Store, connect, pending_migrations};
