@@ -680,4 +680,64 @@ async fn paths_and_timelines_take_a_bounded_number_of_statements() {
     }
     let (n, _) = statements(&app, SEARCH, json!({ "q": "generated", "first": 100 })).await;
     assert!(n <= 7, "a search page of 100 costs {n} statements");
+
+    // One statement per hop, one for the links among the outer ring, one for the organizations.
+    let (n, data) = statements(
+        &app,
+        NETWORK,
+        json!({ "slug": "gen-org-0000", "depth": 2, "maxNodes": 500 }),
+    )
+    .await;
+    let nodes = data["organization"]["network"]["nodes"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert!(nodes > 10, "a generated neighbourhood: {nodes} nodes");
+    assert!(
+        n <= 2 + 2 + 1,
+        "a neighbourhood two hops deep costs {n} statements"
+    );
+}
+
+#[tokio::test]
+async fn a_walk_past_its_caps_is_refused_not_run_to_the_end() {
+    use partnerships::{
+        error::AppError,
+        store::explore::{self, SharedKind, WalkLimits},
+    };
+    let app = spawn_app().await;
+    crate::nested::generate(&app.store.connection).await;
+    let db = &app.store.connection;
+    let from = app_id(&app, "gen-org-0000").await;
+    let to = app_id(&app, "waipa").await;
+
+    // The generated network is far from WAIPA: with room enough the walk ends, finding nothing.
+    let paths =
+        explore::shortest_paths(db, from, to, &SharedKind::ALL, 4, 10, WalkLimits::default())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert!(paths.is_empty());
+
+    // With tight caps it stops early and says so.
+    let tight = WalkLimits {
+        max_visited: 10,
+        max_links: 50_000,
+    };
+    let refused = explore::shortest_paths(db, from, to, &SharedKind::ALL, 4, 10, tight).await;
+    assert!(
+        matches!(refused, Err(AppError::BadUserInput { .. })),
+        "{refused:?}"
+    );
+}
+
+/// The database id of an organization, by slug.
+async fn app_id(app: &TestApp, slug: &str) -> i64 {
+    use entity::organization;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    organization::Entity::find()
+        .filter(organization::Column::Slug.eq(slug))
+        .one(&app.store.connection)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("no organization {slug}"))
+        .id
 }
