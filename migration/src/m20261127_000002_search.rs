@@ -11,9 +11,15 @@
 //! Weights: names, titles and acronyms A; an event's location B; descriptions and summaries C.
 //! The text search configuration is `english` (stems, so "chains" finds "chain").
 //!
-//! SQLite has no `tsvector`: this migration does nothing there, and the store matches with
-//! `LIKE` instead (see `src/store/search.rs`). `down` drops the columns, their indexes and the
-//! function; the `unaccent` extension stays (other schemas may use it, and it holds no data).
+//! SQLite (the embedded default) gets an FTS5 index instead (bundled with sqlx's SQLite):
+//! one `search_index` table over all five kinds, with columns `a`, `b`, `c` for the three
+//! weights, kept up to date by triggers on each table, tokenized with `porter unicode61
+//! remove_diacritics 2` (stems, case and accents folded). A row's rowid is `id * 8 + kind`
+//! (kind codes as in `src/store/search.rs`), so a trigger finds its row without a scan.
+//!
+//! `down` drops the columns, their indexes and the function (PostgreSQL), or the triggers and
+//! the index (SQLite); the `unaccent` extension stays (other schemas may use it, and it holds
+//! no data).
 
 use sea_orm_migration::{
     prelude::*,
@@ -51,8 +57,10 @@ const PLAIN: &str = "AAAAAAaaaaaaCcEEEEeeeeIIIIiiiiNnOOOOOOooooooUUUUuuuuYyySsZz
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        if manager.get_database_backend() != DatabaseBackend::Postgres {
-            return Ok(());
+        match manager.get_database_backend() {
+            DatabaseBackend::Postgres => {}
+            DatabaseBackend::Sqlite => return sqlite_up(manager).await,
+            _ => return Ok(()),
         }
         let db = manager.get_connection();
         let fold = match unaccent_schema(manager).await? {
@@ -90,8 +98,10 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        if manager.get_database_backend() != DatabaseBackend::Postgres {
-            return Ok(());
+        match manager.get_database_backend() {
+            DatabaseBackend::Postgres => {}
+            DatabaseBackend::Sqlite => return sqlite_down(manager).await,
+            _ => return Ok(()),
         }
         let db = manager.get_connection();
         for (table, _) in TABLES {
@@ -144,4 +154,103 @@ async fn unaccent_schema(manager: &SchemaManager<'_>) -> Result<Option<String>, 
         ))
         .await?;
     row.map(|r| r.try_get::<String>("", "schema")).transpose()
+}
+
+/// The SQLite index: its kind code per table (as `HitKind` in the store), and the text of its
+/// `a`, `b` and `c` columns from a row (`{r}` is `new`, `old` or the table).
+const FTS_TABLES: [(&str, i64, [&str; 3]); 5] = [
+    (
+        "organizations",
+        1,
+        [
+            "{r}.name || ' ' || coalesce({r}.acronym, '')",
+            "''",
+            "coalesce({r}.description, '')",
+        ],
+    ),
+    (
+        "agreements",
+        2,
+        ["{r}.title", "''", "coalesce({r}.summary, '')"],
+    ),
+    (
+        "projects",
+        3,
+        ["{r}.name", "''", "coalesce({r}.summary, '')"],
+    ),
+    (
+        "events",
+        4,
+        [
+            "{r}.name",
+            "coalesce({r}.location, '')",
+            "coalesce({r}.summary, '')",
+        ],
+    ),
+    (
+        "instruments",
+        5,
+        [
+            "{r}.name || ' ' || coalesce({r}.acronym, '')",
+            "''",
+            "coalesce({r}.description, '')",
+        ],
+    ),
+];
+
+const FTS_INDEX: &str = "search_index";
+
+/// `(rowid, a, b, c)` values of row `r`.
+fn fts_values(kind: i64, columns: &[&str; 3], r: &str) -> String {
+    let texts: Vec<String> = columns.iter().map(|c| c.replace("{r}", r)).collect();
+    format!("{r}.id * 8 + {kind}, {}", texts.join(", "))
+}
+
+async fn sqlite_up(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    let db = manager.get_connection();
+    db.execute_unprepared(&format!(
+        "CREATE VIRTUAL TABLE {FTS_INDEX} USING fts5(a, b, c, \
+         tokenize = 'porter unicode61 remove_diacritics 2')"
+    ))
+    .await?;
+    for (table, kind, columns) in FTS_TABLES {
+        // Rows already there (a seeded database migrated later).
+        db.execute_unprepared(&format!(
+            "INSERT INTO {FTS_INDEX} (rowid, a, b, c) SELECT {} FROM {table}",
+            fts_values(kind, &columns, table)
+        ))
+        .await?;
+        let insert = format!(
+            "INSERT INTO {FTS_INDEX} (rowid, a, b, c) VALUES ({});",
+            fts_values(kind, &columns, "new")
+        );
+        let delete = format!("DELETE FROM {FTS_INDEX} WHERE rowid = old.id * 8 + {kind};");
+        for (suffix, event, body) in [
+            ("ai", "INSERT", insert.clone()),
+            ("au", "UPDATE", format!("{delete} {insert}")),
+            ("ad", "DELETE", delete.clone()),
+        ] {
+            db.execute_unprepared(&format!(
+                "CREATE TRIGGER {FTS_INDEX}_{table}_{suffix} AFTER {event} ON {table} \
+                 BEGIN {body} END"
+            ))
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+async fn sqlite_down(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    let db = manager.get_connection();
+    for (table, _, _) in FTS_TABLES {
+        for suffix in ["ai", "au", "ad"] {
+            db.execute_unprepared(&format!(
+                "DROP TRIGGER IF EXISTS {FTS_INDEX}_{table}_{suffix}"
+            ))
+            .await?;
+        }
+    }
+    db.execute_unprepared(&format!("DROP TABLE IF EXISTS {FTS_INDEX}"))
+        .await?;
+    Ok(())
 }

@@ -582,7 +582,7 @@ impl ExploreQuery {
     /// and instruments, best first, each with its type, its rank and a highlighted snippet.
     /// Words must all match (`or` and `-word` work too), `"quoted phrases"` match as phrases,
     /// `word*` matches as a prefix; case and accents are ignored. On the embedded SQLite store
-    /// matching is simpler: each word or phrase must occur as written (ASCII case ignored).
+    /// `or` is not supported (every word must match) and ranks are on another scale.
     #[graphql(complexity = "super::limits::list_cost(first, None, child_complexity)")]
     async fn search(
         &self,

@@ -6,9 +6,11 @@
 //! and words ending in `*` become prefix matches; hits are ranked with `ts_rank_cd` (names,
 //! titles and acronyms weigh most) and the page's hits get a `ts_headline` snippet.
 //!
-//! SQLite (the embedded default) has no such index: every word or quoted phrase must occur in
-//! the record's text (`LIKE`, ASCII case ignored, accents not), ranked by where it occurs, with
-//! the same weights. Same API, simpler matching, never an error.
+//! SQLite (the embedded default): an FTS5 index over the same text with the same weights
+//! (`search_index`, kept by triggers; stems, case and accents folded), ranked with `bm25`,
+//! snippets from `snippet()`. The query is rebuilt from its words so that nothing a client
+//! types can be an FTS5 syntax error: every word, phrase and prefix must match, `-word`
+//! excludes, and `or` is not supported there (it is ignored). Same API, never an error.
 //!
 //! Hits are ordered by rank, then kind, then id. A cursor is the offset of the next hit, bound
 //! to the query: a cursor of another search is refused.
@@ -28,7 +30,8 @@ pub enum HitKind {
     Instrument,
 }
 
-/// Weights of the fields, as `ts_rank_cd` applies them by default to A, B and C.
+/// Weights of the A, B and C fields, as `ts_rank_cd` applies them by default (and `bm25` on
+/// SQLite, scaled).
 const WEIGHT_A: f64 = 1.0;
 const WEIGHT_B: f64 = 0.4;
 const WEIGHT_C: f64 = 0.2;
@@ -59,35 +62,14 @@ impl HitKind {
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown hit kind {code}")))
     }
 
-    /// The table and its text fields with their weights; the first field is never null.
-    fn fields(self) -> (&'static str, &'static [(&'static str, f64)]) {
+    /// The table and its text fields (weighted by the migration's `search_vector`).
+    fn fields(self) -> (&'static str, &'static [&'static str]) {
         match self {
-            Self::Organization => (
-                "organizations",
-                &[
-                    ("name", WEIGHT_A),
-                    ("acronym", WEIGHT_A),
-                    ("description", WEIGHT_C),
-                ],
-            ),
-            Self::Agreement => ("agreements", &[("title", WEIGHT_A), ("summary", WEIGHT_C)]),
-            Self::Project => ("projects", &[("name", WEIGHT_A), ("summary", WEIGHT_C)]),
-            Self::Event => (
-                "events",
-                &[
-                    ("name", WEIGHT_A),
-                    ("location", WEIGHT_B),
-                    ("summary", WEIGHT_C),
-                ],
-            ),
-            Self::Instrument => (
-                "instruments",
-                &[
-                    ("name", WEIGHT_A),
-                    ("acronym", WEIGHT_A),
-                    ("description", WEIGHT_C),
-                ],
-            ),
+            Self::Organization => ("organizations", &["name", "acronym", "description"]),
+            Self::Agreement => ("agreements", &["title", "summary"]),
+            Self::Project => ("projects", &["name", "summary"]),
+            Self::Event => ("events", &["name", "location", "summary"]),
+            Self::Instrument => ("instruments", &["name", "acronym", "description"]),
         }
     }
 }
@@ -105,8 +87,10 @@ pub struct SearchQuery {
     websearch: String,
     /// Words that ended in `*`, letters and digits only.
     prefixes: Vec<String>,
-    /// For SQLite: words and phrases that must all occur (lowercase).
-    terms: Vec<String>,
+    /// For SQLite: words and phrases that must all match (`true`: as a prefix).
+    terms: Vec<(String, bool)>,
+    /// For SQLite: words that must not match.
+    excluded: Vec<String>,
     kinds: Vec<HitKind>,
 }
 
@@ -124,13 +108,14 @@ impl SearchQuery {
         let mut websearch = Vec::new();
         let mut prefixes = Vec::new();
         let mut terms = Vec::new();
+        let mut excluded = Vec::new();
         for (i, part) in text.split('"').enumerate() {
             if i % 2 == 1 {
                 // Inside quotes: a phrase.
                 let phrase = part.split_whitespace().collect::<Vec<_>>().join(" ");
-                if !phrase.is_empty() {
+                if phrase.chars().any(char::is_alphanumeric) {
                     websearch.push(format!("\"{phrase}\""));
-                    terms.push(phrase.to_ascii_lowercase());
+                    terms.push((phrase, false));
                 }
                 continue;
             }
@@ -138,7 +123,7 @@ impl SearchQuery {
                 if let Some(stem) = word.strip_suffix('*') {
                     let stem: String = stem.chars().filter(|c| c.is_alphanumeric()).collect();
                     if !stem.is_empty() {
-                        terms.push(stem.to_ascii_lowercase());
+                        terms.push((stem.clone(), true));
                         prefixes.push(stem);
                     }
                     continue;
@@ -151,9 +136,14 @@ impl SearchQuery {
                     .collect::<String>()
                     .trim_matches('-')
                     .to_owned();
-                // SQLite ignores `or` and exclusions: every other word must occur.
-                if !negated && !term.is_empty() && !term.eq_ignore_ascii_case("or") {
-                    terms.push(term.to_ascii_lowercase());
+                // SQLite ignores `or`: every other word must match.
+                if !term.chars().any(char::is_alphanumeric) || term.eq_ignore_ascii_case("or") {
+                    continue;
+                }
+                if negated {
+                    excluded.push(term);
+                } else {
+                    terms.push((term, false));
                 }
             }
         }
@@ -174,6 +164,7 @@ impl SearchQuery {
             websearch: websearch.join(" "),
             prefixes,
             terms,
+            excluded,
             kinds,
         })
     }
@@ -233,60 +224,62 @@ impl Params {
 const START: char = '⟦';
 const STOP: char = '⟧';
 
-/// The hits: a union over the tables, ranked, without the window. Selects kind, id, rank, body.
-fn hits_sql(query: &SearchQuery, params: &mut Params) -> String {
-    let postgres = params.backend == DatabaseBackend::Postgres;
+/// The hits on PostgreSQL: a union over the tables, ranked, without the window. Selects kind,
+/// id, rank and body (the text a snippet is cut from).
+fn postgres_hits_sql(query: &SearchQuery) -> String {
     let mut parts = Vec::new();
     for kind in &query.kinds {
         let (table, fields) = kind.fields();
-        let body = body_sql(fields, postgres);
-        if postgres {
-            parts.push(format!(
-                "SELECT {code} AS kind, t.id AS id, \
-                 CAST(ts_rank_cd(t.search_vector, q.q) AS DOUBLE PRECISION) AS rank, {body} AS body \
-                 FROM {table} t, q WHERE t.search_vector @@ q.q",
-                code = kind.code()
-            ));
-        } else {
-            let mut all = Vec::new();
-            let mut score = Vec::new();
-            for term in &query.terms {
-                let pattern = format!("%{}%", like_literal(term));
-                let mut any = Vec::new();
-                for (field, weight) in fields {
-                    let p = params.push(pattern.clone());
-                    any.push(format!("lower(t.{field}) LIKE {p} ESCAPE '\\'"));
-                    let p = params.push(pattern.clone());
-                    score.push(format!(
-                        "CASE WHEN lower(t.{field}) LIKE {p} ESCAPE '\\' THEN {weight:.1} ELSE 0.0 END"
-                    ));
-                }
-                all.push(format!("({})", any.join(" OR ")));
-            }
-            parts.push(format!(
-                "SELECT {code} AS kind, t.id AS id, ({score}) AS rank, {body} AS body \
-                 FROM {table} t WHERE {all}",
-                code = kind.code(),
-                score = score.join(" + "),
-                all = all.join(" AND ")
-            ));
-        }
+        let names: Vec<String> = fields.iter().map(|f| format!("t.{f}")).collect();
+        parts.push(format!(
+            "SELECT {code} AS kind, t.id AS id, \
+             CAST(ts_rank_cd(t.search_vector, q.q) AS DOUBLE PRECISION) AS rank, \
+             concat_ws(' · ', {body}) AS body \
+             FROM {table} t, q WHERE t.search_vector @@ q.q",
+            code = kind.code(),
+            body = names.join(", ")
+        ));
     }
     parts.join(" UNION ALL ")
 }
 
-/// The record's text fields joined with ` · ` (the first is never null).
-fn body_sql(fields: &[(&str, f64)], postgres: bool) -> String {
-    let names: Vec<String> = fields.iter().map(|(f, _)| format!("t.{f}")).collect();
-    if postgres {
-        format!("concat_ws(' · ', {})", names.join(", "))
-    } else {
-        let mut body = names[0].clone();
-        for name in &names[1..] {
-            body.push_str(&format!(" || coalesce(' · ' || {name}, '')"));
-        }
-        body
+/// The FTS5 query: every term quoted (so no text is FTS5 syntax), prefixes starred, exclusions
+/// after NOT.
+fn fts_query(query: &SearchQuery) -> String {
+    let quote = |t: &str| format!("\"{}\"", t.replace('"', "\"\""));
+    let mut text = query
+        .terms
+        .iter()
+        .map(|(t, prefix)| {
+            if *prefix {
+                format!("{}*", quote(t))
+            } else {
+                quote(t)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    for word in &query.excluded {
+        text.push_str(&format!(" NOT {}", quote(word)));
     }
+    text
+}
+
+/// The hits on SQLite, with the same columns; the snippet is cut here already.
+fn sqlite_hits_sql(query: &SearchQuery, params: &mut Params) -> String {
+    let codes: Vec<String> = query.kinds.iter().map(|k| k.code().to_string()).collect();
+    let matching = params.push(fts_query(query));
+    // bm25 is lower for better matches; its weights are per column (a, b, c).
+    format!(
+        "SELECT rowid % 8 AS kind, rowid / 8 AS id, \
+         -bm25(search_index, {a}, {b}, {c}) AS rank, \
+         snippet(search_index, -1, '{START}', '{STOP}', '…', 24) AS body \
+         FROM search_index WHERE search_index MATCH {matching} AND rowid % 8 IN ({codes})",
+        a = WEIGHT_A * 10.0,
+        b = WEIGHT_B * 10.0,
+        c = WEIGHT_C * 10.0,
+        codes = codes.join(", ")
+    )
 }
 
 /// `WITH q AS (…)`: the query as a `tsquery` (PostgreSQL only).
@@ -334,7 +327,11 @@ pub async fn search(
     } else {
         String::new()
     };
-    let hits = hits_sql(query, &mut params);
+    let hits = if postgres {
+        postgres_hits_sql(query)
+    } else {
+        sqlite_hits_sql(query, &mut params)
+    };
     let window = format!(
         "SELECT kind, id, rank, body FROM ({hits}) h ORDER BY rank DESC, kind, id LIMIT {} OFFSET {offset}",
         first + 1
@@ -358,16 +355,11 @@ pub async fn search(
     let mut hits = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
         let body: String = row.try_get("", "body")?;
-        let marked = if postgres {
-            body
-        } else {
-            highlight(&body, &query.terms)
-        };
         hits.push(Hit {
             kind: HitKind::from_code(row.try_get::<i32>("", "kind")?)?,
             id: row.try_get("", "id")?,
             rank: row.try_get("", "rank")?,
-            snippet: to_html(&marked),
+            snippet: to_html(&body),
             position: Position {
                 ordering: ordering.clone(),
                 keys: vec![Key::Int((offset + i as u64) as i64)],
@@ -386,15 +378,18 @@ pub async fn count(db: &impl ConnectionTrait, query: &SearchQuery) -> AppResult<
         backend,
         values: Vec::new(),
     };
-    let with = if backend == DatabaseBackend::Postgres {
-        tsquery_sql(query, &mut params)
+    let sql = if backend == DatabaseBackend::Postgres {
+        let with = tsquery_sql(query, &mut params);
+        format!(
+            "{with}SELECT COUNT(*) AS n FROM ({}) h",
+            postgres_hits_sql(query)
+        )
     } else {
-        String::new()
+        format!(
+            "SELECT COUNT(*) AS n FROM ({}) h",
+            sqlite_hits_sql(query, &mut params)
+        )
     };
-    let sql = format!(
-        "{with}SELECT COUNT(*) AS n FROM ({}) h",
-        hits_sql(query, &mut params)
-    );
     let row = db
         .query_one_raw(Statement::from_sql_and_values(backend, sql, params.values))
         .await?;
@@ -403,70 +398,6 @@ pub async fn count(db: &impl ConnectionTrait, query: &SearchQuery) -> AppResult<
         None => 0,
     };
     Ok(u64::try_from(n).unwrap_or(0))
-}
-
-/// Escapes LIKE wildcards so the text matches literally (`\` is the escape character).
-fn like_literal(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
-}
-
-/// About 30 words around the first match, each match marked (SQLite's snippet).
-fn highlight(text: &str, terms: &[String]) -> String {
-    const BEFORE: usize = 60;
-    const LENGTH: usize = 220;
-    let lower = text.to_ascii_lowercase(); // same byte offsets as `text`
-    let first = terms
-        .iter()
-        .filter_map(|t| lower.find(t.as_str()))
-        .min()
-        .unwrap_or(0);
-    let floor = |mut i: usize| {
-        while !text.is_char_boundary(i) {
-            i -= 1;
-        }
-        i
-    };
-    let mut start = floor(first.saturating_sub(BEFORE));
-    if start > 0 {
-        // Start at a word.
-        start = text[start..]
-            .find(' ')
-            .map(|i| start + i + 1)
-            .filter(|s| *s <= first)
-            .unwrap_or(start);
-    }
-    let end = floor((start + LENGTH).min(text.len()));
-    let mut out = String::new();
-    if start > 0 {
-        out.push('…');
-    }
-    let mut i = start;
-    while i < end {
-        let hit = terms
-            .iter()
-            .filter(|t| !t.is_empty() && lower[i..end].starts_with(t.as_str()))
-            .map(String::len)
-            .max();
-        match hit {
-            Some(len) => {
-                out.push(START);
-                out.push_str(&text[i..i + len]);
-                out.push(STOP);
-                i += len;
-            }
-            None => {
-                let c = text[i..].chars().next().unwrap_or(' ');
-                out.push(c);
-                i += c.len_utf8();
-            }
-        }
-    }
-    if end < text.len() {
-        out.push('…');
-    }
-    out
 }
 
 /// Escapes the text for HTML and turns the markers into `<mark>` elements.
@@ -497,13 +428,22 @@ mod tests {
             .expect("a valid query");
         assert_eq!(q.websearch, r#""supply chains" -asia or work"#);
         assert_eq!(q.prefixes, ["supp"]);
-        assert_eq!(q.terms, ["supply chains", "supp", "work"]);
+        let terms: Vec<(&str, bool)> = q.terms.iter().map(|(t, p)| (t.as_str(), *p)).collect();
+        assert_eq!(
+            terms,
+            [("supply chains", false), ("supp", true), ("work", false)]
+        );
+        assert_eq!(q.excluded, ["asia"]);
+        assert_eq!(
+            fts_query(&q),
+            r#""supply chains" AND "supp"* AND "work" NOT "asia""#
+        );
         assert_eq!(q.kinds, HitKind::ALL);
     }
 
     #[test]
     fn empty_and_overlong_queries_are_refused() {
-        for text in ["", "   ", "\"\"", "* -", &"a".repeat(201)] {
+        for text in ["", "   ", "\"\"", "* -", "\" ' \"", &"a".repeat(201)] {
             assert!(
                 SearchQuery::parse(text, None).is_err(),
                 "{text:?} is refused"
@@ -513,9 +453,8 @@ mod tests {
 
     #[test]
     fn snippets_mark_matches_and_escape_the_rest() {
-        let marked = highlight("Supply <chains> & more", &["supply".into()]);
         assert_eq!(
-            to_html(&marked),
+            to_html("⟦Supply⟧ <chains> & more"),
             "<mark>Supply</mark> &lt;chains&gt; &amp; more"
         );
     }

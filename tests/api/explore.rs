@@ -444,6 +444,12 @@ async fn supply_chains_ranks_the_asia_project_and_the_decent_work_platform_first
         );
         // Unrelated records do not match at all.
         assert!(!slugs.contains(&"waipa".to_owned()), "{store}");
+
+        // Case and accents are ignored.
+        let plain = hit_slugs(&app.data(SEARCH, json!({ "q": "decent work" })).await);
+        let accented = hit_slugs(&app.data(SEARCH, json!({ "q": "DÉCENT Wörk" })).await);
+        assert!(plain.len() >= 3, "{store}: {plain:?}");
+        assert_eq!(accented, plain, "{store}");
     }
 }
 
