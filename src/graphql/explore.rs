@@ -256,7 +256,7 @@ impl Partner {
 
     /// How many records the two share (agreements, projects and events together).
     async fn strength(&self) -> usize {
-        self.0.strength()
+        self.0.strength
     }
 
     /// The kinds of record the two share.
@@ -264,7 +264,7 @@ impl Partner {
         self.0.shared.keys().map(|k| (*k).into()).collect()
     }
 
-    /// The agreements both are party to, by title.
+    /// The agreements both are party to, by title (at most 100).
     async fn agreements(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Agreement>> {
         let mut list =
             in_order::<agreement::Entity, _>(ctx, self.ids(SharedKind::Agreement), Agreement)
@@ -273,7 +273,7 @@ impl Partner {
         Ok(list)
     }
 
-    /// The projects both take part in, by name.
+    /// The projects both take part in, by name (at most 100).
     async fn projects(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Project>> {
         let mut list =
             in_order::<project::Entity, _>(ctx, self.ids(SharedKind::Project), Project).await?;
@@ -281,7 +281,7 @@ impl Partner {
         Ok(list)
     }
 
-    /// The events both take part in, by name.
+    /// The events both take part in, by name (at most 100).
     async fn events(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Event>> {
         let mut list =
             in_order::<event::Entity, _>(ctx, self.ids(SharedKind::Event), Event).await?;
@@ -527,6 +527,7 @@ impl ExploreQuery {
     /// hops as the shortest takes and no more than `maxHops`; paths differ in the organizations
     /// they pass through. Empty when the two are further apart.
     /// Walking past 2,000 organizations is refused (BAD_USER_INPUT): ask for fewer hops.
+    #[graphql(complexity = "super::limits::list_cost(first, None, child_complexity)")]
     async fn connection(
         &self,
         ctx: &Context<'_>,

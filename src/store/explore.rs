@@ -139,16 +139,14 @@ pub async fn links(
 #[derive(Debug, Clone, Default)]
 pub struct Partner {
     pub organization: i64,
-    /// Shared records by kind, by id.
+    /// How many records the two share.
+    pub strength: usize,
+    /// Shared records by kind, by id: at most [`MAX_SHARED_LISTED`] of each kind.
     pub shared: BTreeMap<SharedKind, Vec<i64>>,
 }
 
-impl Partner {
-    /// How many records the two share.
-    pub fn strength(&self) -> usize {
-        self.shared.values().map(Vec::len).sum()
-    }
-}
+/// Shared records listed per partner and kind (the strength counts them all).
+pub const MAX_SHARED_LISTED: usize = 100;
 
 /// The partners of each organization, strongest first (ties by name), at most `first` each, and
 /// how many partners each has in all. One statement for any number of organizations.
@@ -185,15 +183,15 @@ pub async fn partners(
         if list.last().is_none_or(|p| p.organization != link.partner) {
             list.push(Partner {
                 organization: link.partner,
-                shared: BTreeMap::new(),
+                ..Partner::default()
             });
         }
         if let Some(partner) = list.last_mut() {
-            partner
-                .shared
-                .entry(link.kind)
-                .or_default()
-                .push(link.record);
+            partner.strength += 1;
+            let records = partner.shared.entry(link.kind).or_default();
+            if records.len() < MAX_SHARED_LISTED {
+                records.push(link.record);
+            }
         }
     }
     Ok(out)
