@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod columns;
 mod m20261127_000001_initial_schema;
+mod m20261127_000002_search;
 mod m20261127_000003_audit;
 
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
             Box::new(m20261127_000001_initial_schema::Migration),
+            Box::new(m20261127_000002_search::Migration),
             Box::new(m20261127_000003_audit::Migration),
         ]
     }

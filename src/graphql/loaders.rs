@@ -18,7 +18,7 @@ use crate::{
 };
 
 /// A failed batch is logged here, once; its error then reaches every waiting parent.
-fn logged(err: AppError) -> Arc<AppError> {
+pub(super) fn logged(err: AppError) -> Arc<AppError> {
     if err.is_internal() {
         super::errors::log(&err);
     }
@@ -32,6 +32,11 @@ pub struct StoreLoader {
 impl StoreLoader {
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db }
+    }
+
+    /// The connection, for loaders written next to their types (`explore`).
+    pub(super) fn db(&self) -> &DatabaseConnection {
+        &self.db
     }
 }
 

@@ -6,6 +6,7 @@ mod connection;
 mod enums;
 pub mod errors;
 mod event;
+mod explore;
 mod facets;
 mod filters;
 pub mod ids;
@@ -23,6 +24,8 @@ mod prelude;
 mod project;
 mod roots;
 mod scalars;
+mod search;
+mod timeline;
 
 use std::sync::Arc;
 
@@ -46,6 +49,7 @@ pub struct Query(
     roots::InstrumentQuery,
     facets::FacetQuery,
     mutations::AuditQuery,
+    explore::ExploreQuery,
 );
 
 pub use mutations::Mutation;

@@ -189,4 +189,41 @@ impl Organization {
         )
         .await
     }
+
+    /// The organizations this one is connected to through shared agreements, projects or
+    /// events, strongest first (by how many records they share, then by name), each with what
+    /// connects them. Loaded for many organizations at once in one statement.
+    #[graphql(complexity = "super::limits::list_cost(first, None, child_complexity)")]
+    async fn partners(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Only connections through these kinds of record; all when omitted or empty."
+        )]
+        via: Option<Vec<super::explore::SharedRecordKind>>,
+        #[graphql(desc = "How many partners to return: 20 when omitted, at most 100.")]
+        first: Option<i32>,
+    ) -> async_graphql::Result<super::explore::PartnerList> {
+        super::explore::partners_of(ctx, self.0.id, via, first).await
+    }
+
+    /// This organization's partnership graph up to `depth` hops: the organizations reached and
+    /// the links among them, weighted by how many records each pair shares, ready for a
+    /// force-directed drawing. A neighbourhood larger than `maxNodes` is refused
+    /// (BAD_USER_INPUT); ask for a smaller depth.
+    #[graphql(complexity = "super::limits::list_cost(Some(max_nodes), None, child_complexity)")]
+    async fn network(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many hops from this organization: 1 to 3.", default = 1)] depth: i32,
+        #[graphql(desc = "Only links through these kinds of record; all when omitted or empty.")]
+        via: Option<Vec<super::explore::SharedRecordKind>>,
+        #[graphql(
+            desc = "The most organizations the answer may hold: 1 to 500.",
+            default = 100
+        )]
+        max_nodes: i32,
+    ) -> async_graphql::Result<super::explore::Network> {
+        super::explore::network_of(ctx, self.0.id, depth, via, max_nodes).await
+    }
 }

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 /// The examples, compiled in (the examples test checks every file of `examples/` is listed).
-pub const EXAMPLES: [(&str, &str); 7] = [
+pub const EXAMPLES: [(&str, &str); 12] = [
     (
         "global-framework-parties",
         include_str!("../../examples/global-framework-parties.graphql"),
@@ -32,6 +32,26 @@ pub const EXAMPLES: [(&str, &str); 7] = [
     (
         "organizations-by-kind",
         include_str!("../../examples/organizations-by-kind.graphql"),
+    ),
+    (
+        "search-supply-chains",
+        include_str!("../../examples/search-supply-chains.graphql"),
+    ),
+    (
+        "waipa-partners",
+        include_str!("../../examples/waipa-partners.graphql"),
+    ),
+    (
+        "ohchr-to-waipa",
+        include_str!("../../examples/ohchr-to-waipa.graphql"),
+    ),
+    (
+        "ilo-timeline",
+        include_str!("../../examples/ilo-timeline.graphql"),
+    ),
+    (
+        "waipa-network",
+        include_str!("../../examples/waipa-network.graphql"),
     ),
 ];
 

@@ -4,6 +4,7 @@
 pub mod agreements;
 mod database;
 pub mod events;
+pub mod explore;
 pub mod facets;
 pub mod filter;
 pub mod health;
@@ -13,6 +14,8 @@ pub mod organizations;
 pub mod page;
 pub mod projects;
 pub mod records;
+pub mod search;
+pub mod timeline;
 pub mod write;
 
 pub use database::{

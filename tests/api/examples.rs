@@ -113,6 +113,47 @@ fn check(name: &str, data: &Value) {
                 "events in date order: {ilo:#}"
             );
         }
+        "search-supply-chains" => {
+            let slugs = sorted(&data["search"]["edges"], "/node/record/slug");
+            for slug in [
+                "responsible-supply-chains-asia",
+                "ungc-action-platform-decent-work-supply-chains",
+            ] {
+                assert!(slugs.iter().any(|s| s == slug), "{slug}: {data:#}");
+            }
+        }
+        "waipa-partners" => {
+            let nodes = &data["organization"]["partners"]["nodes"];
+            assert_eq!(nodes[0]["organization"]["acronym"], "ILO");
+            assert_eq!(
+                nodes[0]["agreements"][0]["title"],
+                "ILO-WAIPA cooperation agreement"
+            );
+        }
+        "ohchr-to-waipa" => {
+            let paths = data["connection"].as_array().cloned().unwrap_or_default();
+            assert!(
+                !paths.is_empty() && paths.iter().all(|p| p["hops"] == 2),
+                "{data:#}"
+            );
+        }
+        "ilo-timeline" => {
+            let nodes = &data["timeline"]["nodes"];
+            assert!(
+                nodes.as_array().is_some_and(|n| n
+                    .iter()
+                    .any(|e| e["kind"] == "AGREEMENT_SIGNED" && e["date"] == "2020")),
+                "{data:#}"
+            );
+        }
+        "waipa-network" => {
+            let network = &data["organization"]["network"];
+            assert_eq!(network["nodes"][0]["organization"]["acronym"], "WAIPA");
+            assert!(
+                network["links"].as_array().is_some_and(|l| l.len() >= 4),
+                "{data:#}"
+            );
+        }
         other => panic!("examples/{other}.graphql has no expected answer in tests/api/examples.rs"),
     }
 }

@@ -7,6 +7,7 @@ mod clients;
 mod constraints;
 mod containers;
 mod examples;
+mod explore;
 mod graphql;
 mod helpers;
 mod http;

@@ -20,7 +20,7 @@ const PROJECTS: i64 = 300;
 /// Adds a synthetic network to the seeded database: 300 organizations (a binary tree of
 /// parents and children), 900 agreements with three parties each, 300 projects with three
 /// participants each. Deterministic; slugs start with `gen-`.
-async fn generate(db: &DatabaseConnection) {
+pub async fn generate(db: &DatabaseConnection) {
     let now = Utc::now();
     let orgs: Vec<organization::ActiveModel> = (0..ORGANIZATIONS)
         .map(|i| organization::ActiveModel {

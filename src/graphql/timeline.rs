@@ -1,0 +1,274 @@
+//! The timeline: dated activity as a connection of an interface type (see `store::timeline`).
+
+use async_graphql::{Context, Enum, Interface, Object, SimpleObject, connection::PageInfo};
+use entity::{agreement, event, project};
+
+use super::{
+    agreement::Agreement,
+    connection::{decode_cursor, encode_cursor},
+    errors::ResultExt,
+    event::Event,
+    explore::records,
+    project::Project,
+};
+use crate::{
+    dates::PartialDate,
+    store::{
+        Store,
+        page::{DEFAULT_PAGE_SIZE, size},
+        timeline::{self, EntryKind, TimelineQuery},
+    },
+};
+
+/// What happened on a timeline entry's date.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimelineEntryKind {
+    /// An agreement was signed.
+    AgreementSigned,
+    /// A project started.
+    ProjectStarted,
+    /// An event was held (it started).
+    EventHeld,
+    /// A project ended (or is due to end).
+    ProjectEnded,
+}
+
+impl From<TimelineEntryKind> for EntryKind {
+    fn from(k: TimelineEntryKind) -> Self {
+        match k {
+            TimelineEntryKind::AgreementSigned => EntryKind::AgreementSigned,
+            TimelineEntryKind::ProjectStarted => EntryKind::ProjectStarted,
+            TimelineEntryKind::EventHeld => EntryKind::EventHeld,
+            TimelineEntryKind::ProjectEnded => EntryKind::ProjectEnded,
+        }
+    }
+}
+
+impl From<EntryKind> for TimelineEntryKind {
+    fn from(k: EntryKind) -> Self {
+        match k {
+            EntryKind::AgreementSigned => TimelineEntryKind::AgreementSigned,
+            EntryKind::ProjectStarted => TimelineEntryKind::ProjectStarted,
+            EntryKind::EventHeld => TimelineEntryKind::EventHeld,
+            EntryKind::ProjectEnded => TimelineEntryKind::ProjectEnded,
+        }
+    }
+}
+
+/// Something that happened on a date: an agreement signed, a project started or ended, an
+/// event held.
+#[derive(Interface, Clone)]
+#[graphql(
+    field(
+        name = "date",
+        ty = "&PartialDate",
+        desc = "When it happened, at the precision the source gives."
+    ),
+    field(name = "kind", ty = "TimelineEntryKind", desc = "What happened.")
+)]
+pub enum TimelineEntry {
+    AgreementSigned(AgreementSigned),
+    ProjectStarted(ProjectStarted),
+    ProjectEnded(ProjectEnded),
+    EventHeld(EventHeld),
+}
+
+macro_rules! entry {
+    ($name:ident, $field:ident, $node:ident, $kind:ident, $doc:literal, $field_doc:literal) => {
+        #[derive(Clone)]
+        pub struct $name {
+            date: PartialDate,
+            $field: $node,
+        }
+
+        #[doc = $doc]
+        #[Object]
+        impl $name {
+            /// When it happened, at the precision the source gives.
+            async fn date(&self) -> &PartialDate {
+                &self.date
+            }
+
+            /// What happened.
+            async fn kind(&self) -> TimelineEntryKind {
+                TimelineEntryKind::$kind
+            }
+
+            #[doc = $field_doc]
+            async fn $field(&self) -> &$node {
+                &self.$field
+            }
+        }
+    };
+}
+
+entry!(
+    AgreementSigned,
+    agreement,
+    Agreement,
+    AgreementSigned,
+    "An agreement was signed.",
+    "The agreement."
+);
+entry!(
+    ProjectStarted,
+    project,
+    Project,
+    ProjectStarted,
+    "A project started.",
+    "The project."
+);
+entry!(
+    ProjectEnded,
+    project,
+    Project,
+    ProjectEnded,
+    "A project ended (or is due to end).",
+    "The project."
+);
+entry!(
+    EventHeld,
+    event,
+    Event,
+    EventHeld,
+    "An event was held.",
+    "The event."
+);
+
+/// One timeline entry in a page, with the cursor to page from it.
+#[derive(SimpleObject)]
+pub struct TimelineEdge {
+    /// Opaque position of this entry in this timeline: pass it as `after` to page from here.
+    pub cursor: String,
+    /// The entry.
+    pub node: TimelineEntry,
+}
+
+/// A page of timeline entries in date order (a Relay cursor connection).
+#[derive(SimpleObject)]
+pub struct TimelineConnection {
+    /// The entries of this page, each with its cursor.
+    pub edges: Vec<TimelineEdge>,
+    /// The entries of this page, without cursors.
+    pub nodes: Vec<TimelineEntry>,
+    /// Where this page sits in the whole list.
+    pub page_info: PageInfo,
+    /// How many entries the whole timeline holds (with the filters applied).
+    pub total_count: u64,
+}
+
+/// The `timeline` root field: one statement for the page, one per kind of record on it, one
+/// more for `totalCount` when asked.
+pub async fn timeline(
+    ctx: &Context<'_>,
+    organization: Option<i64>,
+    from: Option<PartialDate>,
+    to: Option<PartialDate>,
+    kinds: Option<Vec<TimelineEntryKind>>,
+    first: Option<i32>,
+    after: Option<String>,
+) -> async_graphql::Result<TimelineConnection> {
+    let mut kinds: Vec<EntryKind> = kinds
+        .unwrap_or_default()
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    if kinds.is_empty() {
+        kinds = EntryKind::ALL.to_vec();
+    }
+    let query = TimelineQuery {
+        organization,
+        from: from.map(|d| d.date),
+        to: to.map(|d| d.last_day()),
+        kinds,
+    };
+    let first = first
+        .map(|n| size("first", n))
+        .transpose()
+        .gql()?
+        .unwrap_or(DEFAULT_PAGE_SIZE);
+    let after = after
+        .map(|c| decode_cursor("after", &c))
+        .transpose()
+        .gql()?;
+    let store = ctx.data_unchecked::<Store>();
+    let (entries, has_next_page) = timeline::page(&store.connection, &query, first, after.as_ref())
+        .await
+        .gql()?;
+    let total_count = if ctx.look_ahead().field("totalCount").exists() {
+        timeline::count(&store.connection, &query).await.gql()?
+    } else {
+        0
+    };
+
+    // Collected first: iterators borrowing `entries` would not be `Send` across the awaits.
+    let ids = |kinds: &[EntryKind]| -> Vec<i64> {
+        entries
+            .iter()
+            .filter(|e| kinds.contains(&e.kind))
+            .map(|e| e.record)
+            .collect()
+    };
+    let (mut agreements, projects, mut events) = futures::try_join!(
+        records::<agreement::Entity>(ctx, ids(&[EntryKind::AgreementSigned])),
+        records::<project::Entity>(
+            ctx,
+            ids(&[EntryKind::ProjectStarted, EntryKind::ProjectEnded])
+        ),
+        records::<event::Entity>(ctx, ids(&[EntryKind::EventHeld])),
+    )?;
+    let mut edges = Vec::with_capacity(entries.len());
+    for entry in &entries {
+        let date = PartialDate {
+            date: entry.date,
+            precision: entry.precision,
+        };
+        // A record deleted between the statements is left out.
+        let node = match entry.kind {
+            EntryKind::AgreementSigned => agreements.remove(&entry.record).map(|m| {
+                TimelineEntry::AgreementSigned(AgreementSigned {
+                    date,
+                    agreement: Agreement(m),
+                })
+            }),
+            EntryKind::ProjectStarted => projects.get(&entry.record).cloned().map(|m| {
+                TimelineEntry::ProjectStarted(ProjectStarted {
+                    date,
+                    project: Project(m),
+                })
+            }),
+            EntryKind::ProjectEnded => projects.get(&entry.record).cloned().map(|m| {
+                TimelineEntry::ProjectEnded(ProjectEnded {
+                    date,
+                    project: Project(m),
+                })
+            }),
+            EntryKind::EventHeld => events.remove(&entry.record).map(|m| {
+                TimelineEntry::EventHeld(EventHeld {
+                    date,
+                    event: Event(m),
+                })
+            }),
+        };
+        if let Some(node) = node {
+            edges.push(TimelineEdge {
+                cursor: encode_cursor(&entry.position),
+                node,
+            });
+        }
+    }
+    let page_info = PageInfo {
+        has_previous_page: after.is_some(),
+        has_next_page,
+        start_cursor: edges.first().map(|e| e.cursor.clone()),
+        end_cursor: edges.last().map(|e| e.cursor.clone()),
+    };
+    Ok(TimelineConnection {
+        nodes: edges.iter().map(|e| e.node.clone()).collect(),
+        edges,
+        page_info,
+        total_count,
+    })
+}
