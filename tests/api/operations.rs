@@ -11,11 +11,13 @@ use std::{
     time::{Duration, Instant},
 };
 
-use partnerships::{seed, startup::Application};
+use partnerships::{auth::Role, seed, startup::Application};
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{TestDb, error_codes, seed_file, settings, spawn_app, spawn_app_with},
+    helpers::{
+        TestDb, auth_settings, error_codes, seed_file, settings, spawn_app, spawn_app_with, token,
+    },
     proxy::{Proxy, cluster_address},
 };
 
@@ -258,6 +260,7 @@ async fn serve_through(proxy: &Proxy, db: &TestDb) -> String {
     let mut settings = settings(Some(&proxy.url_for(&db.url)), PathBuf::new());
     settings.database.acquire_timeout_secs = 2;
     settings.database.connect_timeout_secs = 2;
+    settings.auth = auth_settings();
     let app = Application::build(settings)
         .await
         .unwrap_or_else(|e| panic!("the server must start with the database down: {e:#}"));
@@ -395,6 +398,98 @@ async fn requests_fail_fast_while_postgres_restarts_and_the_server_recovers_by_i
     assert_eq!(
         (status, parties_of(&body)),
         (200, vec!["ILO".into(), "UNDP".into()])
+    );
+}
+
+/// Creates organizations from `workers` tasks until `stop`; the slugs whose creation was
+/// acknowledged. Every failure must be SERVICE_UNAVAILABLE.
+async fn write_load(address: String, workers: usize, stop: Arc<AtomicBool>) -> Vec<String> {
+    let client = reqwest::Client::new();
+    let bearer = format!("Bearer {}", token(Role::Editor, "restart-test"));
+    let mut tasks = Vec::new();
+    for worker in 0..workers {
+        let (client, address, stop, bearer) = (
+            client.clone(),
+            address.clone(),
+            stop.clone(),
+            bearer.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut acknowledged = Vec::new();
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                let slug = format!("restart-w{worker}-{n}");
+                let response = client
+                    .post(format!("{address}/graphql"))
+                    .header("Accept", GRAPHQL_RESPONSE)
+                    .header("Authorization", &bearer)
+                    .json(&json!({
+                        "query": "mutation($slug: String!) { createOrganization(input: {slug: $slug, name: $slug, kind: OTHER}) { record { slug } } }",
+                        "variables": { "slug": slug },
+                    }))
+                    .send()
+                    .await
+                    .unwrap_or_else(|e| panic!("POST: {e}"));
+                let body: Value = response.json().await.unwrap_or(Value::Null);
+                if body["data"]["createOrganization"]["record"]["slug"] == slug.as_str() {
+                    acknowledged.push(slug);
+                } else {
+                    assert!(
+                        error_codes(&body).iter().all(|c| c == "SERVICE_UNAVAILABLE"),
+                        "only SERVICE_UNAVAILABLE while the database is away: {body:#}"
+                    );
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+            acknowledged
+        }));
+    }
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await.unwrap_or_else(|e| panic!("a write task: {e}")));
+    }
+    all
+}
+
+#[tokio::test]
+async fn no_acknowledged_write_is_lost_when_postgres_restarts() {
+    let db = seeded_db().await;
+    let proxy = Proxy::start(cluster_address(&db.url), true).await;
+    let address = serve_through(&proxy, &db).await;
+    let client = reqwest::Client::new();
+    wait_until_ready(&client, &address, Duration::from_secs(10)).await;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let writes = tokio::spawn(write_load(address.clone(), 4, stop.clone()));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    proxy.cut();
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    proxy.restore();
+    wait_until_ready(&client, &address, Duration::from_secs(15)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.store(true, Ordering::Relaxed);
+    let acknowledged = writes.await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(!acknowledged.is_empty(), "writes were acknowledged");
+
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let stored: std::collections::HashSet<String> = entity::organization::Entity::find()
+        .filter(entity::organization::Column::Slug.starts_with("restart-"))
+        .all(&db.connect().await)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_iter()
+        .map(|o| o.slug)
+        .collect();
+    let lost: Vec<_> = acknowledged
+        .iter()
+        .filter(|s| !stored.contains(*s))
+        .collect();
+    assert!(lost.is_empty(), "acknowledged but not stored: {lost:?}");
+    eprintln!(
+        "restart under writes: {} acknowledged, {} stored, none lost",
+        acknowledged.len(),
+        stored.len()
     );
 }
 
