@@ -12,6 +12,7 @@ pub mod instruments;
 pub mod nested;
 pub mod organizations;
 pub mod page;
+mod params;
 pub mod projects;
 pub mod records;
 pub mod search;

@@ -15,9 +15,12 @@
 //! Hits are ordered by rank, then kind, then id. A cursor is the offset of the next hit, bound
 //! to the query: a cursor of another search is refused.
 
-use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, Value};
+use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 
-use super::page::{Key, Position};
+use super::{
+    page::{Key, Position},
+    params::Params,
+};
 use crate::error::{AppError, AppResult};
 
 /// The kinds of record a search covers.
@@ -204,22 +207,6 @@ pub struct Hit {
     pub position: Position,
 }
 
-/// Placeholders in the dialect of the connection.
-struct Params {
-    backend: DatabaseBackend,
-    values: Vec<Value>,
-}
-
-impl Params {
-    fn push(&mut self, value: impl Into<Value>) -> String {
-        self.values.push(value.into());
-        match self.backend {
-            DatabaseBackend::Postgres => format!("${}", self.values.len()),
-            _ => "?".to_owned(),
-        }
-    }
-}
-
 /// Markers `ts_headline` and the SQLite highlighter put around matches, made HTML afterwards.
 const START: char = '⟦';
 const STOP: char = '⟧';
@@ -317,10 +304,7 @@ pub async fn search(
         ));
     }
     let backend = db.get_database_backend();
-    let mut params = Params {
-        backend,
-        values: Vec::new(),
-    };
+    let mut params = Params::new(backend);
     let postgres = backend == DatabaseBackend::Postgres;
     let with = if postgres {
         tsquery_sql(query, &mut params)
@@ -374,10 +358,7 @@ pub async fn search(
 /// How many records match.
 pub async fn count(db: &impl ConnectionTrait, query: &SearchQuery) -> AppResult<u64> {
     let backend = db.get_database_backend();
-    let mut params = Params {
-        backend,
-        values: Vec::new(),
-    };
+    let mut params = Params::new(backend);
     let sql = if backend == DatabaseBackend::Postgres {
         let with = tsquery_sql(query, &mut params);
         format!(

@@ -7,9 +7,12 @@
 
 use chrono::NaiveDate;
 use entity::DatePrecision;
-use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, Value};
+use sea_orm::{ConnectionTrait, Statement};
 
-use super::page::{Key, Position};
+use super::{
+    page::{Key, Position},
+    params::Params,
+};
 use crate::error::{AppError, AppResult};
 
 /// What happened on a timeline entry's date. The order is the order of entries on the same day.
@@ -125,22 +128,6 @@ pub struct Entry {
     pub position: Position,
 }
 
-/// Placeholders in the dialect of the connection.
-struct Params {
-    backend: DatabaseBackend,
-    values: Vec<Value>,
-}
-
-impl Params {
-    fn push(&mut self, value: impl Into<Value>) -> String {
-        self.values.push(value.into());
-        match self.backend {
-            DatabaseBackend::Postgres => format!("${}", self.values.len()),
-            _ => "?".to_owned(),
-        }
-    }
-}
-
 /// The entries, filtered, without the window.
 fn entries_sql(query: &TimelineQuery, params: &mut Params) -> String {
     let mut parts = Vec::new();
@@ -175,10 +162,7 @@ pub async fn page(
     after: Option<&Position>,
 ) -> AppResult<(Vec<Entry>, bool)> {
     let ordering = query.ordering();
-    let mut params = Params {
-        backend: db.get_database_backend(),
-        values: Vec::new(),
-    };
+    let mut params = Params::new(db.get_database_backend());
     let inner = entries_sql(query, &mut params);
     let mut sql = format!("SELECT kind, record, on_date, on_precision FROM ({inner}) e");
     if let Some(position) = after {
@@ -232,10 +216,7 @@ pub async fn page(
 
 /// How many entries the timeline holds in all.
 pub async fn count(db: &impl ConnectionTrait, query: &TimelineQuery) -> AppResult<u64> {
-    let mut params = Params {
-        backend: db.get_database_backend(),
-        values: Vec::new(),
-    };
+    let mut params = Params::new(db.get_database_backend());
     let sql = format!(
         "SELECT COUNT(*) AS n FROM ({}) e",
         entries_sql(query, &mut params)
