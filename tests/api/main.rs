@@ -5,6 +5,7 @@ mod cli;
 mod clients;
 mod constraints;
 mod examples;
+mod generate;
 mod graphql;
 mod helpers;
 mod http;
