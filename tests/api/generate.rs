@@ -224,3 +224,53 @@ async fn the_same_seed_gives_the_same_rows_and_another_seed_other_rows() {
     );
     assert_ne!(first.3, other.3, "seeds 7 and 8 gave the same participants");
 }
+
+#[tokio::test]
+async fn the_generate_command_seeds_an_empty_database_first_and_refuses_a_bad_scale() {
+    let test_db = TestDb::empty().await;
+    let dataset = seed_file();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_partnerships"))
+            .args(args)
+            .env("DATABASE_URL", &test_db.url)
+            .env("LOG_LEVEL", "warn")
+            .output()
+            .unwrap_or_else(|e| panic!("running partnerships: {e}"))
+    };
+    let dataset = dataset.to_str().unwrap_or_default();
+
+    let ok = run(&[
+        "generate",
+        "--migrate",
+        "--scale",
+        "0.001",
+        "--seed",
+        "3",
+        "--dataset",
+        dataset,
+    ]);
+    let out = String::from_utf8_lossy(&ok.stdout);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    // The seed report first (the database was empty), then the generated rows.
+    assert!(
+        out.contains("organizations") && out.contains("Generated"),
+        "{out}"
+    );
+    let generated = out
+        .lines()
+        .skip_while(|l| !l.starts_with("Generated"))
+        .find(|l| l.trim_start().starts_with("events"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap_or_else(|| panic!("no events line in {out}"));
+    assert_eq!(generated, "100");
+
+    let bad = run(&["generate", "--scale", "0"]);
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(!bad.status.success());
+    assert!(stderr.contains("--scale must be"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
