@@ -1,4 +1,5 @@
-//! The command line: `serve` (the default), `migrate`, `seed`, `export-schema`, `token`.
+//! The command line: `serve` (the default), `migrate`, `seed`, `generate`, `export-schema`,
+//! `token`.
 
 use std::path::PathBuf;
 
@@ -9,7 +10,7 @@ use migration::{Migrator, MigratorTrait};
 use crate::{
     auth::{self, Authenticator, Role},
     config::{AuthSettings, DatabaseSettings, LogSettings, ServeSettings},
-    graphql, seed,
+    generate, graphql, seed,
     startup::Application,
     store,
     telemetry::{self, TraceSettings},
@@ -48,6 +49,27 @@ enum Command {
         /// The dataset file, in the format of docs/DATA.md.
         #[arg(default_value = "data/ilo-partnerships.yaml")]
         file: PathBuf,
+        /// Also apply pending migrations first.
+        #[arg(long)]
+        migrate: bool,
+        #[command(flatten)]
+        database: DatabaseSettings,
+        #[command(flatten)]
+        log: LogSettings,
+    },
+    /// Add synthetic records at scale on top of the dataset (loading it first into an empty
+    /// database), for load tests and benchmarks.
+    Generate {
+        /// 1 ≈ 10,000 organizations, 20,000 agreements, 20,000 projects, 100,000 events and
+        /// half a million links; fractions (0.01) make small sets.
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+        /// The random seed: the same seed over the same database gives the same rows.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// The dataset loaded first when the database holds no organization yet.
+        #[arg(long, default_value = "data/ilo-partnerships.yaml")]
+        dataset: PathBuf,
         /// Also apply pending migrations first.
         #[arg(long)]
         migrate: bool,
@@ -152,6 +174,35 @@ impl Cli {
                 }
                 let report = seed::load_file(&db, &file).await?;
                 println!("{report}");
+                Ok(())
+            }
+            Command::Generate {
+                scale,
+                seed,
+                dataset,
+                migrate,
+                database,
+                log,
+            } => {
+                telemetry::init(&log.log_level, log.log_format);
+                let db = store::connect(&database).await?.connection;
+                if migrate {
+                    Migrator::up(&db, None)
+                        .await
+                        .context("Failed to apply migrations")?;
+                }
+                if generate::is_empty(&db).await? {
+                    println!("{}", seed::load_file(&db, &dataset).await?);
+                }
+                let options = generate::Options {
+                    scale,
+                    seed,
+                    progress: true,
+                };
+                let started = std::time::Instant::now();
+                let report = generate::run(&db, options).await?;
+                print!("{report}");
+                println!("in {:.1} s", started.elapsed().as_secs_f64());
                 Ok(())
             }
             Command::ExportSchema { output } => {

@@ -258,7 +258,9 @@ pub struct GraphqlSettings {
     pub persisted_operations_dir: Option<std::path::PathBuf>,
     /// Milliseconds a DataLoader waits for sibling keys before running its batch. Longer
     /// waits merge more of a busy response's keys into one statement; shorter ones cut latency.
-    #[arg(long, env = "GRAPHQL_LOADER_DELAY_MS", default_value_t = 5)]
+    /// 1 ms keeps the statement counts of the benchmark workloads and halves their nested-list
+    /// latency against 5 ms (docs/BENCHMARKS.md).
+    #[arg(long, env = "GRAPHQL_LOADER_DELAY_MS", default_value_t = 1)]
     pub loader_delay_ms: u64,
 }
 
@@ -275,7 +277,7 @@ impl Default for GraphqlSettings {
             suggestions: true,
             automatic_persisted_queries: true,
             persisted_operations_dir: None,
-            loader_delay_ms: 5,
+            loader_delay_ms: 1,
         }
     }
 }

@@ -3,6 +3,7 @@ pub mod cli;
 pub mod config;
 pub mod dates;
 pub mod error;
+pub mod generate;
 pub mod graphql;
 pub mod http;
 pub mod metrics;

@@ -2,6 +2,7 @@
 //! models or plain store types (pages, filters), and know nothing of GraphQL.
 
 pub mod agreements;
+pub mod bulk;
 mod database;
 pub mod events;
 pub mod explore;

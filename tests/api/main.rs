@@ -8,6 +8,7 @@ mod constraints;
 mod containers;
 mod examples;
 mod explore;
+mod generate;
 mod graphql;
 mod helpers;
 mod http;

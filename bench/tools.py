@@ -1,0 +1,295 @@
+#!/usr/bin/env python3
+"""Helpers of scripts/bench (standard library only): request bodies, schema requirements,
+statement capture from the PostgreSQL log, response checks, percentiles of pgbench logs, and the
+final JSON + Markdown report. Run `python3 bench/tools.py COMMAND --help`."""
+
+import argparse
+import glob
+import json
+import os
+import re
+import sys
+import time
+import urllib.error
+import urllib.request
+
+HEADER = re.compile(r"^#\s*(requires|auth|variables):\s*(.*?)\s*$")
+
+
+def headers(path):
+    """The `# requires:`, `# auth:` and `# variables:` lines of a workload file."""
+    out = {"requires": [], "auth": None, "variables": None}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            m = HEADER.match(line)
+            if not m:
+                continue
+            key, value = m.groups()
+            if key == "requires":
+                out["requires"] += [v.strip() for v in value.split(",") if v.strip()]
+            elif key == "auth":
+                out["auth"] = value
+            else:
+                out["variables"] = json.loads(value)
+    return out
+
+
+def operation_name(text):
+    m = re.search(r"^\s*(query|mutation)\s+(\w+)", text, re.M)
+    return m.group(2) if m else None
+
+
+def cmd_body(args):
+    with open(args.file, encoding="utf-8") as f:
+        text = f.read()
+    body = {"query": text, "operationName": operation_name(text)}
+    variables = headers(args.file)["variables"]
+    if variables is not None:
+        body["variables"] = variables
+    json.dump(body, sys.stdout)
+
+
+def post(url, body, token=None, timeout=30):
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method="POST")
+    req.add_header("content-type", "application/json")
+    if token:
+        req.add_header("authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def cmd_requires(args):
+    """Prints the first requirement (`Type.field`) the live schema lacks, nothing when all hold."""
+    need = headers(args.file)["requires"]
+    if not need:
+        return
+    query = "{ __schema { types { name fields { name } } } }"
+    status, raw = post(args.url, {"query": query})
+    types = {}
+    if status == 200:
+        for t in json.loads(raw)["data"]["__schema"]["types"]:
+            types[t["name"]] = {f["name"] for f in (t["fields"] or [])}
+    for req in need:
+        type_name, _, field = req.partition(".")
+        if field not in types.get(type_name, set()):
+            print(req)
+            return
+
+
+def cmd_sample(args):
+    """Sends the body N times, counting HTTP failures and bodies carrying GraphQL `errors`."""
+    with open(args.body, "rb") as f:
+        body = f.read()
+    http_errors = graphql_errors = 0
+    codes = {}
+    for _ in range(args.n):
+        status, raw = post(args.url, body, args.token or None)
+        if status >= 400:
+            http_errors += 1
+        try:
+            errors = json.loads(raw).get("errors")
+        except ValueError:
+            errors = [{"message": "body is not JSON"}]
+        if errors:
+            graphql_errors += 1
+            for e in errors:
+                code = (e.get("extensions") or {}).get("code", "<none>")
+                codes[code] = codes.get(code, 0) + 1
+    json.dump(
+        {"requests": args.n, "http_errors": http_errors, "graphql_errors": graphql_errors,
+         "codes": codes},
+        sys.stdout,
+    )
+
+
+LINE = re.compile(r"^\S+ \S+ \S+ \[\d+\] (?P<who>\S*)@(?P<db>\S*) (?P<level>[A-Z]+):  (?P<text>.*)$")
+EXECUTE = re.compile(r"^(?:execute [^:]*|statement): (?P<sql>.*)$", re.S)
+PARAM = re.compile(r"\$(\d+) = (NULL|'(?:[^']|'')*')")
+
+
+def log_entries(path, offset, db):
+    """(level, text) of each entry of `db` in the log after byte `offset`, continuation lines joined."""
+    with open(path, "rb") as f:
+        f.seek(offset)
+        raw = f.read().decode("utf-8", "replace")
+    entries = []
+    current = None
+    for line in raw.splitlines():
+        if line.startswith("\t") and current is not None:
+            current[1] += "\n" + line[1:]
+            continue
+        m = LINE.match(line)
+        if not m:
+            current = None
+            continue
+        if m.group("db") != db:
+            current = None
+            continue
+        current = [m.group("level"), m.group("text")]
+        entries.append(current)
+    return entries
+
+
+def cmd_capture(args):
+    """Writes the statements the server sent for one request as a pgbench script, parameters
+    inlined as the literals PostgreSQL logged; prints how many there were."""
+    statements = []
+    for level, text in log_entries(args.log, args.offset, args.db):
+        if level == "LOG":
+            m = EXECUTE.match(text)
+            if m:
+                statements.append([m.group("sql"), {}])
+        elif level == "DETAIL" and text.startswith("parameters: ") and statements:
+            statements[-1][1] = {int(n): v for n, v in PARAM.findall(text)}
+    with open(args.out, "w", encoding="utf-8") as f:
+        for sql, params in statements:
+            # Highest numbers first, so $1 never eats the start of $10.
+            for n in sorted(params, reverse=True):
+                sql = sql.replace(f"${n}", params[n])
+            f.write(sql.replace("\n", " ") + ";\n")
+    print(len(statements))
+
+
+def cmd_pgbench_latency(args):
+    """p50/p95/p99 (ms) of pgbench's per-transaction logs, schedule lag included (with -R that
+    is the latency correction: time waited behind the schedule counts)."""
+    values = []
+    for path in glob.glob(args.prefix + ".*"):
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) < 6:
+                    continue
+                latency = int(parts[2])
+                lag = int(parts[6]) if len(parts) > 6 else 0
+                values.append((latency + lag) / 1000.0)
+    values.sort()
+
+    def pct(p):
+        if not values:
+            return None
+        return round(values[min(len(values) - 1, int(p / 100.0 * len(values)))], 2)
+
+    json.dump({"n": len(values), "p50": pct(50), "p95": pct(95), "p99": pct(99)}, sys.stdout)
+
+
+def fmt(v, digits=1):
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:.{digits}f}"
+    return str(v)
+
+
+def cmd_report(args):
+    """Gathers each workload's JSON into one file and a Markdown table."""
+    runs = []
+    for path in sorted(glob.glob(os.path.join(args.dir, "workloads", "*.json"))):
+        with open(path, encoding="utf-8") as f:
+            runs.append(json.load(f))
+    with open(os.path.join(args.dir, "meta.json"), encoding="utf-8") as f:
+        meta = json.load(f)
+    result = {"meta": meta, "workloads": runs}
+    with open(os.path.join(args.dir, "results.json"), "w", encoding="utf-8") as f:
+        json.dump(result, f, indent=2)
+    lines = [
+        f"Scale {meta['scale']} (seed {meta['seed']}), concurrency {meta['concurrency']}, "
+        f"{meta['duration']} per run, {meta['machine']}, {meta['date']}.",
+        "",
+        "| workload | server req/s (closed) | rate (req/s) | server p50 / p95 / p99 ms | errors | SQL / req | peak RSS MiB | pgbench tx/s (closed) | pgbench p50 / p95 / p99 ms | server ÷ pgbench |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in runs:
+        if r.get("skipped"):
+            lines.append(f"| {r['workload']} | skipped: {r['skipped']} | | | | | | | | |")
+            continue
+        s, p = r["server"], r.get("pgbench") or {}
+        ratio = None
+        if p.get("tps") and s.get("rps"):
+            ratio = s["rps"] / p["tps"]
+        errors = (f"{s['errors']} / {s['requests']} load; "
+                  f"{r['sample']['graphql_errors']} / {r['sample']['requests']} checked")
+        lines.append(
+            "| {w} | {rps} | {rate} | {sl} | {err} | {sql} | {mem} | {tps} | {pl} | {ratio} |".format(
+                w=r["workload"],
+                rps=fmt(s.get("rps")),
+                rate=fmt(s.get("rate"), 0),
+                sl=" / ".join(fmt(s.get(k)) for k in ("p50", "p95", "p99")),
+                err=errors,
+                sql=fmt(r.get("statements")),
+                mem=fmt(r.get("peak_rss_mib")),
+                tps=fmt(p.get("tps")),
+                pl=" / ".join(fmt(p.get(k)) for k in ("p50", "p95", "p99")) if p else "–",
+                ratio=(fmt(ratio, 2) if ratio is not None else "–"),
+            )
+        )
+    table = "\n".join(lines) + "\n"
+    with open(os.path.join(args.dir, "results.md"), "w", encoding="utf-8") as f:
+        f.write(table)
+    print(table)
+
+
+def cmd_oha(args):
+    """Throughput, latency percentiles (ms) and non-2xx/failed requests from oha's JSON."""
+    with open(args.file, encoding="utf-8") as f:
+        data = json.load(f)
+    summary = data.get("summary", {})
+    pct = data.get("latencyPercentiles", {})
+    codes = data.get("statusCodeDistribution", {})
+    ok = sum(n for code, n in codes.items() if str(code).startswith("2"))
+    # Requests still in flight at the deadline are not failures (-w waits for them anyway).
+    failed = sum(n for kind, n in data.get("errorDistribution", {}).items()
+                 if kind != "aborted due to deadline")
+    total = sum(codes.values()) + failed
+
+    def ms(key):
+        v = pct.get(key)
+        return None if v is None else round(v * 1000.0, 2)
+
+    json.dump(
+        {"rps": round(summary.get("requestsPerSec") or 0.0, 1), "requests": total,
+         "errors": total - ok, "p50": ms("p50"), "p95": ms("p95"), "p99": ms("p99")},
+        sys.stdout,
+    )
+
+
+def cmd_wait(args):
+    deadline = time.time() + args.seconds
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(args.url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, OSError):
+            pass
+        time.sleep(0.2)
+    sys.exit(f"{args.url} did not answer within {args.seconds} s")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    sub = parser.add_subparsers(required=True)
+    p = sub.add_parser("body"); p.add_argument("file"); p.set_defaults(fn=cmd_body)
+    p = sub.add_parser("requires"); p.add_argument("file"); p.add_argument("url")
+    p.set_defaults(fn=cmd_requires)
+    p = sub.add_parser("sample"); p.add_argument("url"); p.add_argument("body")
+    p.add_argument("-n", type=int, default=20); p.add_argument("--token", default="")
+    p.set_defaults(fn=cmd_sample)
+    p = sub.add_parser("capture"); p.add_argument("log"); p.add_argument("offset", type=int)
+    p.add_argument("db"); p.add_argument("out"); p.set_defaults(fn=cmd_capture)
+    p = sub.add_parser("pgbench-latency"); p.add_argument("prefix")
+    p.set_defaults(fn=cmd_pgbench_latency)
+    p = sub.add_parser("oha"); p.add_argument("file"); p.set_defaults(fn=cmd_oha)
+    p = sub.add_parser("report"); p.add_argument("dir"); p.set_defaults(fn=cmd_report)
+    p = sub.add_parser("wait"); p.add_argument("url"); p.add_argument("--seconds", type=float, default=30)
+    p.set_defaults(fn=cmd_wait)
+    args = parser.parse_args()
+    args.fn(args)
+
+
+if __name__ == "__main__":
+    main()
