@@ -143,8 +143,30 @@ async fn unaccent_schema(manager: &SchemaManager<'_>) -> Result<Option<String>, 
         return Ok(None);
     }
     if !installed {
-        db.execute_unprepared("CREATE EXTENSION IF NOT EXISTS unaccent")
-            .await?;
+        // The privilege check cannot see every refusal (an extension that is not trusted on
+        // this server, a host that restricts extensions): try, and fall back to `translate`
+        // on failure. The savepoint keeps the migration's transaction usable after a refusal.
+        let savepoint = db
+            .execute_unprepared("SAVEPOINT search_unaccent")
+            .await
+            .is_ok();
+        match db
+            .execute_unprepared("CREATE EXTENSION IF NOT EXISTS unaccent")
+            .await
+        {
+            Ok(_) if savepoint => {
+                db.execute_unprepared("RELEASE SAVEPOINT search_unaccent")
+                    .await?;
+            }
+            Ok(_) => {}
+            Err(_) => {
+                if savepoint {
+                    db.execute_unprepared("ROLLBACK TO SAVEPOINT search_unaccent")
+                        .await?;
+                }
+                return Ok(None);
+            }
+        }
     }
     let row = db
         .query_one_raw(Statement::from_string(

@@ -210,8 +210,11 @@ impl Organization {
     /// This organization's partnership graph up to `depth` hops: the organizations reached and
     /// the links among them, weighted by how many records each pair shares, ready for a
     /// force-directed drawing. A neighbourhood larger than `maxNodes` is refused
-    /// (BAD_USER_INPUT); ask for a smaller depth.
-    #[graphql(complexity = "super::limits::list_cost(Some(max_nodes), None, child_complexity)")]
+    /// (BAD_USER_INPUT); ask for a smaller depth. Each walk costs 2,000 toward the query's
+    /// complexity limit, so one query draws about ten neighbourhoods at most.
+    #[graphql(
+        complexity = "2_000 + super::limits::list_cost(Some(max_nodes), None, child_complexity)"
+    )]
     async fn network(
         &self,
         ctx: &Context<'_>,

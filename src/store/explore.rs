@@ -115,24 +115,33 @@ fn link_of(row: &sea_orm::QueryResult) -> AppResult<Link> {
     })
 }
 
-/// Every shared record of `orgs` (towards `partners` only, when given), sorted.
+/// Every shared record of `orgs` (towards `partners` only, when given), sorted. With a
+/// `budget`, at most that many rows are read: past it the answer is `None` (the caller refuses
+/// the walk) and nothing more is held in memory.
 pub async fn links(
     db: &impl ConnectionTrait,
     orgs: &[i64],
     partners: Option<&[i64]>,
     kinds: &[SharedKind],
-) -> AppResult<Vec<Link>> {
+    budget: Option<usize>,
+) -> AppResult<Option<Vec<Link>>> {
     if orgs.is_empty() || kinds.is_empty() || partners.is_some_and(<[i64]>::is_empty) {
-        return Ok(Vec::new());
+        return Ok(Some(Vec::new()));
     }
+    let limit = budget
+        .map(|b| format!(" LIMIT {}", b.saturating_add(1)))
+        .unwrap_or_default();
     let sql = format!(
-        "SELECT org, partner, kind, record FROM ({}) l ORDER BY org, partner, kind, record",
+        "SELECT org, partner, kind, record FROM ({}) l ORDER BY org, partner, kind, record{limit}",
         links_sql(orgs, partners, kinds)
     );
     let rows = db
         .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
         .await?;
-    rows.iter().map(link_of).collect()
+    if budget.is_some_and(|b| rows.len() > b) {
+        return Ok(None);
+    }
+    rows.iter().map(link_of).collect::<AppResult<_>>().map(Some)
 }
 
 /// One partner of an organization and what they share.
@@ -159,16 +168,20 @@ pub async fn partners(
     if orgs.is_empty() || kinds.is_empty() {
         return Ok(HashMap::new());
     }
+    // `first: 0` still reads one partner each, for the totals; none is listed.
+    let fetch = first.max(1);
     let sql = format!(
         "WITH links AS ({links}), \
          strength AS (SELECT org, partner, COUNT(*) AS n FROM links GROUP BY org, partner), \
-         ranked AS (SELECT s.org, s.partner, \
+         ranked AS (SELECT s.org, s.partner, s.n, \
            ROW_NUMBER() OVER (PARTITION BY s.org ORDER BY s.n DESC, o.name, s.partner) AS rn, \
            COUNT(*) OVER (PARTITION BY s.org) AS total \
-           FROM strength s JOIN organizations o ON o.id = s.partner) \
-         SELECT r.org, r.partner, r.rn, r.total, l.kind, l.record \
-         FROM ranked r JOIN links l ON l.org = r.org AND l.partner = r.partner \
-         WHERE r.rn <= {first} ORDER BY r.org, r.rn, l.kind, l.record",
+           FROM strength s JOIN organizations o ON o.id = s.partner), \
+         listed AS (SELECT org, partner, kind, record, \
+           ROW_NUMBER() OVER (PARTITION BY org, partner, kind ORDER BY record) AS k FROM links) \
+         SELECT r.org, r.partner, r.rn, r.total, r.n, l.kind, l.record \
+         FROM ranked r JOIN listed l ON l.org = r.org AND l.partner = r.partner \
+         WHERE r.rn <= {fetch} AND l.k <= {MAX_SHARED_LISTED} ORDER BY r.org, r.rn, l.kind, l.record",
         links = links_sql(orgs, None, kinds),
     );
     let rows = db
@@ -178,20 +191,25 @@ pub async fn partners(
     for row in &rows {
         let link = link_of(row)?;
         let total: i64 = row.try_get("", "total")?;
+        let strength: i64 = row.try_get("", "n")?;
         let (list, count) = out.entry(link.org).or_default();
         *count = u64::try_from(total).unwrap_or(0);
+        if first == 0 {
+            continue;
+        }
         if list.last().is_none_or(|p| p.organization != link.partner) {
             list.push(Partner {
                 organization: link.partner,
+                strength: usize::try_from(strength).unwrap_or(0),
                 ..Partner::default()
             });
         }
         if let Some(partner) = list.last_mut() {
-            partner.strength += 1;
-            let records = partner.shared.entry(link.kind).or_default();
-            if records.len() < MAX_SHARED_LISTED {
-                records.push(link.record);
-            }
+            partner
+                .shared
+                .entry(link.kind)
+                .or_default()
+                .push(link.record);
         }
     }
     Ok(out)
@@ -256,7 +274,10 @@ pub async fn shortest_paths(
         if frontier.is_empty() {
             break;
         }
-        let found = links(db, &frontier, None, kinds).await?;
+        let budget = limits.max_links.saturating_sub(read);
+        let Some(found) = links(db, &frontier, None, kinds, Some(budget)).await? else {
+            return Err(too_much(&limits));
+        };
         read += found.len();
         let mut next = Vec::new();
         for link in found {
@@ -336,6 +357,7 @@ pub async fn network(
 ) -> AppResult<(Vec<(i64, u32)>, Vec<NetworkLink>)> {
     let mut distance: BTreeMap<i64, u32> = BTreeMap::from([(centre, 0)]);
     let mut frontier = vec![centre];
+    let mut read = 0usize;
     let mut pairs: BTreeMap<(i64, i64), BTreeSet<(SharedKind, i64)>> = BTreeMap::new();
     let mut add = |link: &Link| {
         let pair = (link.org.min(link.partner), link.org.max(link.partner));
@@ -349,7 +371,12 @@ pub async fn network(
             break;
         }
         let mut next = Vec::new();
-        for link in links(db, &frontier, None, kinds).await? {
+        let budget = MAX_NETWORK_LINKS.saturating_sub(read);
+        let Some(found) = links(db, &frontier, None, kinds, Some(budget)).await? else {
+            return Err(network_too_large(max_nodes));
+        };
+        read += found.len();
+        for link in found {
             if let std::collections::btree_map::Entry::Vacant(e) = distance.entry(link.partner) {
                 e.insert(hop);
                 next.push(link.partner);
@@ -357,20 +384,18 @@ pub async fn network(
             add(&link);
         }
         if distance.len() > max_nodes {
-            return Err(AppError::bad_field(
-                "depth",
-                format!(
-                    "the neighbourhood holds more than {max_nodes} organizations at this depth; \
-                     ask for a smaller depth or a larger `maxNodes` (at most {MAX_NETWORK_NODES})"
-                ),
-            ));
+            return Err(network_too_large(max_nodes));
         }
         frontier = next;
     }
     // Links among the outermost ring (and from it to inner rings) are not read by the walk.
     if !frontier.is_empty() {
         let members: Vec<i64> = distance.keys().copied().collect();
-        for link in links(db, &frontier, Some(&members), kinds).await? {
+        let budget = MAX_NETWORK_LINKS.saturating_sub(read);
+        let Some(found) = links(db, &frontier, Some(&members), kinds, Some(budget)).await? else {
+            return Err(network_too_large(max_nodes));
+        };
+        for link in found {
             add(&link);
         }
     }
@@ -395,3 +420,18 @@ pub async fn network(
 
 /// The largest neighbourhood a request may ask for.
 pub const MAX_NETWORK_NODES: usize = 500;
+
+/// Link rows a neighbourhood may read before it is refused (the links among at most
+/// [`MAX_NETWORK_NODES`] organizations through records with many participants can be many).
+pub const MAX_NETWORK_LINKS: usize = 50_000;
+
+fn network_too_large(max_nodes: usize) -> AppError {
+    AppError::bad_field(
+        "depth",
+        format!(
+            "the neighbourhood holds more than {max_nodes} organizations or {MAX_NETWORK_LINKS} \
+             shared records at this depth; ask for a smaller depth or a larger `maxNodes` (at \
+             most {MAX_NETWORK_NODES})"
+        ),
+    )
+}

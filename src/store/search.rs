@@ -88,12 +88,12 @@ pub struct SearchQuery {
     text: String,
     /// For `websearch_to_tsquery`: everything but the prefix words.
     websearch: String,
-    /// Words that ended in `*`, letters and digits only.
-    prefixes: Vec<String>,
+    /// Words that ended in `*`, letters and digits only (`true`: excluded, `-word*`).
+    prefixes: Vec<(String, bool)>,
     /// For SQLite: words and phrases that must all match (`true`: as a prefix).
     terms: Vec<(String, bool)>,
-    /// For SQLite: words that must not match.
-    excluded: Vec<String>,
+    /// For SQLite: words and phrases that must not match (`true`: as a prefix).
+    excluded: Vec<(String, bool)>,
     kinds: Vec<HitKind>,
 }
 
@@ -112,39 +112,58 @@ impl SearchQuery {
         let mut prefixes = Vec::new();
         let mut terms = Vec::new();
         let mut excluded = Vec::new();
+        // A `-` right before a quote negates the phrase.
+        let mut negate_phrase = false;
         for (i, part) in text.split('"').enumerate() {
             if i % 2 == 1 {
                 // Inside quotes: a phrase.
                 let phrase = part.split_whitespace().collect::<Vec<_>>().join(" ");
                 if phrase.chars().any(char::is_alphanumeric) {
-                    websearch.push(format!("\"{phrase}\""));
-                    terms.push((phrase, false));
+                    if negate_phrase {
+                        websearch.push(format!("-\"{phrase}\""));
+                        excluded.push((phrase, false));
+                    } else {
+                        websearch.push(format!("\"{phrase}\""));
+                        terms.push((phrase, false));
+                    }
                 }
                 continue;
             }
+            negate_phrase = part.ends_with('-')
+                && part[..part.len() - 1]
+                    .chars()
+                    .last()
+                    .is_none_or(char::is_whitespace);
             for word in part.split_whitespace() {
+                let negated = word.starts_with('-');
                 if let Some(stem) = word.strip_suffix('*') {
                     let stem: String = stem.chars().filter(|c| c.is_alphanumeric()).collect();
                     if !stem.is_empty() {
-                        terms.push((stem.clone(), true));
-                        prefixes.push(stem);
+                        if negated {
+                            excluded.push((stem.clone(), true));
+                        } else {
+                            terms.push((stem.clone(), true));
+                        }
+                        prefixes.push((stem, negated));
                     }
                     continue;
                 }
-                websearch.push(word.to_owned());
-                let negated = word.starts_with('-');
                 let term: String = word
                     .chars()
                     .filter(|c| c.is_alphanumeric() || *c == '-' || *c == '\'')
                     .collect::<String>()
                     .trim_matches('-')
                     .to_owned();
+                if !term.chars().any(char::is_alphanumeric) {
+                    continue;
+                }
+                websearch.push(word.to_owned());
                 // SQLite ignores `or`: every other word must match.
-                if !term.chars().any(char::is_alphanumeric) || term.eq_ignore_ascii_case("or") {
+                if term.eq_ignore_ascii_case("or") {
                     continue;
                 }
                 if negated {
-                    excluded.push(term);
+                    excluded.push((term, false));
                 } else {
                     terms.push((term, false));
                 }
@@ -246,8 +265,9 @@ fn fts_query(query: &SearchQuery) -> String {
         })
         .collect::<Vec<_>>()
         .join(" AND ");
-    for word in &query.excluded {
-        text.push_str(&format!(" NOT {}", quote(word)));
+    for (word, prefix) in &query.excluded {
+        let star = if *prefix { "*" } else { "" };
+        text.push_str(&format!(" NOT {}{star}", quote(word)));
     }
     text
 }
@@ -276,16 +296,14 @@ fn tsquery_sql(query: &SearchQuery, params: &mut Params) -> String {
         let p = params.push(query.websearch.clone());
         parts.push(format!("websearch_to_tsquery('english', search_fold({p}))"));
     }
-    if !query.prefixes.is_empty() {
-        // Letters and digits only, so the text is valid `to_tsquery` syntax.
-        let prefix = query
-            .prefixes
-            .iter()
-            .map(|p| format!("{p}:*"))
-            .collect::<Vec<_>>()
-            .join(" & ");
-        let p = params.push(prefix);
-        parts.push(format!("to_tsquery('english', search_fold({p}))"));
+    for (stem, negated) in &query.prefixes {
+        // Folded first, then quoted: folding can turn a letter into tsquery syntax (`½` into
+        // ` 1/2`), and a quoted lexeme cannot be a syntax error.
+        let p = params.push(stem.clone());
+        let not = if *negated { "!!" } else { "" };
+        parts.push(format!(
+            "{not}to_tsquery('english', quote_literal(search_fold({p})) || ':*')"
+        ));
     }
     format!("WITH q AS (SELECT {} AS q) ", parts.join(" && "))
 }
@@ -297,12 +315,15 @@ pub async fn search(
     first: u64,
     offset: u64,
 ) -> AppResult<(Vec<Hit>, bool)> {
-    if offset + first > MAX_SEARCH_DEPTH {
+    if offset >= MAX_SEARCH_DEPTH {
         return Err(AppError::bad_field(
             "after",
             format!("search pages stop after the best {MAX_SEARCH_DEPTH} hits; refine the query"),
         ));
     }
+    // A page that would reach past the depth stops at it, and says nothing follows.
+    let first = first.min(MAX_SEARCH_DEPTH - offset);
+    let at_depth = offset + first == MAX_SEARCH_DEPTH;
     let backend = db.get_database_backend();
     let mut params = Params::new(backend);
     let postgres = backend == DatabaseBackend::Postgres;
@@ -350,7 +371,7 @@ pub async fn search(
             },
         });
     }
-    let has_next = hits.len() as u64 > first;
+    let has_next = hits.len() as u64 > first && !at_depth;
     hits.truncate(first as usize);
     Ok((hits, has_next))
 }
@@ -408,18 +429,30 @@ mod tests {
         let q = SearchQuery::parse(r#""supply chains" supp* -asia or work"#, None)
             .expect("a valid query");
         assert_eq!(q.websearch, r#""supply chains" -asia or work"#);
-        assert_eq!(q.prefixes, ["supp"]);
+        assert_eq!(q.prefixes, [("supp".to_owned(), false)]);
         let terms: Vec<(&str, bool)> = q.terms.iter().map(|(t, p)| (t.as_str(), *p)).collect();
         assert_eq!(
             terms,
             [("supply chains", false), ("supp", true), ("work", false)]
         );
-        assert_eq!(q.excluded, ["asia"]);
+        assert_eq!(q.excluded, [("asia".to_owned(), false)]);
         assert_eq!(
             fts_query(&q),
             r#""supply chains" AND "supp"* AND "work" NOT "asia""#
         );
         assert_eq!(q.kinds, HitKind::ALL);
+    }
+
+    #[test]
+    fn negation_applies_to_prefixes_and_phrases() {
+        let q = SearchQuery::parse(r#"supply -asi* -"decent work""#, None).expect("valid");
+        assert_eq!(q.prefixes, [("asi".to_owned(), true)]);
+        assert_eq!(
+            q.excluded,
+            [("asi".to_owned(), true), ("decent work".to_owned(), false)]
+        );
+        assert_eq!(q.websearch, r#"supply -"decent work""#);
+        assert_eq!(fts_query(&q), r#""supply" NOT "asi"* NOT "decent work""#);
     }
 
     #[test]

@@ -748,3 +748,172 @@ async fn app_id(app: &TestApp, slug: &str) -> i64 {
         .unwrap_or_else(|| panic!("no organization {slug}"))
         .id
 }
+
+#[tokio::test]
+async fn hostile_search_text_is_answered_never_an_error() {
+    for (store, app) in both_stores().await {
+        // Letters that accent folding turns into query syntax (`½` → ` 1/2`, `ʼ` → `'`), and
+        // the operators of both engines' query languages.
+        for text in [
+            "x½*",
+            "aʼb*",
+            "⑴*",
+            "NEAR(",
+            "a:b",
+            "^x",
+            "supply AND",
+            "(chains",
+            "\"supply",
+            "col:umn*",
+            "-",
+            "'; DROP TABLE organizations; --",
+        ] {
+            let body = app.graphql(SEARCH, json!({ "q": text })).await;
+            let codes = error_codes(&body);
+            assert!(
+                codes.iter().all(|c| c == "BAD_USER_INPUT"),
+                "{store}: `{text}` gets a clean answer: {body:#}"
+            );
+        }
+        // A negated prefix excludes; a negated phrase too.
+        let without = hit_slugs(&app.data(SEARCH, json!({ "q": "supply -asi*" })).await);
+        assert!(!without.is_empty(), "{store}");
+        assert!(
+            !without.contains(&"responsible-supply-chains-asia".to_owned()),
+            "{store}: -asi* excludes the Asia project: {without:?}"
+        );
+        let phrase = hit_slugs(
+            &app.data(SEARCH, json!({ "q": "supply -\"chains in asia\"" }))
+                .await,
+        );
+        assert!(
+            !phrase.contains(&"responsible-supply-chains-asia".to_owned()),
+            "{store}: a negated phrase excludes: {phrase:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_edited_record_is_found_by_its_new_words_only() {
+    use crate::helpers::{auth_settings, spawn_embedded_app_with, token};
+    use partnerships::auth::Role;
+    let apps = [
+        ("postgres", crate::helpers::spawn_app_with_auth().await),
+        (
+            "sqlite",
+            spawn_embedded_app_with(|s| s.auth = auth_settings()).await,
+        ),
+    ];
+    let editor = token(Role::Editor, "search-test");
+    let admin = token(Role::Admin, "search-test");
+    for (store, app) in apps {
+        let record = app
+            .data(
+                r#"{ organization(by: { slug: "waipa" }) { id version } }"#,
+                json!({}),
+            )
+            .await;
+        let (id, version) = (
+            record["organization"]["id"].clone(),
+            record["organization"]["version"].clone(),
+        );
+        let renamed = app
+            .graphql_as(
+                &editor,
+                "mutation($id: ID!, $v: Int!) { updateOrganization(input: {id: $id, version: $v, name: \"Zanzibar Promotion League\"}) { record { name } } }",
+                json!({ "id": id, "v": version }),
+            )
+            .await;
+        assert!(renamed.get("errors").is_none(), "{store}: {renamed:#}");
+        let found = hit_slugs(&app.data(SEARCH, json!({ "q": "zanzibar" })).await);
+        assert_eq!(found, ["waipa"], "{store}: the new name is indexed");
+        let old = hit_slugs(
+            &app.data(SEARCH, json!({ "q": "\"World Association\"" }))
+                .await,
+        );
+        assert!(
+            !old.contains(&"waipa".to_owned()),
+            "{store}: the old name is gone from the index: {old:?}"
+        );
+
+        // A deleted record leaves the index.
+        let created = app
+            .graphql_as(
+                &editor,
+                "mutation { createOrganization(input: {slug: \"quokka-council\", name: \"Quokka Council\", kind: OTHER}) { record { id version } } }",
+                json!({}),
+            )
+            .await;
+        let record = &created["data"]["createOrganization"]["record"];
+        assert_eq!(
+            hit_slugs(&app.data(SEARCH, json!({ "q": "quokka" })).await),
+            ["quokka-council"],
+            "{store}"
+        );
+        let deleted = app
+            .graphql_as(
+                &admin,
+                "mutation($id: ID!, $v: Int!) { deleteOrganization(input: {id: $id, version: $v}) { deletedId } }",
+                json!({ "id": record["id"], "v": record["version"] }),
+            )
+            .await;
+        assert!(deleted.get("errors").is_none(), "{store}: {deleted:#}");
+        assert!(
+            hit_slugs(&app.data(SEARCH, json!({ "q": "quokka" })).await).is_empty(),
+            "{store}: a deleted record is not found"
+        );
+    }
+}
+
+#[tokio::test]
+async fn partners_first_zero_still_counts_them() {
+    for (store, app) in both_stores().await {
+        let data = app
+            .data(
+                r#"{ organization(by: { slug: "waipa" }) { partners(first: 0) { totalCount nodes { strength } } } }"#,
+                json!({}),
+            )
+            .await;
+        let partners = &data["organization"]["partners"];
+        assert_eq!(partners["totalCount"], 4, "{store}: {partners}");
+        assert_eq!(partners["nodes"], json!([]), "{store}");
+    }
+}
+
+#[tokio::test]
+async fn a_neighbourhood_per_organization_of_a_list_is_too_complex() {
+    let app = spawn_app().await;
+    let body = app
+        .graphql(
+            "{ organizations(first: 20) { nodes { network(depth: 1, maxNodes: 10) { nodes { depth } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_codes(&body), ["QUERY_TOO_COMPLEX"], "{body:#}");
+}
+
+#[tokio::test]
+async fn a_walk_past_its_link_budget_is_refused_before_the_rows_are_held() {
+    use partnerships::{
+        error::AppError,
+        store::explore::{self, SharedKind, WalkLimits},
+    };
+    let app = spawn_app().await;
+    let db = &app.store.connection;
+    let (from, to) = (app_id(&app, "ohchr").await, app_id(&app, "waipa").await);
+    let tight = WalkLimits {
+        max_visited: 2_000,
+        max_links: 3,
+    };
+    let refused = explore::shortest_paths(db, from, to, &SharedKind::ALL, 4, 10, tight).await;
+    assert!(
+        matches!(refused, Err(AppError::BadUserInput { .. })),
+        "{refused:?}"
+    );
+    // The same walk with room enough finds its paths.
+    let paths =
+        explore::shortest_paths(db, from, to, &SharedKind::ALL, 4, 10, WalkLimits::default())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!paths.is_empty());
+}
