@@ -81,13 +81,15 @@ def cmd_requires(args):
 
 
 def cmd_sample(args):
-    """Sends the body N times, counting HTTP failures and bodies carrying GraphQL `errors`."""
+    """Sends the body N times, counting HTTP failures and bodies carrying GraphQL `errors`. A
+    file of several lines holds one body per line (a workload with __N__): request i sends
+    line i, so a mutation is checked with distinct bodies, as the load sends them."""
     with open(args.body, "rb") as f:
-        body = f.read()
+        bodies = [line for line in f.read().splitlines() if line.strip()]
     http_errors = graphql_errors = 0
     codes = {}
-    for _ in range(args.n):
-        status, raw = post(args.url, body, args.token or None)
+    for i in range(args.n):
+        status, raw = post(args.url, bodies[i % len(bodies)], args.token or None)
         if status >= 400:
             http_errors += 1
         try:
