@@ -19,7 +19,7 @@ use super::{
     Counts, SeedReport,
     document::{Document, InstrumentLinkDoc, Problems, parents_first},
 };
-use crate::dates::PartialDate;
+use crate::{dates::PartialDate, error::AppError};
 
 /// Reads, checks and loads a dataset file.
 pub async fn load_file(db: &DatabaseConnection, path: &Path) -> anyhow::Result<SeedReport> {
@@ -267,10 +267,24 @@ impl<'a> Loader<'a> {
                 };
                 active.set(<A::Entity as Bookkept>::VERSION, (version + 1).into());
                 active.set(<A::Entity as Bookkept>::UPDATED_AT, now);
-                active
-                    .update(self.txn)
+                // Only the row as it was read: an editor's concurrent change is not lost.
+                let result = <A::Entity as EntityTrait>::update_many()
+                    .set(active)
+                    .filter(<A::Entity as Bookkept>::ID.eq(id))
+                    .filter(<A::Entity as Bookkept>::VERSION.eq(version))
+                    .exec(self.txn)
                     .await
                     .context("Failed to update a record")?;
+                if result.rows_affected == 0 {
+                    return Err(AppError::Conflict {
+                        message: format!(
+                            "{} {id} was changed by someone else while the document was imported. Import it again.",
+                            <A::Entity as Default>::default().table_name()
+                        ),
+                        field: "document".into(),
+                    }
+                    .into());
+                }
                 counts.updated += 1;
                 Ok(id)
             }

@@ -3,12 +3,12 @@
 //! mutation's transaction; a dry run rolls it back and reports what would have changed.
 
 use entity::audit_entry;
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, DbErr};
 
 use super::{audit, begin, to_json};
 use crate::{
     auth::Actor,
-    error::{AppError, AppResult, FieldProblem},
+    error::{AppError, AppResult, FieldProblem, is_foreign_key_violation, is_unique_violation},
     seed::{self, Document, SeedReport},
 };
 
@@ -24,7 +24,7 @@ pub async fn import(
     let txn = begin(db).await?;
     let report = seed::load_in(&txn, &document)
         .await
-        .map_err(AppError::Internal)?
+        .map_err(load_error)?
         .map_err(|problems| {
             AppError::Invalid(
                 problems
@@ -59,4 +59,24 @@ pub async fn import(
     .await?;
     txn.commit().await?;
     Ok((report, Some(entry)))
+}
+
+/// What a failed load means to the client: the loader's own CONFLICT as it is, a database
+/// error classified like any other write's (a clash with a concurrent write is CONFLICT, an
+/// unreachable or overloaded database SERVICE_UNAVAILABLE), anything else internal.
+fn load_error(err: anyhow::Error) -> AppError {
+    let err = match err.downcast::<AppError>() {
+        Ok(app) => return app,
+        Err(err) => err,
+    };
+    match err.downcast::<DbErr>() {
+        Ok(db) if is_unique_violation(&db) || is_foreign_key_violation(&db) => {
+            AppError::Conflict {
+                message: "The document clashes with a change made meanwhile (a slug taken or a record deleted). Import it again.".into(),
+                field: "document".into(),
+            }
+        }
+        Ok(db) => AppError::from(db),
+        Err(err) => AppError::Internal(err),
+    }
 }
