@@ -1181,3 +1181,36 @@ async fn an_import_enforces_the_length_limits_of_mutations() {
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn a_mutation_blocked_by_another_sqlite_writer_is_service_unavailable_not_internal() {
+    use sea_orm::TransactionTrait;
+    let app = spawn_embedded_app_with(|s| s.auth = auth_settings()).await;
+    let (id, version) = read(&app, "organization", "waipa").await;
+    // Another writer holds SQLite's one write lock past the busy timeout.
+    let db = &app.store.connection;
+    let holder = db.begin().await.unwrap_or_else(|e| panic!("{e}"));
+    holder
+        .execute_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "UPDATE organizations SET name = name WHERE slug = 'ilo'",
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let body = app
+        .graphql_as(
+            &editor(),
+            RENAME,
+            json!({ "id": id, "v": version, "name": "Blocked" }),
+        )
+        .await;
+    assert_eq!(error_codes(&body), ["SERVICE_UNAVAILABLE"], "{body:#}");
+    holder.rollback().await.unwrap_or_else(|e| panic!("{e}"));
+    ok(
+        &app,
+        &editor(),
+        RENAME,
+        json!({ "id": id, "v": version, "name": "Then through" }),
+    )
+    .await;
+}
