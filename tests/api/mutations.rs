@@ -1214,3 +1214,33 @@ async fn a_mutation_blocked_by_another_sqlite_writer_is_service_unavailable_not_
     )
     .await;
 }
+
+#[tokio::test]
+async fn an_import_audits_each_record_it_creates_or_updates_with_before_and_after() {
+    let app = spawn_app_with_auth().await;
+    let (unctad, _) = read(&app, "organization", "unctad").await;
+    let document = "organizations:\n  - { slug: unctad, name: \"UNCTAD renamed\", acronym: \"UNCTAD\", kind: un_system_entity, website: \"https://unctad.org\" }\n  - { slug: fao, name: \"Food and Agriculture Organization\", kind: un_system_entity }\n";
+    ok(
+        &app,
+        &editor(),
+        r#"mutation($d: String!) { importDocument(document: $d, dryRun: false) { dryRun } }"#,
+        json!({ "d": document }),
+    )
+    .await;
+    let log = r#"query($f: AuditLogFilter) { auditLog(filter: $f) { nodes { action actor before after } } }"#;
+    let updated = ok(&app, &admin(), log, json!({ "f": { "recordId": unctad } })).await;
+    let entry = &updated["auditLog"]["nodes"][0];
+    assert_eq!(entry["action"], "update", "{updated:#}");
+    assert_eq!(entry["actor"], "eddie");
+    assert_eq!(
+        entry["before"]["name"],
+        "United Nations Conference on Trade and Development"
+    );
+    assert_eq!(entry["after"]["name"], "UNCTAD renamed");
+    let (fao, _) = read(&app, "organization", "fao").await;
+    let created = ok(&app, &admin(), log, json!({ "f": { "recordId": fao } })).await;
+    let entry = &created["auditLog"]["nodes"][0];
+    assert_eq!(entry["action"], "create", "{created:#}");
+    assert_eq!(entry["before"], Value::Null);
+    assert_eq!(entry["after"]["slug"], "fao");
+}

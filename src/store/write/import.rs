@@ -22,7 +22,7 @@ pub async fn import(
     let document = Document::parse(text)
         .map_err(|e| AppError::bad_field("document", format!("not a dataset document: {e}")))?;
     let txn = begin(db).await?;
-    let report = seed::load_in(&txn, &document)
+    let report = seed::load_in(&txn, &document, !dry_run)
         .await
         .map_err(load_error)?
         .map_err(|problems| {
@@ -46,6 +46,25 @@ pub async fn import(
     if dry_run {
         txn.rollback().await?;
         return Ok((report, None));
+    }
+    // Each record created or updated gets its own entry (before and after, like a mutation's),
+    // then the summary.
+    for change in &report.records {
+        let action = if change.before.is_none() {
+            "create"
+        } else {
+            "update"
+        };
+        audit(
+            &txn,
+            actor,
+            action,
+            change.entity_type,
+            Some(change.id),
+            change.before.clone(),
+            change.after.clone(),
+        )
+        .await?;
     }
     let entry = audit(
         &txn,
