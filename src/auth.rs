@@ -17,6 +17,26 @@ use serde::{Deserialize, Serialize};
 
 use crate::{config::AuthSettings, error::AppError};
 
+/// The longest token subject accepted: the audit log's `actor` column holds 200 characters.
+pub const MAX_SUBJECT_CHARS: usize = 200;
+
+/// The longest token lifetime `partnerships token` mints.
+pub const MAX_TTL: Duration = Duration::from_secs(366 * 86_400);
+
+/// Why a subject cannot be an actor, if it cannot.
+fn subject_problem(subject: &str) -> Option<String> {
+    let n = subject.chars().count();
+    if subject.trim().is_empty() {
+        Some("The token's subject (sub) is empty.".into())
+    } else if n > MAX_SUBJECT_CHARS {
+        Some(format!(
+            "The token's subject (sub) is {n} characters long; at most {MAX_SUBJECT_CHARS}."
+        ))
+    } else {
+        None
+    }
+}
+
 /// The shortest HS256 secret accepted: RFC 7518 asks for a key as long as the hash (256 bits).
 pub const MIN_SECRET_BYTES: usize = 32;
 
@@ -100,8 +120,10 @@ pub struct Claims {
     pub iat: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub aud: Option<String>,
+    /// A string or an array of strings (identity providers send both); `jsonwebtoken` checks
+    /// it against JWT_AUDIENCE itself, so it is kept as it came.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<serde_json::Value>,
 }
 
 /// Verifies tokens (and signs them for `partnerships token`), built once from the settings.
@@ -119,6 +141,7 @@ impl Authenticator {
             let mut v = Validation::new(alg);
             v.set_required_spec_claims(&["exp", "sub"]);
             v.leeway = 30;
+            v.validate_nbf = true;
             if let Some(iss) = &settings.jwt_issuer {
                 v.set_issuer(&[iss]);
             }
@@ -205,6 +228,9 @@ impl Authenticator {
             )));
         };
         match jsonwebtoken::decode::<Claims>(token, key, validation) {
+            Ok(data) if let Some(why) = subject_problem(&data.claims.sub) => {
+                Err(AppError::Unauthenticated(why))
+            }
             Ok(data) => Ok(Viewer::User {
                 role: Role::parse(&data.claims.role),
                 subject: data.claims.sub,
@@ -230,14 +256,23 @@ impl Authenticator {
                 "Set JWT_SECRET to mint tokens (RS256 tokens are minted by your identity provider)"
             );
         };
+        if let Some(why) = subject_problem(subject) {
+            bail!("{why}");
+        }
+        if ttl > MAX_TTL {
+            bail!("The ttl is longer than {} days", MAX_TTL.as_secs() / 86_400);
+        }
         let now = jsonwebtoken::get_current_timestamp();
+        let exp = now
+            .checked_add(ttl.as_secs())
+            .context("The ttl is too long")?;
         let claims = Claims {
             sub: subject.to_owned(),
             role: role.as_str().to_owned(),
             iat: now,
-            exp: now + ttl.as_secs(),
+            exp,
             iss: self.issuer.clone(),
-            aud: self.audience.clone(),
+            aud: self.audience.clone().map(serde_json::Value::String),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, key)
             .context("Failed to sign the token")
@@ -264,7 +299,11 @@ pub fn parse_ttl(text: &str) -> Result<Duration, String> {
     if n == 0 {
         return Err("the ttl must be positive".into());
     }
-    Ok(Duration::from_secs(n * seconds))
+    let max_days = MAX_TTL.as_secs() / 86_400;
+    match n.checked_mul(seconds) {
+        Some(total) if total <= MAX_TTL.as_secs() => Ok(Duration::from_secs(total)),
+        _ => Err(format!("`{text}` is too long: at most {max_days}d")),
+    }
 }
 
 #[cfg(test)]
@@ -313,5 +352,19 @@ mod tests {
         assert_eq!(parse_ttl("30m"), Ok(Duration::from_secs(1800)));
         assert!(parse_ttl("soon").is_err());
         assert!(parse_ttl("0s").is_err());
+        assert_eq!(parse_ttl("366d"), Ok(MAX_TTL));
+        assert!(parse_ttl("367d").is_err());
+        assert!(parse_ttl("18446744073709551615d").is_err());
+        assert!(parse_ttl("99999999999999999999999s").is_err());
+    }
+
+    #[test]
+    fn subjects_must_fit_the_audit_log() {
+        let auth = Authenticator::new(&settings()).expect("valid settings");
+        let ttl = Duration::from_secs(60);
+        assert!(auth.mint("", Role::Editor, ttl).is_err());
+        assert!(auth.mint(&"s".repeat(201), Role::Editor, ttl).is_err());
+        assert!(auth.mint(&"s".repeat(200), Role::Editor, ttl).is_ok());
+        assert!(auth.mint("ada", Role::Editor, MAX_TTL * 2).is_err());
     }
 }

@@ -108,8 +108,9 @@ pub fn is_foreign_key_violation(err: &DbErr) -> bool {
 }
 
 /// A database error that is not the client's doing: unavailable when the database could not
-/// be reached, dropped the connection, is shutting down or cancelled a statement that ran past
-/// DB_STATEMENT_TIMEOUT_MS (a retry later may succeed); internal otherwise.
+/// be reached, dropped the connection, is shutting down, cancelled a statement that ran past
+/// DB_STATEMENT_TIMEOUT_MS, or (SQLite) stayed busy or locked by another writer (a retry later
+/// may succeed); internal otherwise.
 fn classify(err: DbErr) -> AppError {
     if is_unavailable(&err) {
         AppError::Unavailable(err)
@@ -135,6 +136,18 @@ fn is_unavailable(err: &DbErr) -> bool {
         | Error::PoolTimedOut
         | Error::PoolClosed
         | Error::WorkerCrashed => true,
+        // SQLite: SQLITE_BUSY (5) or SQLITE_LOCKED (6), with their extended codes (the primary
+        // code is the low byte): another connection holds the write lock past the busy timeout,
+        // or a deferred transaction could not upgrade to a writer. A retry may succeed.
+        Error::Database(db)
+            if db
+                .try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
+                .is_some() =>
+        {
+            db.code()
+                .and_then(|code| code.parse::<i32>().ok())
+                .is_some_and(|code| matches!(code & 0xff, 5 | 6))
+        }
         Error::Database(db) => db.code().is_some_and(|code| {
             // 08: connection exception; 53300: too many connections; 57014: statement
             // timeout; 57P01–57P03: the server is shutting down, crashed or starting.

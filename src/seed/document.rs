@@ -8,7 +8,10 @@ use entity::{
 };
 use serde::Deserialize;
 
-use crate::dates::PartialDate;
+use crate::{
+    dates::PartialDate,
+    store::write::{MAX_NAME_CHARS, MAX_SHORT_CHARS, MAX_TEXT_CHARS},
+};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -247,14 +250,28 @@ impl Document {
 
         for (i, s) in self.sources.iter().enumerate() {
             let path = format!("sources[{i}]");
-            check_text(&mut problems, &path, "title", &s.title);
-            check_text(&mut problems, &path, "publisher", &s.publisher);
+            check_text(&mut problems, &path, "title", &s.title, MAX_NAME_CHARS);
+            check_text(
+                &mut problems,
+                &path,
+                "publisher",
+                &s.publisher,
+                MAX_NAME_CHARS,
+            );
             check_date(&mut problems, &path, "published_on", &s.published_on);
             check_url(&mut problems, &path, "url", &s.url);
         }
         for (i, o) in self.organizations.iter().enumerate() {
             let path = format!("organizations[{i}]");
-            check_text(&mut problems, &path, "name", &o.name);
+            check_text(&mut problems, &path, "name", &o.name, MAX_NAME_CHARS);
+            check_optional(&mut problems, &path, "acronym", &o.acronym, MAX_SHORT_CHARS);
+            check_optional(
+                &mut problems,
+                &path,
+                "description",
+                &o.description,
+                MAX_TEXT_CHARS,
+            );
             check_url(&mut problems, &path, "website", &o.website);
             if o.parent.as_deref() == Some(o.slug.as_str()) {
                 problems.push(
@@ -265,13 +282,22 @@ impl Document {
         }
         for (i, x) in self.instruments.iter().enumerate() {
             let path = format!("instruments[{i}]");
-            check_text(&mut problems, &path, "name", &x.name);
+            check_text(&mut problems, &path, "name", &x.name, MAX_NAME_CHARS);
+            check_optional(&mut problems, &path, "acronym", &x.acronym, MAX_SHORT_CHARS);
+            check_optional(
+                &mut problems,
+                &path,
+                "description",
+                &x.description,
+                MAX_TEXT_CHARS,
+            );
             check_date(&mut problems, &path, "adopted_on", &x.adopted_on);
             check_url(&mut problems, &path, "url", &x.url);
         }
         for (i, a) in self.agreements.iter().enumerate() {
             let path = format!("agreements[{i}]");
-            check_text(&mut problems, &path, "title", &a.title);
+            check_text(&mut problems, &path, "title", &a.title, MAX_NAME_CHARS);
+            check_optional(&mut problems, &path, "summary", &a.summary, MAX_TEXT_CHARS);
             check_date(&mut problems, &path, "signed_on", &a.signed_on);
             for (j, p) in a.parties.iter().enumerate() {
                 check_date(
@@ -298,7 +324,8 @@ impl Document {
         }
         for (i, p) in self.projects.iter().enumerate() {
             let path = format!("projects[{i}]");
-            check_text(&mut problems, &path, "name", &p.name);
+            check_text(&mut problems, &path, "name", &p.name, MAX_NAME_CHARS);
+            check_optional(&mut problems, &path, "summary", &p.summary, MAX_TEXT_CHARS);
             check_span(&mut problems, &path, &p.starts_on, &p.ends_on);
             for (field, values) in [("regions", &p.regions), ("themes", &p.themes)] {
                 check_values(&mut problems, &format!("{path}.{field}"), values);
@@ -320,7 +347,15 @@ impl Document {
         }
         for (i, e) in self.events.iter().enumerate() {
             let path = format!("events[{i}]");
-            check_text(&mut problems, &path, "name", &e.name);
+            check_text(&mut problems, &path, "name", &e.name, MAX_NAME_CHARS);
+            check_optional(&mut problems, &path, "summary", &e.summary, MAX_TEXT_CHARS);
+            check_optional(
+                &mut problems,
+                &path,
+                "location",
+                &e.location,
+                MAX_NAME_CHARS,
+            );
             check_span(&mut problems, &path, &e.starts_on, &e.ends_on);
             if e.parent.as_deref() == Some(e.slug.as_str()) {
                 problems.push(
@@ -418,9 +453,36 @@ pub fn parents_first<T>(
     Ok(order)
 }
 
-fn check_text(problems: &mut Problems, path: &str, field: &str, value: &str) {
+/// A required text: not blank, and no longer than `max` characters (the limits mutations
+/// enforce, so an import cannot write what an editor could not).
+fn check_text(problems: &mut Problems, path: &str, field: &str, value: &str, max: usize) {
     if value.trim().is_empty() {
         problems.push(format!("{path}.{field}"), "must not be empty");
+    } else {
+        check_length(problems, path, field, value, max);
+    }
+}
+
+/// An optional text no longer than `max` characters.
+fn check_optional(
+    problems: &mut Problems,
+    path: &str,
+    field: &str,
+    value: &Option<String>,
+    max: usize,
+) {
+    if let Some(value) = value {
+        check_length(problems, path, field, value, max);
+    }
+}
+
+fn check_length(problems: &mut Problems, path: &str, field: &str, value: &str, max: usize) {
+    let n = value.chars().count();
+    if n > max {
+        problems.push(
+            format!("{path}.{field}"),
+            format!("is {n} characters long; at most {max}"),
+        );
     }
 }
 

@@ -16,10 +16,10 @@ use sea_orm::{
 };
 
 use super::{
-    Counts, SeedReport,
+    Counts, RecordChange, SeedReport,
     document::{Document, InstrumentLinkDoc, Problems, parents_first},
 };
-use crate::dates::PartialDate;
+use crate::{dates::PartialDate, error::AppError};
 
 /// Reads, checks and loads a dataset file.
 pub async fn load_file(db: &DatabaseConnection, path: &Path) -> anyhow::Result<SeedReport> {
@@ -44,7 +44,7 @@ pub async fn load(db: &DatabaseConnection, document: &Document) -> anyhow::Resul
         .await
         .context("Failed to start the seed transaction")?;
     // Dropping the transaction on an error rolls it back.
-    let report = load_in(&txn, document).await?.map_err(invalid)?;
+    let report = load_in(&txn, document, false).await?.map_err(invalid)?;
     txn.commit()
         .await
         .context("Failed to commit the seed transaction")?;
@@ -55,15 +55,20 @@ pub async fn load(db: &DatabaseConnection, document: &Document) -> anyhow::Resul
 /// Checks and writes a document inside the caller's transaction (the `importDocument`
 /// mutation's, which may roll it back for a dry run). `Ok(Err(problems))` when the document is
 /// invalid: the caller must then roll back, as some rows may have been written.
+///
+/// With `record_changes`, the report lists each record created or updated with its row
+/// before and after (two more reads per changed record).
 pub async fn load_in(
     txn: &DatabaseTransaction,
     document: &Document,
+    record_changes: bool,
 ) -> anyhow::Result<Result<SeedReport, Problems>> {
     let problems = document.validate();
     if !problems.0.is_empty() {
         return Ok(Err(problems));
     }
     let mut loader = Loader::new(txn, document).await?;
+    loader.changes = record_changes.then(Default::default);
     loader.sources().await?;
     loader.organizations().await?;
     loader.instruments().await?;
@@ -73,7 +78,13 @@ pub async fn load_in(
     if !loader.problems.0.is_empty() {
         return Ok(Err(loader.problems));
     }
-    Ok(Ok(loader.report))
+    let mut report = loader.report;
+    if let Some(changes) = loader.changes {
+        report.records = changes
+            .into_inner()
+            .map_err(|_| anyhow!("the change list was poisoned"))?;
+    }
+    Ok(Ok(report))
 }
 
 fn invalid(problems: Problems) -> anyhow::Error {
@@ -139,6 +150,8 @@ struct Loader<'a> {
     agreements: SlugIds,
     projects: SlugIds,
     events: SlugIds,
+    /// The records created or updated, when the caller wants them.
+    changes: Option<std::sync::Mutex<Vec<RecordChange>>>,
 }
 
 /// `slug → id` of every row of a table (the references a file may make to existing records).
@@ -194,6 +207,7 @@ impl<'a> Loader<'a> {
             projects: slug_ids::<project::Entity>(txn, project::Column::Id, project::Column::Slug)
                 .await?,
             events: slug_ids::<event::Entity>(txn, event::Column::Id, event::Column::Slug).await?,
+            changes: None,
         })
     }
 
@@ -231,6 +245,45 @@ impl<'a> Loader<'a> {
         self.resolve(Kind::Source, slug, path)
     }
 
+    /// Row `id` of `E` as JSON.
+    async fn row_json<E: Bookkept>(&self, id: i64) -> anyhow::Result<Option<serde_json::Value>> {
+        E::find()
+            .filter(E::ID.eq(id))
+            .into_json()
+            .one(self.txn)
+            .await
+            .context("Failed to read a record back")
+    }
+
+    fn record_change<E: Bookkept>(
+        &self,
+        id: i64,
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    ) -> anyhow::Result<()> {
+        let Some(changes) = &self.changes else {
+            return Ok(());
+        };
+        let entity_type = match E::default().table_name() {
+            "organizations" => "Organization",
+            "instruments" => "Instrument",
+            "agreements" => "Agreement",
+            "projects" => "Project",
+            "events" => "Event",
+            _ => "Source",
+        };
+        changes
+            .lock()
+            .map_err(|_| anyhow!("the change list was poisoned"))?
+            .push(RecordChange {
+                entity_type,
+                id,
+                before,
+                after,
+            });
+        Ok(())
+    }
+
     /// Inserts `active` (when `existing` is false) or updates it when a field changed, keeping
     /// the bookkeeping columns right. Returns the row's id.
     async fn save<A>(
@@ -255,23 +308,50 @@ impl<'a> Loader<'a> {
                     .await
                     .context("Failed to insert a record")?;
                 counts.created += 1;
-                match model.get(<A::Entity as Bookkept>::ID) {
-                    Value::BigInt(Some(id)) => Ok(id),
-                    other => Err(anyhow!("unexpected id {other:?}")),
+                let id = match model.get(<A::Entity as Bookkept>::ID) {
+                    Value::BigInt(Some(id)) => id,
+                    other => return Err(anyhow!("unexpected id {other:?}")),
+                };
+                if self.changes.is_some() {
+                    let after = self.row_json::<A::Entity>(id).await?;
+                    self.record_change::<A::Entity>(id, None, after)?;
                 }
+                Ok(id)
             }
             Some(id) if active.is_changed() => {
                 let version = match active.get(<A::Entity as Bookkept>::VERSION).into_value() {
                     Some(Value::Int(Some(v))) => v,
                     other => return Err(anyhow!("unexpected version {other:?}")),
                 };
+                let before = match self.changes {
+                    Some(_) => self.row_json::<A::Entity>(id).await?,
+                    None => None,
+                };
                 active.set(<A::Entity as Bookkept>::VERSION, (version + 1).into());
                 active.set(<A::Entity as Bookkept>::UPDATED_AT, now);
-                active
-                    .update(self.txn)
+                // Only the row as it was read: an editor's concurrent change is not lost.
+                let result = <A::Entity as EntityTrait>::update_many()
+                    .set(active)
+                    .filter(<A::Entity as Bookkept>::ID.eq(id))
+                    .filter(<A::Entity as Bookkept>::VERSION.eq(version))
+                    .exec(self.txn)
                     .await
                     .context("Failed to update a record")?;
+                if result.rows_affected == 0 {
+                    return Err(AppError::Conflict {
+                        message: format!(
+                            "{} {id} was changed by someone else while the document was imported. Import it again.",
+                            <A::Entity as Default>::default().table_name()
+                        ),
+                        field: "document".into(),
+                    }
+                    .into());
+                }
                 counts.updated += 1;
+                if self.changes.is_some() {
+                    let after = self.row_json::<A::Entity>(id).await?;
+                    self.record_change::<A::Entity>(id, before, after)?;
+                }
                 Ok(id)
             }
             Some(id) => {

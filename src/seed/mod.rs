@@ -11,4 +11,4 @@ mod report;
 
 pub use document::Document;
 pub use load::{load, load_file, load_in};
-pub use report::{Counts, SeedReport};
+pub use report::{Counts, RecordChange, SeedReport};

@@ -27,6 +27,20 @@ pub struct SeedReport {
     pub events: Counts,
     /// Parties, participants, instrument links, regions and themes.
     pub links: Counts,
+    /// Each record created or updated, with its row before and after (only when the caller
+    /// asked for them: the `importDocument` mutation audits each).
+    #[serde(skip)]
+    pub records: Vec<RecordChange>,
+}
+
+/// One record a load created (no `before`) or updated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordChange {
+    /// The GraphQL type name (`Organization`), as the audit log records it.
+    pub entity_type: &'static str,
+    pub id: i64,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
 }
 
 impl SeedReport {

@@ -809,3 +809,438 @@ async fn every_kind_of_link_is_added_changed_and_removed() {
         }
     }
 }
+
+// --- Concurrency at the store level: two transactions really overlap --------------------------
+
+use entity::{agreement, agreement_party, organization};
+use partnerships::{
+    auth::Actor,
+    error::AppError,
+    store::write::{self, at_version, links, records},
+};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter,
+};
+
+fn actor(subject: &str) -> Actor {
+    Actor {
+        subject: subject.into(),
+        role: Role::Admin,
+    }
+}
+
+async fn organization_row(db: &DatabaseConnection, slug: &str) -> organization::Model {
+    organization::Entity::find()
+        .filter(organization::Column::Slug.eq(slug))
+        .one(db)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("no organization {slug}"))
+}
+
+async fn agreement_row(db: &DatabaseConnection, slug: &str) -> agreement::Model {
+    agreement::Entity::find()
+        .filter(agreement::Column::Slug.eq(slug))
+        .one(db)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("no agreement {slug}"))
+}
+
+async fn begin(db: &DatabaseConnection) -> DatabaseTransaction {
+    write::begin(db).await.unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Waits until `task` has finished or some statement of this database waits for a lock (the
+/// other transaction's), so that the caller can then let the first transaction go on.
+async fn until_blocked_or_done<T>(db: &DatabaseConnection, task: &tokio::task::JoinHandle<T>) {
+    for _ in 0..2_000 {
+        if task.is_finished() {
+            return;
+        }
+        let row = db
+            .query_one_raw(Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            ))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|| panic!("no row"));
+        if row
+            .try_get::<i64>("", "n")
+            .unwrap_or_else(|e| panic!("{e}"))
+            > 0
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    panic!("the second transaction neither finished nor waited for a lock");
+}
+
+fn code<T: std::fmt::Debug>(result: &Result<T, AppError>) -> &'static str {
+    match result {
+        Ok(_) => "OK",
+        Err(e) => e.code(),
+    }
+}
+
+#[tokio::test]
+async fn two_transactions_updating_the_version_they_both_read_get_one_conflict() {
+    let app = spawn_app_with_auth().await;
+    let db = app.store.connection.clone();
+    let unctad = organization_row(&db, "unctad").await;
+    let (id, version) = (unctad.id, unctad.version);
+
+    let first = begin(&db).await;
+    records::update::<records::OrganizationFields>(
+        &first,
+        &actor("one"),
+        id,
+        version,
+        "input",
+        |f| f.name = "First".into(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let second = tokio::spawn({
+        let db = db.clone();
+        async move {
+            let txn = begin(&db).await;
+            let result = records::update::<records::OrganizationFields>(
+                &txn,
+                &actor("two"),
+                id,
+                version,
+                "input",
+                |f| f.name = "Second".into(),
+            )
+            .await
+            .map(|(model, _)| model.name);
+            if result.is_ok() {
+                write::commit(txn).await.unwrap_or_else(|e| panic!("{e}"));
+            }
+            result
+        }
+    });
+    until_blocked_or_done(&db, &second).await;
+    write::commit(first).await.unwrap_or_else(|e| panic!("{e}"));
+    let second = second.await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(code(&second), "CONFLICT", "{second:?}");
+    let now = organization_row(&db, "unctad").await;
+    assert_eq!((now.name.as_str(), now.version), ("First", version + 1));
+}
+
+#[tokio::test]
+async fn the_row_a_delete_images_is_locked_until_the_delete_commits() {
+    let app = spawn_app_with_auth().await;
+    let db = app.store.connection.clone();
+    let oecd = agreement_row(&db, "ilo-oecd-partnership").await;
+    let txn = begin(&db).await;
+    at_version::<agreement::Entity>(&txn, oecd.id, oecd.version)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    // What a new link's foreign key check takes (FOR KEY SHARE) must wait for the image's lock.
+    let other = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT id FROM agreements WHERE id = $1 FOR KEY SHARE NOWAIT",
+            [oecd.id.into()],
+        ))
+        .await;
+    assert!(other.is_err(), "the row is not locked: {other:?}");
+    drop(txn);
+}
+
+#[tokio::test]
+async fn a_link_changed_meanwhile_is_a_conflict_not_a_lost_update() {
+    let app = spawn_app_with_auth().await;
+    let db = app.store.connection.clone();
+    let agreement = agreement_row(&db, "ilo-oecd-partnership").await;
+    let ilo = organization_row(&db, "ilo").await;
+    let key = links::LinkKey {
+        owner: agreement.id,
+        target: ilo.id,
+        role: entity::PartyRole::Partner.into(),
+    };
+    let first = begin(&db).await;
+    links::change::<agreement_party::Entity>(
+        &first,
+        &actor("one"),
+        key.clone(),
+        entity::PartyRole::Signatory.into(),
+        vec![],
+        "input",
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let second = tokio::spawn({
+        let db = db.clone();
+        async move {
+            let txn = begin(&db).await;
+            let result = links::change::<agreement_party::Entity>(
+                &txn,
+                &actor("two"),
+                key,
+                entity::PartyRole::Supporter.into(),
+                vec![],
+                "input",
+            )
+            .await
+            .map(|_| ());
+            if result.is_ok() {
+                write::commit(txn).await.unwrap_or_else(|e| panic!("{e}"));
+            }
+            result
+        }
+    });
+    until_blocked_or_done(&db, &second).await;
+    write::commit(first).await.unwrap_or_else(|e| panic!("{e}"));
+    let second = second.await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(code(&second), "CONFLICT", "{second:?}");
+    let roles: Vec<entity::PartyRole> = agreement_party::Entity::find()
+        .filter(agreement_party::Column::AgreementId.eq(agreement.id))
+        .filter(agreement_party::Column::OrganizationId.eq(ilo.id))
+        .all(&db)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_iter()
+        .map(|p| p.role)
+        .collect();
+    assert_eq!(
+        roles,
+        [entity::PartyRole::Signatory],
+        "the first change stands"
+    );
+}
+
+#[tokio::test]
+async fn two_concurrent_parent_changes_cannot_close_a_cycle() {
+    let app = spawn_app_with_auth().await;
+    let db = app.store.connection.clone();
+    let a = organization_row(&db, "unctad").await;
+    let b = organization_row(&db, "waipa").await;
+    let first = begin(&db).await;
+    records::update::<records::OrganizationFields>(
+        &first,
+        &actor("one"),
+        a.id,
+        a.version,
+        "input",
+        |f| f.parent = Some(b.id),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let second = tokio::spawn({
+        let db = db.clone();
+        async move {
+            let txn = begin(&db).await;
+            let result = records::update::<records::OrganizationFields>(
+                &txn,
+                &actor("two"),
+                b.id,
+                b.version,
+                "input",
+                |f| f.parent = Some(a.id),
+            )
+            .await
+            .map(|_| ());
+            if result.is_ok() {
+                write::commit(txn).await.unwrap_or_else(|e| panic!("{e}"));
+            }
+            result
+        }
+    });
+    until_blocked_or_done(&db, &second).await;
+    write::commit(first).await.unwrap_or_else(|e| panic!("{e}"));
+    let second = second.await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(code(&second), "BAD_USER_INPUT", "{second:?}");
+    let b_now = organization_row(&db, "waipa").await;
+    assert_eq!(b_now.parent_id, b.parent_id, "no cycle: B keeps its parent");
+}
+
+#[tokio::test]
+async fn an_import_does_not_overwrite_an_edit_made_while_it_ran() {
+    let app = spawn_app_with_auth().await;
+    let db = app.store.connection.clone();
+    let edit = begin(&db).await;
+    let unctad = organization_row(&db, "unctad").await;
+    records::update::<records::OrganizationFields>(
+        &edit,
+        &actor("editor"),
+        unctad.id,
+        unctad.version,
+        "input",
+        |f| f.name = "Edited".into(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let import = tokio::spawn({
+        let db = db.clone();
+        async move {
+            let document = "organizations:\n  - { slug: unctad, name: \"Imported\", kind: un_system_entity }\n";
+            write::import::import(&db, &actor("importer"), document, false)
+                .await
+                .map(|_| ())
+        }
+    });
+    until_blocked_or_done(&db, &import).await;
+    write::commit(edit).await.unwrap_or_else(|e| panic!("{e}"));
+    let import = import.await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(code(&import), "CONFLICT", "{import:?}");
+    assert_eq!(organization_row(&db, "unctad").await.name, "Edited");
+}
+
+#[tokio::test]
+async fn restoring_a_record_whose_reference_was_deleted_since_is_a_conflict_naming_it() {
+    let app = spawn_app_with_auth().await;
+    let (project, version) = read(&app, "project", "oecd-guidelines-2011-update").await;
+    let data = ok(
+        &app,
+        &admin(),
+        r#"mutation($id: ID!, $v: Int!) { deleteProject(input: {id: $id, version: $v}) { auditEntry { id } } }"#,
+        json!({ "id": project, "v": version }),
+    )
+    .await;
+    let entry = data["deleteProject"]["auditEntry"]["id"].clone();
+    let (agreement, version) = read(&app, "agreement", "ilo-oecd-partnership").await;
+    ok(
+        &app,
+        &admin(),
+        r#"mutation($id: ID!, $v: Int!) { deleteAgreement(input: {id: $id, version: $v, detachLinks: true}) { deletedId } }"#,
+        json!({ "id": agreement, "v": version }),
+    )
+    .await;
+    let body = app
+        .graphql_as(
+            &admin(),
+            r#"mutation($e: ID!) { restore(auditEntryId: $e) { record { id } } }"#,
+            json!({ "e": entry }),
+        )
+        .await;
+    assert_eq!(error_codes(&body), ["CONFLICT"], "{body:#}");
+    let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("agreements "),
+        "names the agreement: {message}"
+    );
+}
+
+#[tokio::test]
+async fn a_nested_create_reports_every_session_problem_before_inserting_anything() {
+    let app = spawn_app_with_auth().await;
+    let before = count_rows(&app, "events").await;
+    let body = app
+        .graphql_as(
+            &editor(),
+            r#"mutation($input: CreateEventInput!) { createEvent(input: $input) { record { slug } } }"#,
+            json!({ "input": {
+                "slug": "summit", "name": "Summit", "kind": "FORUM",
+                "sessions": [
+                    { "slug": "day-one", "name": " ", "kind": "FORUM" },
+                    { "slug": "day-one", "name": "Day one again", "kind": "FORUM",
+                      "startsOn": "2024-05", "endsOn": "2024-04" },
+                    { "slug": "summit", "name": "x".repeat(301), "kind": "FORUM" }
+                ]
+            } }),
+        )
+        .await;
+    assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{body:#}");
+    let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+    for path in [
+        "input.sessions[0].name",
+        "input.sessions[1].slug",
+        "input.sessions[1]",
+        "input.sessions[2].slug",
+        "input.sessions[2].name",
+    ] {
+        assert!(message.contains(path), "{path} missing: {message}");
+    }
+    assert_eq!(count_rows(&app, "events").await, before, "nothing inserted");
+}
+
+#[tokio::test]
+async fn an_import_enforces_the_length_limits_of_mutations() {
+    let app = spawn_app_with_auth().await;
+    let document = format!(
+        "organizations:\n  - {{ slug: long-one, name: \"{}\", acronym: \"{}\", kind: other }}\n",
+        "n".repeat(301),
+        "A".repeat(101)
+    );
+    let body = app
+        .graphql_as(
+            &editor(),
+            r#"mutation($d: String!) { importDocument(document: $d) { dryRun } }"#,
+            json!({ "d": document }),
+        )
+        .await;
+    assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{body:#}");
+    let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("organizations[0].name") && message.contains("organizations[0].acronym"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn a_mutation_blocked_by_another_sqlite_writer_is_service_unavailable_not_internal() {
+    use sea_orm::TransactionTrait;
+    let app = spawn_embedded_app_with(|s| s.auth = auth_settings()).await;
+    let (id, version) = read(&app, "organization", "waipa").await;
+    // Another writer holds SQLite's one write lock past the busy timeout.
+    let db = &app.store.connection;
+    let holder = db.begin().await.unwrap_or_else(|e| panic!("{e}"));
+    holder
+        .execute_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "UPDATE organizations SET name = name WHERE slug = 'ilo'",
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let body = app
+        .graphql_as(
+            &editor(),
+            RENAME,
+            json!({ "id": id, "v": version, "name": "Blocked" }),
+        )
+        .await;
+    assert_eq!(error_codes(&body), ["SERVICE_UNAVAILABLE"], "{body:#}");
+    holder.rollback().await.unwrap_or_else(|e| panic!("{e}"));
+    ok(
+        &app,
+        &editor(),
+        RENAME,
+        json!({ "id": id, "v": version, "name": "Then through" }),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_import_audits_each_record_it_creates_or_updates_with_before_and_after() {
+    let app = spawn_app_with_auth().await;
+    let (unctad, _) = read(&app, "organization", "unctad").await;
+    let document = "organizations:\n  - { slug: unctad, name: \"UNCTAD renamed\", acronym: \"UNCTAD\", kind: un_system_entity, website: \"https://unctad.org\" }\n  - { slug: fao, name: \"Food and Agriculture Organization\", kind: un_system_entity }\n";
+    ok(
+        &app,
+        &editor(),
+        r#"mutation($d: String!) { importDocument(document: $d, dryRun: false) { dryRun } }"#,
+        json!({ "d": document }),
+    )
+    .await;
+    let log = r#"query($f: AuditLogFilter) { auditLog(filter: $f) { nodes { action actor before after } } }"#;
+    let updated = ok(&app, &admin(), log, json!({ "f": { "recordId": unctad } })).await;
+    let entry = &updated["auditLog"]["nodes"][0];
+    assert_eq!(entry["action"], "update", "{updated:#}");
+    assert_eq!(entry["actor"], "eddie");
+    assert_eq!(
+        entry["before"]["name"],
+        "United Nations Conference on Trade and Development"
+    );
+    assert_eq!(entry["after"]["name"], "UNCTAD renamed");
+    let (fao, _) = read(&app, "organization", "fao").await;
+    let created = ok(&app, &admin(), log, json!({ "f": { "recordId": fao } })).await;
+    let entry = &created["auditLog"]["nodes"][0];
+    assert_eq!(entry["action"], "create", "{created:#}");
+    assert_eq!(entry["before"], Value::Null);
+    assert_eq!(entry["after"]["slug"], "fao");
+}

@@ -1,6 +1,8 @@
 //! Create, update, upsert and delete for the five kinds of records. The resolvers share their
 //! shape, so one macro writes them; the inputs are per kind.
 
+use std::collections::HashSet;
+
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use entity::{
     agreement, agreement_instrument, agreement_party, event, event_instrument, event_participant,
@@ -31,11 +33,11 @@ use crate::{
     store::{
         records::find_by_slug,
         write::{
-            self, DeleteOptions, Table,
+            self, DeleteOptions, Problems, Table,
             links::{self, LinkKey},
             records::{
-                self, AgreementFields, EventFields, InstrumentFields, OrganizationFields,
-                ProjectFields,
+                self, AgreementFields, EventFields, Fields, InstrumentFields, Nested,
+                OrganizationFields, ProjectFields,
             },
         },
     },
@@ -687,7 +689,45 @@ async fn add_event_participants(
 }
 
 impl CreateEventInput {
-    fn nested_references(&self) -> Vec<(String, Table, i64)> {
+    /// A session's fields (its parent is the event, known once inserted).
+    fn session_fields(s: &NewSessionInput, parent: Option<i64>) -> EventFields {
+        EventFields {
+            slug: s.slug.clone(),
+            name: s.name.clone(),
+            kind: s.kind.into(),
+            summary: s.summary.clone(),
+            starts_on: s.starts_on,
+            ends_on: s.ends_on,
+            location: s.location.clone(),
+            recurrence: None,
+            parent,
+            project: None,
+            agreement: None,
+        }
+    }
+
+    /// The references of the nested records, and the problems of the sessions: their own
+    /// fields and slugs repeated within the input, all found before anything is inserted.
+    fn nested_references(&self) -> Nested {
+        let mut problems = Problems::default();
+        let mut slugs = HashSet::from([self.slug.as_str()]);
+        for (i, s) in self.sessions.iter().enumerate() {
+            let path = format!("input.sessions[{i}]");
+            Self::session_fields(s, None).check(&mut problems, &path);
+            if !slugs.insert(s.slug.as_str()) {
+                problems.push(
+                    format!("{path}.slug"),
+                    format!("`{}` is used more than once in this input", s.slug),
+                );
+            }
+        }
+        Nested {
+            references: self.references(),
+            problems,
+        }
+    }
+
+    fn references(&self) -> Vec<(String, Table, i64)> {
         let participants = |path: String, list: &[NewEventParticipantInput]| {
             list.iter()
                 .enumerate()
@@ -731,20 +771,9 @@ impl CreateEventInput {
         add_instruments::<event_instrument::Entity>(txn, actor, id, &self.instruments).await?;
         for (i, s) in self.sessions.iter().enumerate() {
             let path = format!("input.sessions[{i}]");
-            let fields = EventFields {
-                slug: s.slug.clone(),
-                name: s.name.clone(),
-                kind: s.kind.into(),
-                summary: s.summary.clone(),
-                starts_on: s.starts_on,
-                ends_on: s.ends_on,
-                location: s.location.clone(),
-                recurrence: None,
-                parent: Some(id),
-                project: None,
-                agreement: None,
-            };
-            let (session, _) = records::create(txn, actor, fields, &path, vec![]).await?;
+            let fields = Self::session_fields(s, Some(id));
+            let (session, _) =
+                records::create(txn, actor, fields, &path, Nested::default()).await?;
             add_event_participants(txn, actor, session.id, &s.participants, &path).await?;
         }
         Ok(())

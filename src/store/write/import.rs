@@ -3,12 +3,12 @@
 //! mutation's transaction; a dry run rolls it back and reports what would have changed.
 
 use entity::audit_entry;
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, DbErr};
 
 use super::{audit, begin, to_json};
 use crate::{
     auth::Actor,
-    error::{AppError, AppResult, FieldProblem},
+    error::{AppError, AppResult, FieldProblem, is_foreign_key_violation, is_unique_violation},
     seed::{self, Document, SeedReport},
 };
 
@@ -22,9 +22,9 @@ pub async fn import(
     let document = Document::parse(text)
         .map_err(|e| AppError::bad_field("document", format!("not a dataset document: {e}")))?;
     let txn = begin(db).await?;
-    let report = seed::load_in(&txn, &document)
+    let report = seed::load_in(&txn, &document, !dry_run)
         .await
-        .map_err(AppError::Internal)?
+        .map_err(load_error)?
         .map_err(|problems| {
             AppError::Invalid(
                 problems
@@ -47,6 +47,25 @@ pub async fn import(
         txn.rollback().await?;
         return Ok((report, None));
     }
+    // Each record created or updated gets its own entry (before and after, like a mutation's),
+    // then the summary.
+    for change in &report.records {
+        let action = if change.before.is_none() {
+            "create"
+        } else {
+            "update"
+        };
+        audit(
+            &txn,
+            actor,
+            action,
+            change.entity_type,
+            Some(change.id),
+            change.before.clone(),
+            change.after.clone(),
+        )
+        .await?;
+    }
     let entry = audit(
         &txn,
         actor,
@@ -59,4 +78,24 @@ pub async fn import(
     .await?;
     txn.commit().await?;
     Ok((report, Some(entry)))
+}
+
+/// What a failed load means to the client: the loader's own CONFLICT as it is, a database
+/// error classified like any other write's (a clash with a concurrent write is CONFLICT, an
+/// unreachable or overloaded database SERVICE_UNAVAILABLE), anything else internal.
+fn load_error(err: anyhow::Error) -> AppError {
+    let err = match err.downcast::<AppError>() {
+        Ok(app) => return app,
+        Err(err) => err,
+    };
+    match err.downcast::<DbErr>() {
+        Ok(db) if is_unique_violation(&db) || is_foreign_key_violation(&db) => {
+            AppError::Conflict {
+                message: "The document clashes with a change made meanwhile (a slug taken or a record deleted). Import it again.".into(),
+                field: "document".into(),
+            }
+        }
+        Ok(db) => AppError::from(db),
+        Err(err) => AppError::Internal(err),
+    }
 }

@@ -14,10 +14,10 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-use super::{Problems, Writable, audit, exists, to_json};
+use super::{Problems, Writable, audit, exists, gone_reference, to_json};
 use crate::{
     auth::Actor,
-    error::{AppError, AppResult, is_unique_violation},
+    error::{AppError, AppResult, is_foreign_key_violation, is_unique_violation},
 };
 
 /// A link table: owner → target with a role.
@@ -34,6 +34,7 @@ pub trait LinkTable: EntityTrait {
     type Owner: Writable;
     type Target: Writable;
     fn id_of(model: &Self::Model) -> i64;
+    fn version_of(model: &Self::Model) -> i32;
 }
 
 macro_rules! link_table {
@@ -51,6 +52,9 @@ macro_rules! link_table {
             type Target = $target::Entity;
             fn id_of(model: &$module::Model) -> i64 {
                 model.id
+            }
+            fn version_of(model: &$module::Model) -> i32 {
+                model.version
             }
         }
     };
@@ -174,6 +178,8 @@ where
         .map_err(|e| {
             if is_unique_violation(&e) {
                 duplicate(L::TYPE, &format!("{path}.role"))
+            } else if is_foreign_key_violation(&e) {
+                gone_reference(L::TYPE, path)
             } else {
                 e.into()
             }
@@ -189,6 +195,16 @@ where
     )
     .await?;
     Ok((model, entry))
+}
+
+/// CONFLICT when a link changed or went away between reading it and writing it.
+fn link_changed(entity: &str) -> AppError {
+    AppError::Conflict {
+        message: format!(
+            "This {entity} was changed or removed by someone else meanwhile. Read it again and retry."
+        ),
+        field: "input.role".into(),
+    }
 }
 
 fn target_field<L: LinkTable>() -> &'static str {
@@ -248,13 +264,25 @@ where
         return Ok((before, None));
     }
     let id = L::id_of(&before);
-    L::update_many()
+    // Only the link as it was read: a concurrent change or removal leaves no row to update.
+    let result = L::update_many()
         .set(active)
         .col_expr(L::VERSION, Expr::col(L::VERSION).add(1))
         .col_expr(L::UPDATED_AT, Expr::value(Utc::now()))
         .filter(L::ID.eq(id))
+        .filter(L::VERSION.eq(L::version_of(&before)))
         .exec(txn)
-        .await?;
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                duplicate(L::TYPE, &format!("{path}.newRole"))
+            } else {
+                AppError::from(e)
+            }
+        })?;
+    if result.rows_affected == 0 {
+        return Err(link_changed(L::TYPE));
+    }
     let after = L::find()
         .filter(L::ID.eq(id))
         .one(txn)
@@ -285,7 +313,14 @@ where
 {
     let before = existing_link::<L>(txn, &key).await?;
     let id = L::id_of(&before);
-    L::delete_many().filter(L::ID.eq(id)).exec(txn).await?;
+    let result = L::delete_many()
+        .filter(L::ID.eq(id))
+        .filter(L::VERSION.eq(L::version_of(&before)))
+        .exec(txn)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(link_changed(L::TYPE));
+    }
     audit(
         txn,
         actor,

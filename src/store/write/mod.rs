@@ -36,7 +36,7 @@ use super::records::Record;
 use crate::{
     auth::Actor,
     dates::PartialDate,
-    error::{AppError, AppResult, FieldProblem, is_unique_violation},
+    error::{AppError, AppResult, FieldProblem, is_foreign_key_violation, is_unique_violation},
     seed::document::is_valid_slug,
 };
 
@@ -220,6 +220,32 @@ impl Table {
         with_entity!(self, E => E::default().table_name())
     }
 
+    /// The references of a row of this table to records: `(column, table referred to)`.
+    fn references(self) -> &'static [(&'static str, Table)] {
+        use Table::*;
+        match self {
+            Organization => &[("parent_id", Organization)],
+            Instrument => &[("issuer_id", Organization)],
+            Project => &[("agreement_id", Agreement)],
+            Event => &[
+                ("parent_id", Event),
+                ("project_id", Project),
+                ("agreement_id", Agreement),
+            ],
+            Agreement => &[],
+            AgreementParty => &[
+                ("agreement_id", Agreement),
+                ("organization_id", Organization),
+            ],
+            AgreementInstrument => &[("agreement_id", Agreement), ("instrument_id", Instrument)],
+            ProjectParticipant => &[("project_id", Project), ("organization_id", Organization)],
+            ProjectInstrument => &[("project_id", Project), ("instrument_id", Instrument)],
+            ProjectRegion | ProjectTheme => &[("project_id", Project)],
+            EventParticipant => &[("event_id", Event), ("organization_id", Organization)],
+            EventInstrument => &[("event_id", Event), ("instrument_id", Instrument)],
+        }
+    }
+
     fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|t| t.name() == name)
     }
@@ -252,7 +278,7 @@ where
 
 async fn insert_json<E>(txn: &DatabaseTransaction, rows: Vec<Json>) -> AppResult<()>
 where
-    E: EntityTrait,
+    E: EntityTrait + sea_orm::EntityName,
     E::Model: DeserializeOwned + IntoActiveModel<E::ActiveModel>,
     E::ActiveModel: Send,
 {
@@ -260,7 +286,22 @@ where
         let model: E::Model =
             serde_json::from_value(row).map_err(|e| AppError::Internal(e.into()))?;
         let active = model.into_active_model().reset_all();
-        E::insert(active).exec_without_returning(txn).await?;
+        E::insert(active)
+            .exec_without_returning(txn)
+            .await
+            .map_err(|e| {
+                if is_foreign_key_violation(&e) {
+                    AppError::Conflict {
+                        message: format!(
+                            "The deleted record cannot come back: a row of {} refers to a record that no longer exists.",
+                            E::default().table_name()
+                        ),
+                        field: "auditEntryId".into(),
+                    }
+                } else {
+                    AppError::from(e)
+                }
+            })?;
     }
     Ok(())
 }
@@ -404,13 +445,25 @@ fn stale(entity: &str, id: i64, expected: i32, actual: i32) -> AppError {
     }
 }
 
-/// The record `id` at `version`: NOT_FOUND, or CONFLICT when the version is stale.
+/// The record `id` at `version`, locked for the rest of the transaction (`SELECT … FOR UPDATE`
+/// on PostgreSQL; SQLite has one writer at a time anyway): NOT_FOUND, or CONFLICT when the
+/// version is stale. The lock keeps the before-image an update or delete takes true until it
+/// commits: a link added concurrently waits for it (and then fails on its foreign key, which is
+/// CONFLICT) instead of being cascaded away unrecorded.
 pub async fn at_version<E: Writable>(
     txn: &DatabaseTransaction,
     id: i64,
     version: i32,
 ) -> AppResult<E::Model> {
-    let model = existing::<E>(txn, id).await?;
+    let model = E::find()
+        .filter(E::ID.eq(id))
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or_else(|| AppError::NotFound {
+            entity: E::TYPE,
+            key: id.to_string(),
+        })?;
     let actual = E::version_of(&model);
     if actual != version {
         return Err(stale(E::TYPE, id, version, actual));
@@ -438,6 +491,35 @@ pub async fn slug_free<E: Writable>(
     Ok(())
 }
 
+/// CONFLICT on `field` for a foreign-key violation: a record the write refers to was deleted
+/// (or is being deleted) by someone else meanwhile.
+pub fn gone_reference(entity: &str, field: &str) -> AppError {
+    AppError::Conflict {
+        message: format!(
+            "A record this {entity} refers to was deleted meanwhile (or is still referenced). Read it again and retry."
+        ),
+        field: field.to_owned(),
+    }
+}
+
+/// A write's database error as the client should see it: a unique violation is the slug
+/// CONFLICT, a foreign-key violation the vanished-reference CONFLICT, anything else as usual.
+fn write_error(
+    entity: &str,
+    e: sea_orm::DbErr,
+    slug: &str,
+    slug_field: &str,
+    field: &str,
+) -> AppError {
+    if is_unique_violation(&e) {
+        slug_taken(entity, slug, slug_field)
+    } else if is_foreign_key_violation(&e) {
+        gone_reference(entity, field)
+    } else {
+        AppError::from(e)
+    }
+}
+
 fn slug_taken(entity: &str, slug: &str, field: &str) -> AppError {
     AppError::Conflict {
         message: format!("Another {entity} already has the slug `{slug}`."),
@@ -462,16 +544,11 @@ where
     active.set(E::CREATED_AT, now.into());
     active.set(E::UPDATED_AT, now.into());
     active.set(E::VERSION, 1i32.into());
+    let input = input_path(slug_field);
     E::insert(active)
         .exec_with_returning(txn)
         .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                slug_taken(E::TYPE, slug, slug_field)
-            } else {
-                e.into()
-            }
-        })
+        .map_err(|e| write_error(E::TYPE, e, slug, slug_field, input))
 }
 
 /// Writes the changed columns of `active` when the row is still at `version`, bumping it.
@@ -496,18 +573,19 @@ where
         .filter(E::VERSION.eq(version))
         .exec(txn)
         .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                slug_taken(E::TYPE, slug, slug_field)
-            } else {
-                AppError::from(e)
-            }
-        })?;
+        .map_err(|e| write_error(E::TYPE, e, slug, slug_field, input_path(slug_field)))?;
     if result.rows_affected == 0 {
         let now = existing::<E>(txn, id).await?;
         return Err(stale(E::TYPE, id, version, E::version_of(&now)));
     }
     existing::<E>(txn, id).await
+}
+
+/// The input path of a slug field (`input.slug` → `input`).
+fn input_path(slug_field: &str) -> &str {
+    slug_field
+        .rsplit_once('.')
+        .map_or(slug_field, |(input, _)| input)
 }
 
 /// What a delete does to the records that point at the one deleted.
@@ -655,16 +733,48 @@ pub async fn restore_image(txn: &DatabaseTransaction, image: &Json) -> AppResult
             field: "auditEntryId".into(),
         });
     }
-    table.insert(txn, vec![record]).await?;
+    let mut rows = vec![(table, vec![record])];
     for section in ["owned", "linked"] {
         if let Some(map) = image.get(section).and_then(Json::as_object) {
-            for (key, rows) in map {
+            for (key, section_rows) in map {
                 let name = key.split('.').next().unwrap_or_default();
                 let link = Table::from_name(name).ok_or_else(bad)?;
-                let rows = rows.as_array().cloned().unwrap_or_default();
-                link.insert(txn, rows).await?;
+                rows.push((link, section_rows.as_array().cloned().unwrap_or_default()));
             }
         }
+    }
+    // Every record the rows refer to must still exist: name those deleted since.
+    let mut missing = std::collections::BTreeSet::new();
+    for (link, link_rows) in &rows {
+        for row in link_rows {
+            for (col, target) in link.references() {
+                let Some(other) = row.get(*col).and_then(Json::as_i64) else {
+                    continue;
+                };
+                if (*target == table && other == id) || missing.contains(&(target.name(), other)) {
+                    continue;
+                }
+                if target.rows(txn, "id", other).await?.is_empty() {
+                    missing.insert((target.name(), other));
+                }
+            }
+        }
+    }
+    if !missing.is_empty() {
+        let list: Vec<String> = missing
+            .iter()
+            .map(|(name, other)| format!("{name} {other}"))
+            .collect();
+        return Err(AppError::Conflict {
+            message: format!(
+                "The deleted record cannot come back: it refers to records deleted since ({}). Restore those first.",
+                list.join(", ")
+            ),
+            field: "auditEntryId".into(),
+        });
+    }
+    for (link, link_rows) in rows {
+        link.insert(txn, link_rows).await?;
     }
     if let Some(map) = image.get("referenced").and_then(Json::as_object) {
         for (key, ids) in map {

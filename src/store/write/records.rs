@@ -102,15 +102,21 @@ async fn check_tree<F: Fields>(
     path: &str,
     fields: &F,
     id: i64,
+    old_parent: Option<i64>,
 ) -> AppResult<()> {
     let Some(parent) = fields.parent() else {
         return Ok(());
     };
+    if old_parent == Some(parent) {
+        // An edge the tree already has closes no new cycle.
+        return Ok(());
+    }
     let column = match <F::E as Writable>::TABLE {
         Table::Organization => "parent_id",
         Table::Event => "parent_id",
         _ => return Ok(()),
     };
+    lock_tree(txn, <F::E as Writable>::TABLE).await?;
     let column = super::column::<F::E>(column)?;
     if is_ancestor_or_self::<F::E>(txn, column, parent, id).await? {
         problems.push(
@@ -121,6 +127,47 @@ async fn check_tree<F: Fields>(
     Ok(())
 }
 
+/// The PostgreSQL advisory lock key that serializes parent changes in `table` (`pg_advisory_xact_lock`).
+pub fn tree_lock_key(table: Table) -> i64 {
+    // "ptree" and the table's position: fixed, and distinct per table.
+    0x7074_7265_6500 + table as i64
+}
+
+/// Serializes parent changes in `table` until the transaction ends, so that two concurrent
+/// updates (A under B, B under A) cannot each pass the cycle check against a tree the other is
+/// about to change. SQLite has one writer at a time already.
+async fn lock_tree(txn: &DatabaseTransaction, table: Table) -> AppResult<()> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [tree_lock_key(table).into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// What a create checks of the records created with it, before anything is inserted.
+#[derive(Debug, Default)]
+pub struct Nested {
+    /// References of the nested records: `(input path, table, id)`.
+    pub references: Vec<(String, Table, i64)>,
+    /// Problems of the nested records found without the database (their fields, slugs
+    /// repeated within the input).
+    pub problems: Problems,
+}
+
+impl From<Vec<(String, Table, i64)>> for Nested {
+    fn from(references: Vec<(String, Table, i64)>) -> Self {
+        Self {
+            references,
+            problems: Problems::default(),
+        }
+    }
+}
+
 /// Creates a record and its audit entry. `nested` are the references of records created with
 /// it (`input.parties[1].organization`), checked with the record's own so that every problem
 /// of the input is reported at once.
@@ -129,17 +176,19 @@ pub async fn create<F>(
     actor: &Actor,
     fields: F,
     path: &str,
-    nested: Vec<(String, Table, i64)>,
+    nested: impl Into<Nested>,
 ) -> AppResult<(<F::E as EntityTrait>::Model, audit_entry::Model)>
 where
     F: Fields,
     <F::E as EntityTrait>::Model: IntoActiveModel<<F::E as EntityTrait>::ActiveModel> + Serialize,
     <F::E as EntityTrait>::ActiveModel: Send,
 {
+    let nested = nested.into();
     let mut problems = Problems::default();
     fields.check(&mut problems, path);
+    problems.0.extend(nested.problems.0);
     check_references(txn, &mut problems, path, fields.references()).await?;
-    for (at, table, id) in nested {
+    for (at, table, id) in nested.references {
         if !reference_exists(txn, table, id).await? {
             problems.push(at, format!("there is no {} with this ID", table.name()));
         }
@@ -179,11 +228,12 @@ where
 {
     let before = at_version::<F::E>(txn, id, version).await?;
     let mut fields = F::from_model(&before);
+    let old_parent = fields.parent();
     patch(&mut fields);
     let mut problems = Problems::default();
     fields.check(&mut problems, path);
     check_references(txn, &mut problems, path, fields.references()).await?;
-    check_tree(txn, &mut problems, path, &fields, id).await?;
+    check_tree(txn, &mut problems, path, &fields, id, old_parent).await?;
     problems.into_result()?;
     let slug_field = format!("{path}.slug");
     slug_free::<F::E>(txn, fields.slug(), Some(id), &slug_field).await?;
