@@ -72,6 +72,14 @@ pub fn serve(
             .route("/readyz", web::get().to(readyz))
             .route("/metrics", web::get().to(metrics))
     })
+    // Compression streams the body after the head: without TCP_NODELAY, Nagle's algorithm
+    // and the client's delayed ACK held small responses up to 40 ms (a fifth of the flat
+    // list's throughput, measured with scripts/bench).
+    .on_connect(|connection, _| {
+        if let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() {
+            let _ = tcp.set_nodelay(true);
+        }
+    })
     .client_request_timeout(Duration::from_secs(settings.client_request_timeout_secs))
     .keep_alive(Duration::from_secs(settings.keep_alive_secs))
     .listen(listener)?
