@@ -272,20 +272,27 @@ fn fts_query(query: &SearchQuery) -> String {
     text
 }
 
-/// The hits on SQLite, with the same columns; the snippet is cut here already.
-fn sqlite_hits_sql(query: &SearchQuery, params: &mut Params) -> String {
+/// `FROM search_index WHERE …`: the rows of the SQLite index that match, of the kinds asked.
+fn sqlite_matches_sql(query: &SearchQuery, params: &mut Params) -> String {
     let codes: Vec<String> = query.kinds.iter().map(|k| k.code().to_string()).collect();
     let matching = params.push(fts_query(query));
+    format!(
+        "FROM search_index WHERE search_index MATCH {matching} AND rowid % 8 IN ({})",
+        codes.join(", ")
+    )
+}
+
+/// The hits on SQLite, with the same columns; the snippet is cut here already.
+fn sqlite_hits_sql(query: &SearchQuery, params: &mut Params) -> String {
     // bm25 is lower for better matches; its weights are per column (a, b, c).
     format!(
         "SELECT rowid % 8 AS kind, rowid / 8 AS id, \
          -bm25(search_index, {a}, {b}, {c}) AS rank, \
-         snippet(search_index, -1, '{START}', '{STOP}', '…', 24) AS body \
-         FROM search_index WHERE search_index MATCH {matching} AND rowid % 8 IN ({codes})",
+         snippet(search_index, -1, '{START}', '{STOP}', '…', 24) AS body {matches}",
         a = WEIGHT_A * 10.0,
         b = WEIGHT_B * 10.0,
         c = WEIGHT_C * 10.0,
-        codes = codes.join(", ")
+        matches = sqlite_matches_sql(query, params),
     )
 }
 
@@ -387,9 +394,10 @@ pub async fn count(db: &impl ConnectionTrait, query: &SearchQuery) -> AppResult<
             postgres_hits_sql(query)
         )
     } else {
+        // Counting needs neither ranks nor snippets.
         format!(
-            "SELECT COUNT(*) AS n FROM ({}) h",
-            sqlite_hits_sql(query, &mut params)
+            "SELECT COUNT(*) AS n {}",
+            sqlite_matches_sql(query, &mut params)
         )
     };
     let row = db

@@ -414,6 +414,13 @@ async fn supply_chains_ranks_the_asia_project_and_the_decent_work_platform_first
             .data(SEARCH, json!({ "q": "supply chains", "first": 50 }))
             .await;
         let slugs = hit_slugs(&data);
+        // One page holds every hit: the count agrees with it.
+        assert_eq!(data["search"]["pageInfo"]["hasNextPage"], false, "{store}");
+        assert_eq!(
+            data["search"]["totalCount"].as_u64(),
+            Some(slugs.len() as u64),
+            "{store}: totalCount counts the hits"
+        );
         let position = |slug: &str| {
             slugs
                 .iter()
