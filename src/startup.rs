@@ -69,7 +69,6 @@ impl Application {
             metrics: Metrics::new(),
             serve_metrics: settings.http.metrics,
             slow_request_ms: settings.http.slow_request_ms,
-            max_connections: settings.database.max_connections,
         };
         let server = http::serve(listener, state, &settings.http)?;
         tracing::info!("Listening at http://{}:{port}/graphql", settings.http.host);

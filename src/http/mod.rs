@@ -42,8 +42,6 @@ pub struct AppState {
     pub serve_metrics: bool,
     /// Requests slower than this are logged at WARN, with their SQL statement count.
     pub slow_request_ms: u64,
-    /// DB_MAX_CONNECTIONS, reported with the pool's figures.
-    pub max_connections: u32,
 }
 
 /// Starts serving on `listener`. Stopped gracefully (through the server's handle), it stops
@@ -138,7 +136,7 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     if !state.serve_metrics {
         return HttpResponse::NotFound().body("Metrics are turned off on this server.");
     }
-    let pool = state.store.pool_stats(state.max_connections);
+    let pool = state.store.pool_stats();
     HttpResponse::Ok()
         .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
         .body(state.metrics.render(pool))

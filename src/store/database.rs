@@ -61,17 +61,25 @@ impl Store {
     }
 
     /// The pool's connections right now, for `/metrics`.
-    pub fn pool_stats(&self, max: u32) -> PoolStats {
-        let (size, idle) = match &self.connection.inner {
+    pub fn pool_stats(&self) -> PoolStats {
+        let (size, idle, max) = match &self.connection.inner {
             DatabaseConnectionType::SqlxPostgresPoolConnection(_) => {
                 let pool = self.connection.get_postgres_connection_pool();
-                (pool.size(), pool.num_idle())
+                (
+                    pool.size(),
+                    pool.num_idle(),
+                    pool.options().get_max_connections(),
+                )
             }
             DatabaseConnectionType::SqlxSqlitePoolConnection(_) => {
                 let pool = self.connection.get_sqlite_connection_pool();
-                (pool.size(), pool.num_idle())
+                (
+                    pool.size(),
+                    pool.num_idle(),
+                    pool.options().get_max_connections(),
+                )
             }
-            _ => (0, 0),
+            _ => (0, 0, 0),
         };
         PoolStats {
             size,
