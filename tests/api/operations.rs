@@ -501,21 +501,32 @@ async fn terminated_backends_are_replaced_without_a_restart() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let admin = crate::helpers::admin().await;
     let database = app.database_name();
+    let mut terminated = 0;
     for _ in 0..3 {
-        use sea_orm::ConnectionTrait;
-        admin
-            .execute_unprepared(&format!(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-                 WHERE datname = '{database}' AND pid <> pg_backend_pid()"
+        use sea_orm::{ConnectionTrait, Statement};
+        let rows = admin
+            .query_all_raw(Statement::from_string(
+                admin.get_database_backend(),
+                format!(
+                    "SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity \
+                     WHERE datname = '{database}' AND pid <> pg_backend_pid()"
+                ),
             ))
             .await
             .unwrap_or_else(|e| panic!("terminating backends: {e}"));
+        terminated += rows
+            .iter()
+            .filter(|r| r.try_get::<bool>("", "done").unwrap_or(false))
+            .count();
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
+    assert!(terminated > 0, "the server's backends were terminated");
     tokio::time::sleep(Duration::from_millis(1_000)).await;
     stop.store(true, Ordering::Relaxed);
     let (answered, unavailable) = load.await.unwrap_or_else(|e| panic!("{e}"));
-    eprintln!("terminations: {answered} answered, {unavailable} SERVICE_UNAVAILABLE");
+    eprintln!(
+        "terminations: {terminated} backends, {answered} answered, {unavailable} SERVICE_UNAVAILABLE"
+    );
     assert!(answered > 0);
     let body = app.data(PARTIES, json!({})).await;
     assert_eq!(parties_of(&json!({ "data": body })), ["ILO", "UNDP"]);
