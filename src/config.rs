@@ -242,6 +242,12 @@ pub struct GraphqlSettings {
     /// Most directives in one operation, fragments included.
     #[arg(long, env = "GRAPHQL_MAX_DIRECTIVES", default_value_t = 50)]
     pub max_directives: usize,
+    /// Deepest nesting of an input value (an argument, a default value or a variable): each
+    /// object and each list is a level, so `filter: {not: {name: {eq: "x"}}}` has 3. Checked
+    /// before anything recursive runs over the value (validation, coercion, filter and SQL
+    /// building), which a hostile query nested a few hundred levels would overflow.
+    #[arg(long, env = "GRAPHQL_MAX_INPUT_DEPTH", default_value_t = 16, value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u16).range(1..=256), usize::from))]
+    pub max_input_depth: usize,
     /// Answer introspection queries (GraphiQL and codegen need them; production may turn
     /// them off).
     #[arg(long, env = "GRAPHQL_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
@@ -273,6 +279,7 @@ impl Default for GraphqlSettings {
             max_tokens: 3_000,
             max_aliases: 30,
             max_directives: 50,
+            max_input_depth: 16,
             introspection: true,
             suggestions: true,
             automatic_persisted_queries: true,

@@ -1,9 +1,17 @@
 //! Protection against hostile operations, and stable codes for the errors of requests that
-//! never reach a resolver. An async-graphql extension checks the raw text (bytes, tokens) before
-//! parsing, the parsed document (aliases, directives) after, and turns parse and validation
-//! failures into `GRAPHQL_PARSE_FAILED`, `GRAPHQL_VALIDATION_FAILED` or `QUERY_TOO_COMPLEX`.
-//! Depth, complexity and directives per field are async-graphql's own limits, set in
-//! `build_schema`; a list's complexity is its page size times its children ([`list_cost`]).
+//! never reach a resolver. An async-graphql extension checks the raw text (bytes, tokens,
+//! bracket nesting) before parsing, the parsed document (aliases, directives, the nesting of
+//! input values) and the variables after, and turns parse and validation failures into
+//! `GRAPHQL_PARSE_FAILED`, `GRAPHQL_VALIDATION_FAILED` or `QUERY_TOO_COMPLEX`. Depth,
+//! complexity and directives per field are async-graphql's own limits, set in `build_schema`;
+//! a list's complexity is its page size times its children ([`list_cost`]).
+//!
+//! Why input nesting is bounded here: validation, input coercion, the filter builder and the
+//! SQL builder all recurse over an input value, one stack frame per level or more, and the
+//! selection-depth limit does not count input values. A filter nested a few hundred levels
+//! through `not`, `and` or `parent` (a 2–4 KB query) overflowed a worker's stack and killed the
+//! process. Every such value is measured here, before any of those run; the measuring itself
+//! stops one level past the limit, and the text scan before parsing bounds the parser too.
 
 use std::{collections::HashMap, sync::Arc};
 
@@ -15,6 +23,7 @@ use async_graphql::{
     },
     parser::types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet},
 };
+use async_graphql_value::{ConstValue, Value};
 
 use crate::config::GraphqlSettings;
 
@@ -47,6 +56,20 @@ pub struct Limits {
     pub max_tokens: usize,
     pub max_aliases: usize,
     pub max_directives: usize,
+    pub max_input_depth: usize,
+}
+
+/// How deep async-graphql's parser lets selection sets nest (its `MAX_RECURSION_DEPTH`); the
+/// schema then refuses past 32 (`limit_recursive_depth`'s default) and the depth limit.
+const PARSER_SELECTION_DEPTH: usize = 64;
+
+impl Limits {
+    /// The deepest bracket nesting (`{`, `[`, `(`) the text of an acceptable query can have:
+    /// selection sets, an argument list, an input value and a little slack for variable
+    /// types. Anything deeper is refused before the parser (which recurses on values) sees it.
+    fn max_text_nesting(&self) -> usize {
+        PARSER_SELECTION_DEPTH + self.max_input_depth + 4
+    }
 }
 
 impl From<&GraphqlSettings> for Limits {
@@ -56,6 +79,7 @@ impl From<&GraphqlSettings> for Limits {
             max_tokens: s.max_tokens,
             max_aliases: s.max_aliases,
             max_directives: s.max_directives,
+            max_input_depth: s.max_input_depth,
         }
     }
 }
@@ -108,6 +132,35 @@ impl Extension for Limits {
                 "QUERY_TOO_COMPLEX",
             ));
         }
+        let nesting_cap = self.max_text_nesting();
+        if text_nesting(query, nesting_cap) > nesting_cap {
+            return Err(error(
+                format!(
+                    "The query nests brackets more than {nesting_cap} levels deep (selections, \
+                     arguments and input values together; input values may nest at most {} \
+                     levels).",
+                    self.max_input_depth
+                ),
+                "QUERY_TOO_COMPLEX",
+            ));
+        }
+        for (name, value) in variables.iter() {
+            let depth = const_depth(value, self.max_input_depth + 1);
+            if depth > self.max_input_depth {
+                let mut err = error(
+                    format!(
+                        "The variable `${name}` nests values more than {} levels deep; at most \
+                         {} are allowed.",
+                        self.max_input_depth, self.max_input_depth
+                    ),
+                    "BAD_USER_INPUT",
+                );
+                err.extensions
+                    .get_or_insert_with(Default::default)
+                    .set("field", format!("${name}"));
+                return Err(err);
+            }
+        }
         let document = next.run(ctx, query, variables).await.map_err(|e| {
             // async-graphql checks its recursion and per-field directive limits while parsing.
             let code =
@@ -118,6 +171,16 @@ impl Extension for Limits {
                 };
             with_code(e, code)
         })?;
+        if let Some(deep) = deepest_input(&document, self.max_input_depth) {
+            return Err(error(
+                format!(
+                    "The argument `{deep}` nests input values more than {} levels deep; at most {} \
+                     are allowed.",
+                    self.max_input_depth, self.max_input_depth
+                ),
+                "QUERY_TOO_COMPLEX",
+            ));
+        }
         let mut counts = Counts::default();
         counts.document(&document);
         if counts.aliases > self.max_aliases {
@@ -272,6 +335,149 @@ fn selection_counts(
         counts.directives = counts.directives.saturating_add(directives);
     }
     counts
+}
+
+/// The deepest nesting of `{`, `[` and `(` outside strings and comments, stopping past `limit`.
+/// Like [`count_tokens`], it runs before the parser and allocates nothing.
+fn text_nesting(query: &str, limit: usize) -> usize {
+    let bytes = query.as_bytes();
+    let (mut i, mut depth, mut deepest) = (0, 0usize, 0);
+    while i < bytes.len() && deepest <= limit {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                i += 3;
+                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 3;
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+                i += 1;
+            }
+            b'}' | b']' | b')' => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    deepest
+}
+
+/// How deep a value nests (each object and list is a level; scalars and variables are 0),
+/// looking no further than `cap` levels.
+fn value_depth(value: &Value, cap: usize) -> usize {
+    if cap == 0 {
+        return 0;
+    }
+    match value {
+        Value::List(items) => {
+            1 + items
+                .iter()
+                .map(|v| value_depth(v, cap - 1))
+                .max()
+                .unwrap_or(0)
+        }
+        Value::Object(fields) => {
+            1 + fields
+                .values()
+                .map(|v| value_depth(v, cap - 1))
+                .max()
+                .unwrap_or(0)
+        }
+        _ => 0,
+    }
+}
+
+/// [`value_depth`] of a variable's value (already coerced from JSON, whose own parser stops at
+/// 128 levels).
+fn const_depth(value: &ConstValue, cap: usize) -> usize {
+    if cap == 0 {
+        return 0;
+    }
+    match value {
+        ConstValue::List(items) => {
+            1 + items
+                .iter()
+                .map(|v| const_depth(v, cap - 1))
+                .max()
+                .unwrap_or(0)
+        }
+        ConstValue::Object(fields) => {
+            1 + fields
+                .values()
+                .map(|v| const_depth(v, cap - 1))
+                .max()
+                .unwrap_or(0)
+        }
+        _ => 0,
+    }
+}
+
+/// The name of the first argument (of a field or a directive) or variable default whose value
+/// nests deeper than `limit`, if any. Selection sets recurse as deep as the parser allowed.
+fn deepest_input(document: &ExecutableDocument, limit: usize) -> Option<String> {
+    fn directives(
+        list: &[async_graphql::Positioned<async_graphql::parser::types::Directive>],
+        limit: usize,
+    ) -> Option<String> {
+        list.iter().find_map(|d| {
+            d.node
+                .arguments
+                .iter()
+                .find(|(_, v)| value_depth(&v.node, limit + 1) > limit)
+                .map(|(name, _)| format!("{}", name.node))
+        })
+    }
+    fn selections(set: &SelectionSet, limit: usize) -> Option<String> {
+        set.items.iter().find_map(|item| match &item.node {
+            Selection::Field(field) => field
+                .node
+                .arguments
+                .iter()
+                .find(|(_, v)| value_depth(&v.node, limit + 1) > limit)
+                .map(|(name, _)| format!("{}", name.node))
+                .or_else(|| directives(&field.node.directives, limit))
+                .or_else(|| selections(&field.node.selection_set.node, limit)),
+            Selection::FragmentSpread(spread) => directives(&spread.node.directives, limit),
+            Selection::InlineFragment(inline) => directives(&inline.node.directives, limit)
+                .or_else(|| selections(&inline.node.selection_set.node, limit)),
+        })
+    }
+    let operations = document.operations.iter().map(|(_, op)| &op.node);
+    for op in operations {
+        let defaults = op.variable_definitions.iter().find_map(|v| {
+            v.node
+                .default_value
+                .as_ref()
+                .filter(|d| const_depth(&d.node, limit + 1) > limit)
+                .map(|_| format!("${}", v.node.name.node))
+        });
+        let found = defaults
+            .or_else(|| directives(&op.directives, limit))
+            .or_else(|| selections(&op.selection_set.node, limit));
+        if found.is_some() {
+            return found;
+        }
+    }
+    document.fragments.values().find_map(|fragment| {
+        directives(&fragment.node.directives, limit)
+            .or_else(|| selections(&fragment.node.selection_set.node, limit))
+    })
 }
 
 /// Counts GraphQL lexical tokens (names, numbers, strings, punctuators), stopping past `limit`.

@@ -76,7 +76,7 @@ pub fn build_schema_with(
         .limit_directives(5)
         // First, so it also gives codes to the errors of the extensions after it.
         .extension(limits::Limits::from(settings))
-        .extension(operation::RecordOperationName);
+        .extension(operation::RecordOperation);
     builder = match allow_list {
         Some(list) => builder.extension(AllowListExtension(list)),
         None if settings.automatic_persisted_queries => builder.extension(

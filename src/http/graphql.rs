@@ -14,10 +14,7 @@ use actix_web::{
     http::{StatusCode, header},
     web,
 };
-use async_graphql::{
-    Request, Response, Variables,
-    parser::types::{DocumentOperations, OperationType},
-};
+use async_graphql::{Request, Response, Variables};
 use futures::StreamExt;
 use serde_json::json;
 
@@ -27,7 +24,7 @@ use super::{
 };
 use crate::{
     error::AppError,
-    graphql::{operation::OperationName, prepare_request},
+    graphql::{operation::OperationSlot, prepare_request},
     metrics::Outcome,
 };
 
@@ -113,9 +110,12 @@ fn outcome(response: &Response, executed: bool) -> Outcome {
     outcome
 }
 
-/// The codes of errors raised before execution begins.
-fn never_executed(response: &Response) -> bool {
-    response.data == async_graphql::Value::Null
+/// Whether the request ended before execution began: parsing, validation or a limit refused
+/// it (a variable too deep is BAD_USER_INPUT). Errors before execution with other codes (an
+/// unknown persisted-query hash) keep a 200, which Apollo's persisted-query link relies on.
+fn never_executed(response: &Response, slot: &OperationSlot) -> bool {
+    !slot.executed()
+        && response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && codes(response).all(|code| {
             matches!(
@@ -123,6 +123,7 @@ fn never_executed(response: &Response) -> bool {
                 "\"GRAPHQL_PARSE_FAILED\""
                     | "\"GRAPHQL_VALIDATION_FAILED\""
                     | "\"QUERY_TOO_COMPLEX\""
+                    | "\"BAD_USER_INPUT\""
             )
         })
 }
@@ -151,11 +152,14 @@ fn unauthenticated(answer: Answer, err: &AppError) -> HttpResponse {
     reply
 }
 
+/// Runs a request; with `read_only` (GET) a mutation is refused once the document (a persisted
+/// one included) shows which operation runs.
 async fn execute(
     state: &AppState,
     http: &HttpRequest,
     answer: Answer,
     request: Request,
+    read_only: bool,
 ) -> HttpResponse {
     // The caller, from the Authorization header.
     let authorization = http
@@ -169,15 +173,18 @@ async fn execute(
     if !state.store.health.is_up() {
         return database_down(answer, request_id(http), request.operation_name);
     }
-    // A handle on the pool that counts this request's statements, and a slot for the name of
-    // the operation the document holds (known once it is parsed).
+    // A handle on the pool that counts this request's statements, and a slot for what the
+    // document shows of its operation (known once it is parsed).
     let (store, statements) = state.store.scoped();
     let named = request.operation_name.clone();
-    let slot = OperationName::default();
+    let slot = OperationSlot::new(named.clone(), read_only);
     let request = prepare_request(request, &store, &state.graphql)
         .data(slot.clone())
         .data(viewer);
     let mut response = state.schema.execute(request).await;
+    if slot.write_refused() {
+        return mutation_over_get(answer);
+    }
     // Errors async-graphql raises before execution without a code (an unknown operation name,
     // variables that do not coerce) leave no data: they are request errors too.
     if response.data == async_graphql::Value::Null {
@@ -203,7 +210,7 @@ async fn execute(
             extensions.set("requestId", id.clone());
         }
     }
-    let executed = !never_executed(&response);
+    let executed = !never_executed(&response, &slot);
     let outcome = outcome(&response, executed);
     if outcome == Outcome::Unavailable {
         // Let the watcher find out whether the database is down, so that the next requests
@@ -212,7 +219,7 @@ async fn execute(
     }
     let exchange = GraphqlExchange {
         operation: named
-            .or_else(|| slot.get())
+            .or_else(|| slot.name())
             .unwrap_or_else(|| "none".into()),
         outcome,
         statements: statements.get(),
@@ -272,20 +279,17 @@ fn database_down(answer: Answer, id: String, operation: Option<String>) -> HttpR
     reply
 }
 
-/// Whether the operation the request selects is a mutation (or subscription): GET may only read.
-fn is_write(query: &str, operation_name: Option<&str>) -> bool {
-    let Ok(document) = async_graphql::parser::parse_query(query) else {
-        return false; // the schema reports the parse error
-    };
-    let ty = match (&document.operations, operation_name) {
-        (DocumentOperations::Single(op), _) => Some(op.node.ty),
-        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
-        (DocumentOperations::Multiple(_), None) => None,
-    };
-    matches!(
-        ty,
-        Some(OperationType::Mutation | OperationType::Subscription)
-    )
+/// 405 with `Allow: POST`: GET may only read (GraphQL over HTTP).
+fn mutation_over_get(answer: Answer) -> HttpResponse {
+    let mut response = refuse(
+        StatusCode::METHOD_NOT_ALLOWED,
+        answer,
+        "Mutations must be sent with POST.",
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+    response
 }
 
 /// POST /graphql with `Content-Type: application/json`.
@@ -356,7 +360,7 @@ pub async fn post(
                 "The request has no `query`.",
             )
         }
-        Ok(request) => execute(&state, &http, answer, request).await,
+        Ok(request) => execute(&state, &http, answer, request, false).await,
         Err(err) => refuse(
             StatusCode::BAD_REQUEST,
             answer,
@@ -404,17 +408,6 @@ pub async fn get(state: web::Data<AppState>, http: HttpRequest) -> HttpResponse 
         .get("operationName")
         .filter(|n| !n.is_empty())
         .cloned();
-    if is_write(query, operation_name.as_deref()) {
-        let mut response = refuse(
-            StatusCode::METHOD_NOT_ALLOWED,
-            answer,
-            "Mutations must be sent with POST.",
-        );
-        response
-            .headers_mut()
-            .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
-        return response;
-    }
     let mut request = Request::new(query.clone());
     if let Some(name) = operation_name {
         request = request.operation_name(name);
@@ -448,5 +441,5 @@ pub async fn get(state: web::Data<AppState>, http: HttpRequest) -> HttpResponse 
             }
         }
     }
-    execute(&state, &http, answer, request).await
+    execute(&state, &http, answer, request, true).await
 }

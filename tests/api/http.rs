@@ -258,3 +258,71 @@ async fn get_answers_queries_and_refuses_mutations() {
         assert_eq!(error_codes(&body), ["BAD_REQUEST"], "{reason}");
     }
 }
+
+#[tokio::test]
+async fn get_never_writes_whatever_names_or_persists_the_mutation() {
+    use partnerships::{auth::Role, graphql::persisted::sha256_hex};
+
+    let app = crate::helpers::spawn_app_with_auth().await;
+    let editor = crate::helpers::token(Role::Editor, "get-tester");
+    let create = |slug: &str| {
+        format!(
+            "mutation M {{ createOrganization(input: {{ slug: \"{slug}\", name: \"Over GET\", kind: OTHER }}) {{ created }} }}"
+        )
+    };
+    let get = |params: Vec<(&'static str, String)>| {
+        let request = app
+            .client
+            .get(format!("{}/graphql", app.address))
+            .header(header::ACCEPT, GRAPHQL_RESPONSE)
+            .bearer_auth(&editor)
+            .query(&params);
+        async move { request.send().await.unwrap_or_else(|e| panic!("{e}")) }
+    };
+
+    // A named mutation, the only operation of its document, without operationName.
+    let named = get(vec![("query", create("via-get"))]).await;
+    assert_eq!(named.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        named
+            .headers()
+            .get(header::ALLOW)
+            .and_then(|v| v.to_str().ok()),
+        Some("POST")
+    );
+
+    // A mutation registered as an automatic persisted query (by a POST that ran it), then
+    // sent over GET by its hash alone.
+    let text = create("via-apq");
+    let hash = sha256_hex(&text);
+    let extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
+    let registered = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .bearer_auth(&editor)
+        .json(&json!({ "query": text, "extensions": extensions }))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let body: Value = registered.json().await.unwrap_or_default();
+    assert_eq!(
+        body["data"]["createOrganization"]["created"], true,
+        "{body:#}"
+    );
+    let by_hash = get(vec![("extensions", extensions.to_string())]).await;
+    assert_eq!(by_hash.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let body: Value = by_hash.json().await.unwrap_or_default();
+    assert_eq!(error_codes(&body), ["BAD_REQUEST"], "{body:#}");
+
+    let stored = app
+        .data(
+            "{ a: organization(by: { slug: \"via-get\" }) { id } organizations(filter: { slug: { eq: \"via-apq\" } }) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert!(stored["a"].is_null(), "the GET mutation created nothing");
+    assert_eq!(
+        stored["organizations"]["totalCount"], 1,
+        "only the POST created its record"
+    );
+}

@@ -16,6 +16,7 @@ mod limits;
 mod migrations;
 mod mutations;
 mod nested;
+mod nesting;
 mod operations;
 mod persisted;
 mod proxy;
