@@ -156,6 +156,51 @@ def cmd_capture(args):
     print(len(statements))
 
 
+def plan_nodes(node):
+    """Every node of an EXPLAIN (FORMAT JSON) plan, depth first."""
+    yield node
+    for child in node.get("Plans", []):
+        yield from plan_nodes(child)
+
+
+def cmd_explain(args):
+    """EXPLAIN (ANALYZE, BUFFERS) of each statement of a captured script against the database:
+    writes the plans as text, and prints one JSON line with the total execution time (ms) and
+    every sequential scan (relation, rows it read): a nested page must never scan a table."""
+    import subprocess
+
+    with open(args.sql, encoding="utf-8") as f:
+        statements = [line.rstrip().rstrip(";") for line in f if line.strip()]
+    total = 0.0
+    scans = []
+    texts = []
+    def psql(sql):
+        return subprocess.run(
+            ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", args.url, "-c", sql],
+            capture_output=True, text=True, check=True,
+        ).stdout
+    for i, sql in enumerate(statements):
+        if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
+            continue  # writes are not explained (EXPLAIN ANALYZE would run them)
+        # Once to warm the cache as the server's request did, then the measured run.
+        psql(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
+        plan = json.loads(psql(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}"))[0]
+        total += plan["Execution Time"]
+        for node in plan_nodes(plan["Plan"]):
+            if node["Node Type"] == "Seq Scan":
+                scans.append({
+                    "statement": i + 1,
+                    "relation": node.get("Relation Name"),
+                    "rows": node.get("Actual Rows", 0) * node.get("Actual Loops", 1)
+                            + node.get("Rows Removed by Filter", 0) * node.get("Actual Loops", 1),
+                })
+        text = psql(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+        texts.append(f"-- statement {i + 1}: {plan['Execution Time']:.2f} ms\n{sql}\n{text}")
+    with open(args.out, "w", encoding="utf-8") as f:
+        f.write("\n".join(texts))
+    print(json.dumps({"sql_ms": round(total, 2), "seq_scans": scans}))
+
+
 def cmd_pgbench_latency(args):
     """p50/p95/p99 (ms) of pgbench's per-transaction logs, schedule lag included (with -R that
     is the latency correction: time waited behind the schedule counts)."""
@@ -202,12 +247,12 @@ def cmd_report(args):
         f"Scale {meta['scale']} (seed {meta['seed']}), concurrency {meta['concurrency']}, "
         f"{meta['duration']} per run, {meta['machine']}, {meta['date']}.",
         "",
-        "| workload | server req/s (closed) | rate (req/s) | server p50 / p95 / p99 ms | errors | SQL / req | peak RSS MiB | pgbench tx/s (closed) | pgbench p50 / p95 / p99 ms | server ÷ pgbench |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| workload | server req/s (closed) | rate (req/s) | server p50 / p95 / p99 ms | errors | SQL / req | SQL ms (EXPLAIN) | seq scans | peak RSS MiB | pgbench tx/s (closed) | pgbench p50 / p95 / p99 ms | server ÷ pgbench |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in runs:
         if r.get("skipped"):
-            lines.append(f"| {r['workload']} | skipped: {r['skipped']} | | | | | | | | |")
+            lines.append(f"| {r['workload']} | skipped: {r['skipped']} | | | | | | | | | | |")
             continue
         s, p = r["server"], r.get("pgbench") or {}
         ratio = None
@@ -215,14 +260,20 @@ def cmd_report(args):
             ratio = s["rps"] / p["tps"]
         errors = (f"{s['errors']} / {s['requests']} load; "
                   f"{r['sample']['graphql_errors']} / {r['sample']['requests']} checked")
+        plans = r.get("plans") or {}
+        scans = plans.get("seq_scans")
+        scan_text = "–" if scans is None else (
+            "none" if not scans else ", ".join(f"{x['relation']} ({x['rows']})" for x in scans))
         lines.append(
-            "| {w} | {rps} | {rate} | {sl} | {err} | {sql} | {mem} | {tps} | {pl} | {ratio} |".format(
+            "| {w} | {rps} | {rate} | {sl} | {err} | {sql} | {sqlms} | {scans} | {mem} | {tps} | {pl} | {ratio} |".format(
                 w=r["workload"],
                 rps=fmt(s.get("rps")),
                 rate=fmt(s.get("rate"), 0),
                 sl=" / ".join(fmt(s.get(k)) for k in ("p50", "p95", "p99")),
                 err=errors,
                 sql=fmt(r.get("statements")),
+                sqlms=fmt(plans.get("sql_ms")),
+                scans=scan_text,
                 mem=fmt(r.get("peak_rss_mib")),
                 tps=fmt(p.get("tps")),
                 pl=" / ".join(fmt(p.get(k)) for k in ("p50", "p95", "p99")) if p else "–",
@@ -283,6 +334,8 @@ def main():
     p.set_defaults(fn=cmd_sample)
     p = sub.add_parser("capture"); p.add_argument("log"); p.add_argument("offset", type=int)
     p.add_argument("db"); p.add_argument("out"); p.set_defaults(fn=cmd_capture)
+    p = sub.add_parser("explain"); p.add_argument("url"); p.add_argument("sql"); p.add_argument("out")
+    p.set_defaults(fn=cmd_explain)
     p = sub.add_parser("pgbench-latency"); p.add_argument("prefix")
     p.set_defaults(fn=cmd_pgbench_latency)
     p = sub.add_parser("oha"); p.add_argument("file"); p.set_defaults(fn=cmd_oha)

@@ -10,6 +10,8 @@ mod columns;
 mod m20261127_000001_initial_schema;
 mod m20261127_000002_search;
 mod m20261127_000003_audit;
+pub mod m20261201_000001_link_order_keys;
+pub mod m20261201_000002_link_counts;
 
 pub struct Migrator;
 
@@ -20,6 +22,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_initial_schema::Migration),
             Box::new(m20261127_000002_search::Migration),
             Box::new(m20261127_000003_audit::Migration),
+            Box::new(m20261201_000001_link_order_keys::Migration),
+            Box::new(m20261201_000002_link_counts::Migration),
         ]
     }
 }

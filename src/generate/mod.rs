@@ -133,6 +133,10 @@ pub async fn run(db: &DatabaseConnection, options: Options) -> anyhow::Result<Re
     generator.projects(plan.projects).await?;
     generator.events(plan.events).await?;
     let report = generator.report;
+    // One link-count row per record instead of one per record and bulk insert.
+    crate::store::nested::fold_link_counts(&txn)
+        .await
+        .context("Failed to fold the link counts")?;
     bar.set_message("committing");
     txn.commit().await.context("Failed to commit")?;
     bar.finish_with_message("done");

@@ -290,6 +290,19 @@ impl KeyColumn {
         }
     }
 
+    /// The same key read from another column (one holding a copy of the same values, such as a
+    /// link row's order key, or a subquery's output).
+    pub fn on(&self, table: &str, column: &str) -> Self {
+        use sea_orm::sea_query::{Alias, IntoIden};
+        Self {
+            column: (
+                Alias::new(table).into_iden(),
+                Alias::new(column).into_iden(),
+            ),
+            ..self.clone()
+        }
+    }
+
     /// Whether a cursor's value can stand in this column (NULL always can).
     fn fits(&self, key: &Key) -> bool {
         matches!(

@@ -227,7 +227,7 @@ pub fn settings(database_url: Option<&str>, sqlite_path: PathBuf) -> ServeSettin
         // Tests count statements: a generous loader window keeps a busy test machine from
         // splitting one level of a response into two batches.
         graphql: GraphqlSettings {
-            loader_delay_ms: 25,
+            loader_delay_ms: 50,
             ..GraphqlSettings::default()
         },
         auth: AuthSettings::default(),

@@ -18,6 +18,7 @@ mod mutations;
 mod nested;
 mod nesting;
 mod operations;
+mod order_keys;
 mod persisted;
 mod proxy;
 mod queries;

@@ -1,0 +1,297 @@
+//! What the triggers keep beside the link rows must follow every write: the order keys that
+//! nested pages are cut from (migration `m20261201_000001_link_order_keys`), or a page comes back
+//! in a stale order; and the link counts that `totalCount` reads (`m20261201_000002_link_counts`),
+//! or a count is wrong. Renames, retitles, new dates, new and removed links, a delete with its
+//! links and its restore, and a bulk load, on both stores, each checked against the records' own
+//! values and against `COUNT(*)`.
+
+use partnerships::auth::Role;
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, auth_settings, spawn_app_with_auth, spawn_embedded_app_with, token};
+
+async fn ok(app: &TestApp, query: &str, variables: Value) -> Value {
+    let body = app
+        .graphql_as(&token(Role::Editor, "order-keys"), query, variables)
+        .await;
+    assert!(body["errors"].is_null(), "{body:#}");
+    body["data"].clone()
+}
+
+/// The global id and version of a record found by slug.
+async fn read(app: &TestApp, kind: &str, slug: &str) -> (String, i64) {
+    let data = app
+        .data(
+            &format!("query ($s: String!) {{ r: {kind}(by: {{ slug: $s }}) {{ id version }} }}"),
+            json!({ "s": slug }),
+        )
+        .await;
+    (
+        data["r"]["id"].as_str().unwrap_or_default().to_owned(),
+        data["r"]["version"].as_i64().unwrap_or_default(),
+    )
+}
+
+/// The texts at `key` of the nodes of a connection, in the order the server gave.
+fn texts(connection: &Value, key: &str) -> Vec<String> {
+    connection["nodes"]
+        .as_array()
+        .map(|nodes| {
+            nodes
+                .iter()
+                .map(|n| n[key].as_str().unwrap_or("").to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn assert_sorted(values: &[String], what: &str) {
+    let mut expected = values.to_vec();
+    expected.sort();
+    assert_eq!(values, expected, "{what} come back in order");
+}
+
+const AGREEMENT: &str = "ilo-undp-global-framework-of-action";
+
+async fn parties(app: &TestApp) -> Vec<String> {
+    let data = app
+        .data(
+            "query ($s: String!) { agreement(by: { slug: $s }) { parties(first: 50) { nodes { name } } } }",
+            json!({ "s": AGREEMENT }),
+        )
+        .await;
+    texts(&data["agreement"]["parties"], "name")
+}
+
+async fn ilo_agreements(app: &TestApp, order: &str) -> Vec<String> {
+    let data = app
+        .data(
+            &format!(
+                "{{ organization(by: {{ slug: \"ilo\" }}) {{ agreements(first: 100, orderBy: [{{ field: {order} }}]) {{ nodes {{ title signedOn }} }} }} }}"
+            ),
+            json!({}),
+        )
+        .await;
+    let key = if order == "TITLE" {
+        "title"
+    } else {
+        "signedOn"
+    };
+    texts(&data["organization"]["agreements"], key)
+}
+
+async fn order_keys_follow_every_write(app: &TestApp) {
+    let before = parties(app).await;
+    assert_eq!(
+        before,
+        [
+            "International Labour Organization",
+            "United Nations Development Programme"
+        ]
+    );
+
+    // A rename moves the organization within every agreement's parties.
+    let (undp, version) = read(app, "organization", "undp").await;
+    ok(
+        app,
+        "mutation ($i: UpdateOrganizationInput!) { updateOrganization(input: $i) { record { name } } }",
+        json!({ "i": { "id": undp, "version": version, "name": "Aardvark Development Programme" } }),
+    )
+    .await;
+    assert_eq!(
+        parties(app).await,
+        [
+            "Aardvark Development Programme",
+            "International Labour Organization"
+        ],
+        "the renamed party sorts by its new name"
+    );
+
+    // A new party takes its place by name.
+    let (agreement, _) = read(app, "agreement", AGREEMENT).await;
+    let (waipa, _) = read(app, "organization", "waipa").await;
+    ok(
+        app,
+        "mutation ($i: AddAgreementPartyInput!) { addAgreementParty(input: $i) { record { slug } } }",
+        json!({ "i": { "owner": agreement, "organization": waipa, "role": "SIGNATORY" } }),
+    )
+    .await;
+    let after = parties(app).await;
+    assert_eq!(after.len(), 3, "{after:?}");
+    assert_sorted(&after, "parties after a new link");
+
+    // A retitled agreement and a new signing date move it in the ILO's agreements.
+    let (id, version) = read(app, "agreement", AGREEMENT).await;
+    ok(
+        app,
+        "mutation ($i: UpdateAgreementInput!) { updateAgreement(input: $i) { record { title } } }",
+        json!({ "i": { "id": id, "version": version, "title": "000 First of all", "signedOn": "1901" } }),
+    )
+    .await;
+    let by_title = ilo_agreements(app, "TITLE").await;
+    assert_eq!(
+        by_title.first().map(String::as_str),
+        Some("000 First of all")
+    );
+    assert_sorted(&by_title, "the ILO's agreements by title");
+    let by_date = ilo_agreements(app, "SIGNED_ON").await;
+    assert_eq!(by_date.first().map(String::as_str), Some("1901"));
+    let dated: Vec<String> = by_date.into_iter().filter(|d| !d.is_empty()).collect();
+    assert_sorted(&dated, "the ILO's agreements by signing date");
+}
+
+#[tokio::test]
+async fn order_keys_follow_every_write_on_postgres() {
+    let app = spawn_app_with_auth().await;
+    order_keys_follow_every_write(&app).await;
+}
+
+#[tokio::test]
+async fn order_keys_follow_every_write_on_sqlite() {
+    let app = spawn_embedded_app_with(|s| s.auth = auth_settings()).await;
+    order_keys_follow_every_write(&app).await;
+}
+
+/// The totals of the agreement's parties and of WAIPA's agreements.
+async fn totals(app: &TestApp) -> (u64, u64) {
+    let data = app
+        .data(
+            "query ($s: String!) { agreement(by: { slug: $s }) { parties { totalCount } } \
+             organization(by: { slug: \"waipa\" }) { agreements { totalCount } signed: agreements(role: { eq: SIGNATORY }) { totalCount } } }",
+            json!({ "s": AGREEMENT }),
+        )
+        .await;
+    let organization = &data["organization"];
+    assert_eq!(
+        organization["agreements"]["totalCount"], organization["signed"]["totalCount"],
+        "WAIPA signs all its agreements, so the kept count and the counted one agree"
+    );
+    (
+        data["agreement"]["parties"]["totalCount"]
+            .as_u64()
+            .unwrap_or(u64::MAX),
+        organization["agreements"]["totalCount"]
+            .as_u64()
+            .unwrap_or(u64::MAX),
+    )
+}
+
+/// Every record's kept link count against `COUNT(*)` of its links, for every link table.
+async fn assert_kept_counts_match(app: &TestApp) {
+    let db = &app.store.connection;
+    for (table, columns) in migration::m20261201_000002_link_counts::LINKS {
+        for column in columns {
+            let sql = format!(
+                "SELECT COUNT(*) AS wrong FROM ( \
+                   SELECT {column} AS owner, COUNT(*) AS n FROM {table} GROUP BY {column}) counted \
+                 FULL OUTER JOIN ( \
+                   SELECT owner_id AS owner, SUM(delta) AS n FROM link_counts \
+                   WHERE link_table = '{table}' AND owner_column = '{column}' GROUP BY owner_id) kept \
+                 ON kept.owner = counted.owner \
+                 WHERE COALESCE(kept.n, 0) <> COALESCE(counted.n, 0)"
+            );
+            let row = db
+                .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+                .unwrap_or_else(|| panic!("no row"));
+            let wrong: i64 = row.try_get("", "wrong").unwrap_or(-1);
+            assert_eq!(
+                wrong, 0,
+                "{table}.{column}: records whose kept count is off"
+            );
+        }
+    }
+}
+
+async fn link_counts_follow_every_write(app: &TestApp) {
+    let (parties, waipa_agreements) = totals(app).await;
+    assert_eq!(parties, 2);
+    let (agreement, _) = read(app, "agreement", AGREEMENT).await;
+    let (waipa, _) = read(app, "organization", "waipa").await;
+    let link = json!({ "owner": agreement, "organization": waipa, "role": "SIGNATORY" });
+    ok(
+        app,
+        "mutation ($i: AddAgreementPartyInput!) { addAgreementParty(input: $i) { record { slug } } }",
+        json!({ "i": link }),
+    )
+    .await;
+    assert_eq!(
+        totals(app).await,
+        (3, waipa_agreements + 1),
+        "after a new link"
+    );
+    ok(
+        app,
+        "mutation ($i: RemoveAgreementPartyInput!) { removeAgreementParty(input: $i) { record { slug } } }",
+        json!({ "i": link }),
+    )
+    .await;
+    assert_eq!(
+        totals(app).await,
+        (2, waipa_agreements),
+        "after its removal"
+    );
+    assert_kept_counts_match(app).await;
+
+    // Deleting WAIPA with its links, then restoring it, takes its links away and back.
+    let (id, version) = read(app, "organization", "waipa").await;
+    let admin = token(Role::Admin, "order-keys-admin");
+    let deleted = app
+        .graphql_as(
+            &admin,
+            "mutation ($i: DeleteRecordInput!) { deleteOrganization(input: $i) { auditEntry { id } } }",
+            json!({ "i": { "id": id, "version": version, "detachLinks": true } }),
+        )
+        .await;
+    let entry = deleted["data"]["deleteOrganization"]["auditEntry"]["id"].clone();
+    assert!(entry.is_string(), "{deleted:#}");
+    assert_kept_counts_match(app).await;
+    let restored = app
+        .graphql_as(
+            &admin,
+            "mutation ($e: ID!) { restore(auditEntryId: $e) { __typename } }",
+            json!({ "e": entry }),
+        )
+        .await;
+    assert!(restored["errors"].is_null(), "{restored:#}");
+    assert_eq!(
+        totals(app).await,
+        (2, waipa_agreements),
+        "after the restore"
+    );
+    assert_kept_counts_match(app).await;
+}
+
+#[tokio::test]
+async fn link_counts_follow_every_write_on_postgres() {
+    let app = spawn_app_with_auth().await;
+    link_counts_follow_every_write(&app).await;
+}
+
+#[tokio::test]
+async fn link_counts_follow_every_write_on_sqlite() {
+    let app = spawn_embedded_app_with(|s| s.auth = auth_settings()).await;
+    link_counts_follow_every_write(&app).await;
+}
+
+#[tokio::test]
+async fn a_bulk_load_keeps_the_link_counts_on_both_stores() {
+    for app in [
+        crate::helpers::spawn_app().await,
+        crate::helpers::spawn_embedded_app().await,
+    ] {
+        partnerships::generate::run(
+            &app.store.connection,
+            partnerships::generate::Options {
+                scale: 0.01,
+                seed: 7,
+                progress: false,
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
+        assert_kept_counts_match(&app).await;
+    }
+}
