@@ -159,13 +159,17 @@ pub fn connection<M, C: ConnectionType>(
 /// two, not their sum (both read the same rows on a hub, so each takes about as long).
 pub async fn list<E: Record, C: ConnectionType>(
     ctx: &Context<'_>,
-    filter: &(impl Filter + Sync),
+    filter: &(impl Filter + Clone + Send + Sync),
     order: Vec<SortKey<E::Column>>,
     window: Window,
     wrap: impl Fn(E::Model) -> C::Node,
 ) -> async_graphql::Result<C> {
     let store = ctx.data_unchecked::<Store>();
     let args = window.args().gql()?;
+    // Slugs named through a relation become ids first, once for the page and the count.
+    let mut filter = filter.clone();
+    filter.resolve(&store.connection).await.gql()?;
+    let filter = &filter;
     let page = records::list::<E>(&store.connection, filter, &order, &args);
     let (page, total) = if ctx.look_ahead().field("totalCount").exists() {
         let count = records::count::<E>(&store.connection, filter);

@@ -172,24 +172,15 @@ impl From<OrganizationFilter> for store::organizations::OrganizationFilter {
             acronym: convert(f.acronym),
             kind: convert(f.kind),
             parent: boxed(f.parent),
-            agreements: f.agreements.map(|l| {
-                Box::new(Link {
-                    role: convert(l.role),
-                    target: convert(l.agreement),
-                })
-            }),
-            projects: f.projects.map(|l| {
-                Box::new(Link {
-                    role: convert(l.role),
-                    target: convert(l.project),
-                })
-            }),
-            events: f.events.map(|l| {
-                Box::new(Link {
-                    role: convert(l.role),
-                    target: convert(l.event),
-                })
-            }),
+            agreements: f
+                .agreements
+                .map(|l| Box::new(Link::new(convert(l.role), convert(l.agreement)))),
+            projects: f
+                .projects
+                .map(|l| Box::new(Link::new(convert(l.role), convert(l.project)))),
+            events: f
+                .events
+                .map(|l| Box::new(Link::new(convert(l.role), convert(l.event)))),
             and: all(f.and),
             or: all(f.or),
             not: boxed(f.not),
@@ -238,10 +229,7 @@ macro_rules! participant_filter {
 
         impl From<$name> for Link<$entity_role, store::organizations::OrganizationFilter> {
             fn from(f: $name) -> Self {
-                Link {
-                    role: convert(f.role),
-                    target: convert(f.organization),
-                }
+                Link::new(convert(f.role), convert(f.organization))
             }
         }
     };
@@ -279,10 +267,7 @@ impl From<InstrumentLinkFilter>
     for Link<entity::InstrumentRole, store::instruments::InstrumentFilter>
 {
     fn from(f: InstrumentLinkFilter) -> Self {
-        Link {
-            role: convert(f.role),
-            target: convert(f.instrument),
-        }
+        Link::new(convert(f.role), convert(f.instrument))
     }
 }
 

@@ -3,10 +3,12 @@
 use entity::{
     AgreementKind, InstrumentRole, PartyRole, agreement, agreement_instrument, agreement_party,
 };
-use sea_orm::{ColumnTrait, Condition, RelationTrait};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, RelationTrait};
+
+use crate::error::AppResult;
 
 use super::{
-    filter::{DateFilter, EnumFilter, Link, TextFilter, combine, linked_ids},
+    filter::{DateFilter, EnumFilter, Link, NamedBySlug, TextFilter, combine, linked_ids},
     instruments::InstrumentFilter,
     organizations::OrganizationFilter,
     page::{Direction, SortKey},
@@ -25,6 +27,49 @@ pub struct AgreementFilter {
     pub and: Vec<AgreementFilter>,
     pub or: Vec<AgreementFilter>,
     pub not: Option<Box<AgreementFilter>>,
+}
+
+impl NamedBySlug for AgreementFilter {
+    fn slugs(&self) -> Option<Vec<String>> {
+        // Every field named, so that a new one cannot be overlooked here.
+        let Self {
+            slug,
+            title,
+            kind,
+            signed_on,
+            parties,
+            instruments,
+            and,
+            or,
+            not,
+        } = self;
+        if !(title.is_none()
+            && kind.is_none()
+            && signed_on.is_none()
+            && parties.is_none()
+            && instruments.is_none()
+            && not.is_none()
+            && and.is_empty()
+            && or.is_empty())
+        {
+            return None;
+        }
+        slug.as_ref().and_then(TextFilter::exact_values)
+    }
+}
+
+impl AgreementFilter {
+    /// Looks up the records that this filter's relations name by slug alone (not inside `and`,
+    /// `or` or `not`), so that the statement compares with their ids.
+    pub async fn resolve_links(&mut self, db: &impl ConnectionTrait) -> AppResult<()> {
+        if let Some(link) = &mut self.parties {
+            link.resolve::<entity::organization::Entity>(db).await?;
+        }
+        if let Some(link) = &mut self.instruments {
+            link.resolve::<entity::instrument::Entity>(db).await?;
+        }
+        Ok(())
+    }
 }
 
 impl AgreementFilter {
@@ -48,7 +93,7 @@ impl AgreementFilter {
             own = own.add(
                 C::Id.in_subquery(linked_ids::<agreement_party::Entity, _, _>(
                     L::AgreementId,
-                    Relation::Organization.def(),
+                    (L::OrganizationId, Relation::Organization.def()),
                     L::Role,
                     link,
                     OrganizationFilter::condition,
@@ -60,7 +105,7 @@ impl AgreementFilter {
             own = own.add(
                 C::Id.in_subquery(linked_ids::<agreement_instrument::Entity, _, _>(
                     L::AgreementId,
-                    Relation::Instrument.def(),
+                    (L::InstrumentId, Relation::Instrument.def()),
                     L::Role,
                     link,
                     InstrumentFilter::condition,

@@ -4,11 +4,15 @@ use entity::{
     EventKind, EventRole, InstrumentRole, Recurrence, agreement, event, event_instrument,
     event_participant, project,
 };
-use sea_orm::{ColumnTrait, Condition, RelationTrait};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, RelationTrait};
+
+use crate::error::AppResult;
 
 use super::{
     agreements::AgreementFilter,
-    filter::{DateFilter, EnumFilter, Link, TextFilter, combine, linked_ids, references},
+    filter::{
+        DateFilter, EnumFilter, Link, NamedBySlug, TextFilter, combine, linked_ids, references,
+    },
     instruments::InstrumentFilter,
     organizations::OrganizationFilter,
     page::{Direction, SortKey},
@@ -37,6 +41,61 @@ pub struct EventFilter {
     pub and: Vec<EventFilter>,
     pub or: Vec<EventFilter>,
     pub not: Option<Box<EventFilter>>,
+}
+
+impl NamedBySlug for EventFilter {
+    fn slugs(&self) -> Option<Vec<String>> {
+        // Every field named, so that a new one cannot be overlooked here.
+        let Self {
+            slug,
+            name,
+            kind,
+            starts_on,
+            ends_on,
+            location,
+            recurrence,
+            parent,
+            project,
+            agreement,
+            participants,
+            instruments,
+            and,
+            or,
+            not,
+        } = self;
+        if !(name.is_none()
+            && kind.is_none()
+            && starts_on.is_none()
+            && ends_on.is_none()
+            && location.is_none()
+            && recurrence.is_none()
+            && parent.is_none()
+            && project.is_none()
+            && agreement.is_none()
+            && participants.is_none()
+            && instruments.is_none()
+            && not.is_none()
+            && and.is_empty()
+            && or.is_empty())
+        {
+            return None;
+        }
+        slug.as_ref().and_then(TextFilter::exact_values)
+    }
+}
+
+impl EventFilter {
+    /// Looks up the records that this filter's relations name by slug alone (not inside `and`,
+    /// `or` or `not`), so that the statement compares with their ids.
+    pub async fn resolve_links(&mut self, db: &impl ConnectionTrait) -> AppResult<()> {
+        if let Some(link) = &mut self.participants {
+            link.resolve::<entity::organization::Entity>(db).await?;
+        }
+        if let Some(link) = &mut self.instruments {
+            link.resolve::<entity::instrument::Entity>(db).await?;
+        }
+        Ok(())
+    }
 }
 
 impl EventFilter {
@@ -90,7 +149,7 @@ impl EventFilter {
             own = own.add(
                 C::Id.in_subquery(linked_ids::<event_participant::Entity, _, _>(
                     L::EventId,
-                    Relation::Organization.def(),
+                    (L::OrganizationId, Relation::Organization.def()),
                     L::Role,
                     link,
                     OrganizationFilter::condition,
@@ -102,7 +161,7 @@ impl EventFilter {
             own = own.add(
                 C::Id.in_subquery(linked_ids::<event_instrument::Entity, _, _>(
                     L::EventId,
-                    Relation::Instrument.def(),
+                    (L::InstrumentId, Relation::Instrument.def()),
                     L::Role,
                     link,
                     InstrumentFilter::condition,

@@ -2,9 +2,12 @@
 
 use entity::{InstrumentKind, instrument, organization};
 use sea_orm::Condition;
+use sea_orm::ConnectionTrait;
+
+use crate::error::AppResult;
 
 use super::{
-    filter::{DateFilter, EnumFilter, TextFilter, combine, references},
+    filter::{DateFilter, EnumFilter, NamedBySlug, TextFilter, combine, references},
     organizations::OrganizationFilter,
     page::{Direction, SortKey},
 };
@@ -21,6 +24,42 @@ pub struct InstrumentFilter {
     pub and: Vec<InstrumentFilter>,
     pub or: Vec<InstrumentFilter>,
     pub not: Option<Box<InstrumentFilter>>,
+}
+
+impl NamedBySlug for InstrumentFilter {
+    fn slugs(&self) -> Option<Vec<String>> {
+        // Every field named, so that a new one cannot be overlooked here.
+        let Self {
+            slug,
+            name,
+            acronym,
+            kind,
+            adopted_on,
+            issuer,
+            and,
+            or,
+            not,
+        } = self;
+        if !(name.is_none()
+            && acronym.is_none()
+            && kind.is_none()
+            && adopted_on.is_none()
+            && issuer.is_none()
+            && not.is_none()
+            && and.is_empty()
+            && or.is_empty())
+        {
+            return None;
+        }
+        slug.as_ref().and_then(TextFilter::exact_values)
+    }
+}
+
+impl InstrumentFilter {
+    /// Nothing to look up: no relation of this filter goes through a link table.
+    pub async fn resolve_links(&mut self, _db: &impl ConnectionTrait) -> AppResult<()> {
+        Ok(())
+    }
 }
 
 impl InstrumentFilter {

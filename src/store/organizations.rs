@@ -4,12 +4,14 @@ use entity::{
     EventRole, OrganizationKind, PartyRole, ProjectRole, agreement_party, event_participant,
     organization, project_participant,
 };
-use sea_orm::{ColumnTrait, Condition, RelationTrait};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, RelationTrait};
+
+use crate::error::AppResult;
 
 use super::{
     agreements::AgreementFilter,
     events::EventFilter,
-    filter::{EnumFilter, Link, TextFilter, combine, linked_ids, references},
+    filter::{EnumFilter, Link, NamedBySlug, TextFilter, combine, linked_ids, references},
     page::{Direction, SortKey},
     projects::ProjectFilter,
 };
@@ -31,6 +33,56 @@ pub struct OrganizationFilter {
     pub and: Vec<OrganizationFilter>,
     pub or: Vec<OrganizationFilter>,
     pub not: Option<Box<OrganizationFilter>>,
+}
+
+impl NamedBySlug for OrganizationFilter {
+    fn slugs(&self) -> Option<Vec<String>> {
+        // Every field named, so that a new one cannot be overlooked here.
+        let Self {
+            slug,
+            name,
+            acronym,
+            kind,
+            parent,
+            agreements,
+            projects,
+            events,
+            and,
+            or,
+            not,
+        } = self;
+        if !(name.is_none()
+            && acronym.is_none()
+            && kind.is_none()
+            && parent.is_none()
+            && agreements.is_none()
+            && projects.is_none()
+            && events.is_none()
+            && not.is_none()
+            && and.is_empty()
+            && or.is_empty())
+        {
+            return None;
+        }
+        slug.as_ref().and_then(TextFilter::exact_values)
+    }
+}
+
+impl OrganizationFilter {
+    /// Looks up the records that this filter's relations name by slug alone (not inside `and`,
+    /// `or` or `not`), so that the statement compares with their ids.
+    pub async fn resolve_links(&mut self, db: &impl ConnectionTrait) -> AppResult<()> {
+        if let Some(link) = &mut self.agreements {
+            link.resolve::<entity::agreement::Entity>(db).await?;
+        }
+        if let Some(link) = &mut self.projects {
+            link.resolve::<entity::project::Entity>(db).await?;
+        }
+        if let Some(link) = &mut self.events {
+            link.resolve::<entity::event::Entity>(db).await?;
+        }
+        Ok(())
+    }
 }
 
 impl OrganizationFilter {
@@ -61,7 +113,7 @@ impl OrganizationFilter {
             own = own.add(
                 C::Id.in_subquery(linked_ids::<agreement_party::Entity, _, _>(
                     L::OrganizationId,
-                    Relation::Agreement.def(),
+                    (L::AgreementId, Relation::Agreement.def()),
                     L::Role,
                     link,
                     AgreementFilter::condition,
@@ -73,7 +125,7 @@ impl OrganizationFilter {
             own = own.add(
                 C::Id.in_subquery(linked_ids::<project_participant::Entity, _, _>(
                     L::OrganizationId,
-                    Relation::Project.def(),
+                    (L::ProjectId, Relation::Project.def()),
                     L::Role,
                     link,
                     ProjectFilter::condition,
@@ -85,7 +137,7 @@ impl OrganizationFilter {
             own = own.add(
                 C::Id.in_subquery(linked_ids::<event_participant::Entity, _, _>(
                     L::OrganizationId,
-                    Relation::Event.def(),
+                    (L::EventId, Relation::Event.def()),
                     L::Role,
                     link,
                     EventFilter::condition,

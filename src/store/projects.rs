@@ -5,12 +5,17 @@ use entity::{
     project_instrument, project_participant, project_region, project_theme,
 };
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, QueryTrait, RelationTrait,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
+    RelationTrait,
 };
+
+use crate::error::AppResult;
 
 use super::{
     agreements::AgreementFilter,
-    filter::{DateFilter, EnumFilter, Link, TextFilter, combine, linked_ids, references},
+    filter::{
+        DateFilter, EnumFilter, Link, NamedBySlug, TextFilter, combine, linked_ids, references,
+    },
     instruments::InstrumentFilter,
     organizations::OrganizationFilter,
     page::{Direction, SortKey},
@@ -37,6 +42,59 @@ pub struct ProjectFilter {
     pub and: Vec<ProjectFilter>,
     pub or: Vec<ProjectFilter>,
     pub not: Option<Box<ProjectFilter>>,
+}
+
+impl NamedBySlug for ProjectFilter {
+    fn slugs(&self) -> Option<Vec<String>> {
+        // Every field named, so that a new one cannot be overlooked here.
+        let Self {
+            slug,
+            name,
+            kind,
+            status,
+            starts_on,
+            ends_on,
+            region,
+            theme,
+            agreement,
+            participants,
+            instruments,
+            and,
+            or,
+            not,
+        } = self;
+        if !(name.is_none()
+            && kind.is_none()
+            && status.is_none()
+            && starts_on.is_none()
+            && ends_on.is_none()
+            && region.is_none()
+            && theme.is_none()
+            && agreement.is_none()
+            && participants.is_none()
+            && instruments.is_none()
+            && not.is_none()
+            && and.is_empty()
+            && or.is_empty())
+        {
+            return None;
+        }
+        slug.as_ref().and_then(TextFilter::exact_values)
+    }
+}
+
+impl ProjectFilter {
+    /// Looks up the records that this filter's relations name by slug alone (not inside `and`,
+    /// `or` or `not`), so that the statement compares with their ids.
+    pub async fn resolve_links(&mut self, db: &impl ConnectionTrait) -> AppResult<()> {
+        if let Some(link) = &mut self.participants {
+            link.resolve::<entity::organization::Entity>(db).await?;
+        }
+        if let Some(link) = &mut self.instruments {
+            link.resolve::<entity::instrument::Entity>(db).await?;
+        }
+        Ok(())
+    }
 }
 
 impl ProjectFilter {
@@ -89,7 +147,7 @@ impl ProjectFilter {
             own = own.add(
                 C::Id.in_subquery(linked_ids::<project_participant::Entity, _, _>(
                     L::ProjectId,
-                    Relation::Organization.def(),
+                    (L::OrganizationId, Relation::Organization.def()),
                     L::Role,
                     link,
                     OrganizationFilter::condition,
@@ -101,7 +159,7 @@ impl ProjectFilter {
             own = own.add(
                 C::Id.in_subquery(linked_ids::<project_instrument::Entity, _, _>(
                     L::ProjectId,
-                    Relation::Instrument.def(),
+                    (L::InstrumentId, Relation::Instrument.def()),
                     L::Role,
                     link,
                     InstrumentFilter::condition,

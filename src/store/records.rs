@@ -8,6 +8,12 @@ use crate::error::AppResult;
 /// A filter on one kind of record.
 pub trait Filter {
     fn condition(&self) -> Condition;
+    /// Looks up what the filter names by slug through a relation, before its statements run
+    /// (see `filter::Link::target_ids`).
+    fn resolve<'a>(
+        &'a mut self,
+        db: &'a sea_orm::DatabaseConnection,
+    ) -> futures::future::BoxFuture<'a, AppResult<()>>;
 }
 
 macro_rules! filter {
@@ -15,6 +21,13 @@ macro_rules! filter {
         impl Filter for $path {
             fn condition(&self) -> Condition {
                 <$path>::condition(self)
+            }
+
+            fn resolve<'a>(
+                &'a mut self,
+                db: &'a sea_orm::DatabaseConnection,
+            ) -> futures::future::BoxFuture<'a, AppResult<()>> {
+                Box::pin(<$path>::resolve_links(self, db))
             }
         }
     )*};

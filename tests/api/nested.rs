@@ -208,9 +208,18 @@ async fn nested_statements_depend_on_the_query_shape_not_on_the_rows() {
 
     let mut figures = Vec::new();
     for first in [2, 50, 100] {
-        let before = app.statements();
-        let data = app.data(NESTED, json!({ "first": first })).await;
-        figures.push((first, app.statements() - before));
+        // The fewest statements of three runs: a DataLoader batch closes after a fixed window,
+        // and on a saturated machine (the whole suite on 2 cores) a task that yields can register
+        // its key after the window and cost one statement more. An N+1 costs a statement per
+        // parent in every run, so it still fails.
+        let mut fewest = u64::MAX;
+        let mut data = Value::Null;
+        for _ in 0..3 {
+            let before = app.statements();
+            data = app.data(NESTED, json!({ "first": first })).await;
+            fewest = fewest.min(app.statements() - before);
+        }
+        figures.push((first, fewest));
         let nodes = data["organizations"]["nodes"]
             .as_array()
             .cloned()

@@ -545,3 +545,49 @@ async fn empty_lists_in_filters_mean_nothing_and_everything() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_relation_filter_by_slug_is_looked_up_first_and_answers_as_the_join_does() {
+    let app = spawn_app().await;
+    let query = r#"query ($p: OrganizationFilter) {
+      events(first: 50, filter: { participants: { organization: $p } }, orderBy: [{ field: STARTS_ON, direction: DESC }]) {
+        totalCount nodes { slug }
+      }
+    }"#;
+    // By slug alone: the slug becomes an id in its own statement, then page and count.
+    let by_slug = json!({ "slug": { "eq": "ilo" } });
+    let before = app.statements();
+    let looked_up = app.data(query, json!({ "p": by_slug })).await;
+    assert_eq!(
+        app.statements() - before,
+        3,
+        "the slug, the page and the count"
+    );
+    // With another condition beside the slug, the filter joins the organizations as before.
+    let joined = app
+        .data(
+            query,
+            json!({ "p": { "slug": { "eq": "ilo" }, "name": { "contains": "Labour" } } }),
+        )
+        .await;
+    assert_eq!(looked_up, joined, "both ways find the same events");
+    assert!(
+        looked_up["events"]["totalCount"].as_u64().unwrap_or(0) > 1,
+        "{looked_up:#}"
+    );
+    let several = app
+        .data(
+            query,
+            json!({ "p": { "slug": { "in": ["ilo", "waipa"] } } }),
+        )
+        .await;
+    assert!(
+        several["events"]["totalCount"].as_u64() >= looked_up["events"]["totalCount"].as_u64(),
+        "two organizations' events include one's"
+    );
+    let unknown = app
+        .data(query, json!({ "p": { "slug": { "eq": "no-such-body" } } }))
+        .await;
+    assert_eq!(unknown["events"]["totalCount"], 0);
+    assert_eq!(unknown["events"]["nodes"], json!([]));
+}
