@@ -341,7 +341,7 @@ impl<'a> Loader<'a> {
                     return Err(AppError::Conflict {
                         message: format!(
                             "{} {id} was changed by someone else while the document was imported. Import it again.",
-                            <A::Entity as Default>::default().table_name()
+                            in_words(<A::Entity as Default>::default().table_name())
                         ),
                         field: "document".into(),
                     }
@@ -908,6 +908,25 @@ impl<'a> Loader<'a> {
             .await?;
         }
         Ok(())
+    }
+}
+
+/// A table's rows as the API and the document call them, for messages (never a table's name).
+fn in_words(table: &str) -> &'static str {
+    match table {
+        "sources" => "Source",
+        "organizations" => "Organization",
+        "instruments" => "Instrument",
+        "agreements" => "Agreement",
+        "projects" => "Project",
+        "events" => "Event",
+        "agreement_parties" => "Agreement party",
+        "agreement_instruments" => "Agreement instrument",
+        "project_participants" => "Project participant",
+        "project_instruments" => "Project instrument",
+        "event_participants" => "Event participant",
+        "event_instruments" => "Event instrument",
+        _ => "Record",
     }
 }
 

@@ -300,7 +300,7 @@ async fn a_referenced_record_is_deleted_only_with_detach_links_and_restore_bring
     assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{body:#}");
     let message = body["errors"][0]["message"].as_str().unwrap_or_default();
     assert!(
-        message.contains("agreement_parties") && message.contains("detachLinks"),
+        message.contains("2 agreement parties") && message.contains("detachLinks"),
         "{message}"
     );
 
@@ -353,6 +353,46 @@ async fn a_referenced_record_is_deleted_only_with_detach_links_and_restore_bring
         sorted(&back["agreement"]["parties"]["edges"], "/node/slug"),
         ["ilo", "oecd"]
     );
+}
+
+#[tokio::test]
+async fn a_refused_delete_names_what_points_at_the_record_in_the_apis_words() {
+    let apps = [
+        ("postgres", spawn_app_with_auth().await),
+        (
+            "sqlite",
+            spawn_embedded_app_with(|s| s.auth = auth_settings()).await,
+        ),
+    ];
+    let delete = r#"mutation($id: ID!, $v: Int!) { deleteOrganization(input: {id: $id, version: $v}) { deletedId } }"#;
+    let tail = "Remove those links first, or pass detachLinks: true to delete the link rows and clear the references (restore puts them back).";
+    for (store, app) in apps {
+        for (slug, referenced_by) in [
+            (
+                "unctad",
+                "1 agreement party, 3 project participants, 6 event participants, 1 instrument (as issuer)",
+            ),
+            (
+                "oecd",
+                "2 agreement parties, 4 project participants, 1 organization (as parent), 6 instruments (as issuer)",
+            ),
+        ] {
+            let (id, version) = read(&app, "organization", slug).await;
+            let row = organization_row(&app.store.connection, slug).await;
+            let body = app
+                .graphql_as(&admin(), delete, json!({ "id": id, "v": version }))
+                .await;
+            assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{store}: {body:#}");
+            assert_eq!(
+                body["errors"][0]["message"],
+                format!(
+                    "Organization {} is still referenced by {referenced_by}. {tail}",
+                    row.id
+                ),
+                "{store}, {slug}"
+            );
+        }
+    }
 }
 
 #[tokio::test]
@@ -1121,8 +1161,8 @@ async fn restoring_a_record_whose_reference_was_deleted_since_is_a_conflict_nami
     assert_eq!(error_codes(&body), ["CONFLICT"], "{body:#}");
     let message = body["errors"][0]["message"].as_str().unwrap_or_default();
     assert!(
-        message.contains("agreements "),
-        "names the agreement: {message}"
+        message.contains("deleted since (agreement "),
+        "names the agreement in the API's words: {message}"
     );
 }
 
