@@ -26,7 +26,8 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, Set, TransactionTrait,
+    EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, Set, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
     sea_query::{Expr, ExprTrait},
 };
 use serde::{Serialize, de::DeserializeOwned};
@@ -407,9 +408,16 @@ writable!(instrument, "Instrument", Instrument,
         (EventInstrument, "instrument_id")],
     referenced_by: []);
 
-/// Starts a mutation's transaction.
+/// Starts a mutation's transaction. On SQLite it takes the write lock at once (`BEGIN
+/// IMMEDIATE`), waiting its turn behind another writer: a deferred transaction that read first
+/// could not upgrade to a writer while another one wrote, and failed as busy (two imports at
+/// once were SERVICE_UNAVAILABLE for one of them). PostgreSQL ignores the mode.
 pub async fn begin(db: &DatabaseConnection) -> AppResult<DatabaseTransaction> {
-    Ok(db.begin().await?)
+    let options = TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    };
+    Ok(db.begin_with_options(options).await?)
 }
 
 /// Commits a mutation's transaction.
