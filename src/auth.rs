@@ -20,14 +20,21 @@ use crate::{config::AuthSettings, error::AppError};
 /// The longest token subject accepted: the audit log's `actor` column holds 200 characters.
 pub const MAX_SUBJECT_CHARS: usize = 200;
 
-/// The longest token lifetime `partnerships token` mints.
-pub const MAX_TTL: Duration = Duration::from_secs(366 * 86_400);
+/// The longest token lifetime `partnerships token` mints (and JWT_MAX_TTL_SECS's default).
+pub const MAX_TTL: Duration = Duration::from_secs(crate::config::DEFAULT_JWT_MAX_TTL_SECS);
+
+/// Seconds of clock difference tolerated between the token's issuer and this server, for
+/// `exp`, `nbf` and `iat`.
+const LEEWAY_SECS: u64 = 30;
 
 /// Why a subject cannot be an actor, if it cannot.
 fn subject_problem(subject: &str) -> Option<String> {
     let n = subject.chars().count();
     if subject.trim().is_empty() {
         Some("The token's subject (sub) is empty.".into())
+    } else if subject.contains('\0') {
+        // The audit log could not hold it (PostgreSQL refuses U+0000 in text).
+        Some("The token's subject (sub) holds the character U+0000.".into())
     } else if n > MAX_SUBJECT_CHARS {
         Some(format!(
             "The token's subject (sub) is {n} characters long; at most {MAX_SUBJECT_CHARS}."
@@ -117,7 +124,10 @@ pub struct Claims {
     pub sub: String,
     pub role: String,
     pub exp: u64,
-    pub iat: u64,
+    /// When it was issued. Optional in JWT (RFC 7519); without it, the lifetime is counted from
+    /// now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
     /// A string or an array of strings (identity providers send both); `jsonwebtoken` checks
@@ -132,6 +142,8 @@ pub struct Authenticator {
     signing: Option<EncodingKey>,
     issuer: Option<String>,
     audience: Option<String>,
+    /// The longest lifetime a token may claim (JWT_MAX_TTL_SECS).
+    max_ttl: Duration,
 }
 
 impl Authenticator {
@@ -140,7 +152,7 @@ impl Authenticator {
         let validation = |alg| {
             let mut v = Validation::new(alg);
             v.set_required_spec_claims(&["exp", "sub"]);
-            v.leeway = 30;
+            v.leeway = LEEWAY_SECS;
             v.validate_nbf = true;
             if let Some(iss) = &settings.jwt_issuer {
                 v.set_issuer(&[iss]);
@@ -183,6 +195,7 @@ impl Authenticator {
             signing,
             issuer: settings.jwt_issuer.clone(),
             audience: settings.jwt_audience.clone(),
+            max_ttl: Duration::from_secs(settings.jwt_max_ttl_secs),
         })
     }
 
@@ -231,6 +244,9 @@ impl Authenticator {
             Ok(data) if let Some(why) = subject_problem(&data.claims.sub) => {
                 Err(AppError::Unauthenticated(why))
             }
+            Ok(data) if let Some(why) = self.lifetime_problem(&data.claims) => {
+                Err(AppError::Unauthenticated(why))
+            }
             Ok(data) => Ok(Viewer::User {
                 role: Role::parse(&data.claims.role),
                 subject: data.claims.sub,
@@ -249,6 +265,29 @@ impl Authenticator {
         }
     }
 
+    /// Why a token that verified claims a lifetime we do not accept, if it does. `jsonwebtoken`
+    /// checks only that `exp` is not past: a leaked token expiring in the year 9999, or one
+    /// dated a year ahead, would be good for ever. So `exp` may be at most JWT_MAX_TTL_SECS
+    /// after `iat` (without `iat`, after now), and `iat` not later than now.
+    fn lifetime_problem(&self, claims: &Claims) -> Option<String> {
+        let now = jsonwebtoken::get_current_timestamp();
+        let max = self.max_ttl.as_secs();
+        match claims.iat {
+            Some(iat) if iat > now.saturating_add(LEEWAY_SECS) => {
+                Some("The token's issue time (iat) is in the future.".into())
+            }
+            Some(iat) if claims.exp.saturating_sub(iat) > max => Some(format!(
+                "The token lives longer than this server accepts (exp - iat is at most {max} seconds)."
+            )),
+            None if claims.exp.saturating_sub(now) > max.saturating_add(LEEWAY_SECS) => {
+                Some(format!(
+                    "The token expires further ahead than this server accepts (at most {max} seconds from now)."
+                ))
+            }
+            _ => None,
+        }
+    }
+
     /// Signs an HS256 token for `subject` with `role`, valid for `ttl`.
     pub fn mint(&self, subject: &str, role: Role, ttl: Duration) -> anyhow::Result<String> {
         let Some(key) = &self.signing else {
@@ -262,6 +301,12 @@ impl Authenticator {
         if ttl > MAX_TTL {
             bail!("The ttl is longer than {} days", MAX_TTL.as_secs() / 86_400);
         }
+        if ttl > self.max_ttl {
+            bail!(
+                "The ttl is longer than JWT_MAX_TTL_SECS ({} seconds): the server would refuse the token",
+                self.max_ttl.as_secs()
+            );
+        }
         let now = jsonwebtoken::get_current_timestamp();
         let exp = now
             .checked_add(ttl.as_secs())
@@ -269,7 +314,7 @@ impl Authenticator {
         let claims = Claims {
             sub: subject.to_owned(),
             role: role.as_str().to_owned(),
-            iat: now,
+            iat: Some(now),
             exp,
             iss: self.issuer.clone(),
             aud: self.audience.clone().map(serde_json::Value::String),
@@ -366,5 +411,22 @@ mod tests {
         assert!(auth.mint(&"s".repeat(201), Role::Editor, ttl).is_err());
         assert!(auth.mint(&"s".repeat(200), Role::Editor, ttl).is_ok());
         assert!(auth.mint("ada", Role::Editor, MAX_TTL * 2).is_err());
+    }
+
+    #[test]
+    fn no_token_is_minted_that_the_configured_maximum_lifetime_refuses() {
+        let auth = Authenticator::new(&AuthSettings {
+            jwt_max_ttl_secs: 3600,
+            ..settings()
+        })
+        .expect("valid settings");
+        assert!(
+            auth.mint("ada", Role::Editor, Duration::from_secs(7200))
+                .is_err()
+        );
+        let token = auth
+            .mint("ada", Role::Editor, Duration::from_secs(3600))
+            .expect("signs");
+        assert!(auth.viewer(Some(&format!("Bearer {token}"))).is_ok());
     }
 }

@@ -323,7 +323,7 @@ pub struct ServeSettings {
 /// Who may change data: mutations need a JWT (`Authorization: Bearer …`) verified with one of
 /// these keys. With neither JWT_SECRET nor JWT_PUBLIC_KEY_FILE set, every mutation is refused
 /// (there is no built-in default key); reads never need a token.
-#[derive(Debug, Clone, Default, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct AuthSettings {
     /// Shared secret for HS256 tokens (at least 32 bytes). `partnerships token` signs with it.
     // Never shown: not in --help (`hide_env_values`), masked by `Secret`'s Debug.
@@ -338,6 +338,26 @@ pub struct AuthSettings {
     /// When set, tokens must carry this `aud` claim (and `partnerships token` writes it).
     #[arg(long, env = "JWT_AUDIENCE")]
     pub jwt_audience: Option<String>,
+    /// Longest lifetime a token may claim, in seconds (366 days by default): a token whose
+    /// `exp` is further than this after its `iat` (or, without `iat`, after now) is refused, so a
+    /// leaked token cannot be good for centuries. `partnerships token` mints no longer ones.
+    #[arg(long, env = "JWT_MAX_TTL_SECS", default_value_t = DEFAULT_JWT_MAX_TTL_SECS, value_parser = clap::value_parser!(u64).range(1..))]
+    pub jwt_max_ttl_secs: u64,
+}
+
+/// 366 days: a yearly token, with a day to spare for a leap year.
+pub const DEFAULT_JWT_MAX_TTL_SECS: u64 = 366 * 86_400;
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            jwt_secret: None,
+            jwt_public_key_file: None,
+            jwt_issuer: None,
+            jwt_audience: None,
+            jwt_max_ttl_secs: DEFAULT_JWT_MAX_TTL_SECS,
+        }
+    }
 }
 
 /// A secret string whose value never reaches a log line or a Debug print.

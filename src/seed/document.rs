@@ -180,13 +180,14 @@ impl Document {
         serde_saphyr::from_str(text)
     }
 
-    /// Checks that need no database: slugs, duplicates, dates, URLs, references inside the file
-    /// that must exist (sources), and cycles of parents. References to organizations,
-    /// instruments, agreements, projects and events may also name records already in the
-    /// database; the loader checks those.
+    /// Checks that need no database: slugs, duplicates, dates, URLs and cycles of parents.
+    /// References (sources, organizations, instruments, agreements, projects, events) may name
+    /// records of the file or already in the database; the loader checks those.
     pub fn validate(&self) -> Problems {
         let mut problems = Problems::default();
-        let sources = self.check_slugs(
+        // Sources, like every other reference, may name records already in the database:
+        // the loader resolves them against both.
+        self.check_slugs(
             "sources",
             self.sources.iter().map(|s| s.slug.as_str()),
             &mut problems,
@@ -216,37 +217,6 @@ impl Document {
             self.events.iter().map(|e| e.slug.as_str()),
             &mut problems,
         );
-
-        if let Some(default) = &self.default_source
-            && !sources.contains(default.as_str())
-        {
-            problems.push(
-                "default_source",
-                format!("no source `{default}` in `sources`"),
-            );
-        }
-        let mut check_source = |path: String, source: &Option<String>| {
-            if let Some(slug) = source
-                && !sources.contains(slug.as_str())
-            {
-                problems.push(path, format!("no source `{slug}` in `sources`"));
-            }
-        };
-        for (i, o) in self.organizations.iter().enumerate() {
-            check_source(format!("organizations[{i}].source"), &o.source);
-        }
-        for (i, x) in self.instruments.iter().enumerate() {
-            check_source(format!("instruments[{i}].source"), &x.source);
-        }
-        for (i, x) in self.agreements.iter().enumerate() {
-            check_source(format!("agreements[{i}].source"), &x.source);
-        }
-        for (i, x) in self.projects.iter().enumerate() {
-            check_source(format!("projects[{i}].source"), &x.source);
-        }
-        for (i, x) in self.events.iter().enumerate() {
-            check_source(format!("events[{i}].source"), &x.source);
-        }
 
         for (i, s) in self.sources.iter().enumerate() {
             let path = format!("sources[{i}]");
@@ -631,7 +601,6 @@ projects:
         let doc = Document::parse(text).unwrap_or_else(|e| panic!("{e}"));
         let problems = doc.validate().0.join("\n");
         for expected in [
-            "default_source: no source `missing`",
             "sources[0].published_on",
             "organizations[1].slug: `ilo` appears twice",
             "organizations[1].name: must not be empty",
@@ -645,6 +614,10 @@ projects:
                 "missing {expected:?} in:\n{problems}"
             );
         }
+        assert!(
+            !problems.contains("default_source"),
+            "a source may be in the database: the loader resolves it\n{problems}"
+        );
     }
 
     #[test]

@@ -240,9 +240,17 @@ impl<'a> Loader<'a> {
         }
     }
 
+    /// A record's own source, or the document's default (a missing default is one problem, at
+    /// `default_source`, not one per record).
     fn source_of(&mut self, source: &Option<String>, path: impl FnOnce() -> String) -> Option<i64> {
-        let slug = source.as_ref().or(self.doc.default_source.as_ref());
-        self.resolve(Kind::Source, slug, path)
+        match source {
+            Some(slug) => self.resolve(Kind::Source, Some(slug), path),
+            None => self
+                .doc
+                .default_source
+                .as_ref()
+                .and_then(|slug| self.sources.get(slug).copied()),
+        }
     }
 
     /// Row `id` of `E` as JSON.
@@ -341,7 +349,7 @@ impl<'a> Loader<'a> {
                     return Err(AppError::Conflict {
                         message: format!(
                             "{} {id} was changed by someone else while the document was imported. Import it again.",
-                            <A::Entity as Default>::default().table_name()
+                            in_words(<A::Entity as Default>::default().table_name())
                         ),
                         field: "document".into(),
                     }
@@ -537,31 +545,81 @@ impl<'a> Loader<'a> {
         let mut counts = self.report.sources;
         for (i, s) in self.doc.sources.iter().enumerate() {
             let at = format!("sources[{i}] `{}`", s.slug);
-            let existing = source::Entity::find()
-                .filter(source::Column::Slug.eq(&s.slug))
-                .one(self.txn)
-                .await
-                .with_context(|| format!("Failed to look up {at}"))?;
-            let id = existing.as_ref().map(|m| m.id);
-            let mut a = existing
-                .map(IntoActiveModel::into_active_model)
-                .unwrap_or_default();
-            let (on, precision) = PartialDate::into_parts(date(&s.published_on));
-            a.slug.set_if_not_equals(s.slug.clone());
-            a.title.set_if_not_equals(s.title.clone());
-            a.publisher.set_if_not_equals(s.publisher.clone());
-            a.published_on.set_if_not_equals(on);
-            a.published_precision.set_if_not_equals(precision);
-            a.url.set_if_not_equals(s.url.clone());
-            a.notes.set_if_not_equals(s.notes.clone());
+            let fill = |a: &mut source::ActiveModel| {
+                let (on, precision) = PartialDate::into_parts(date(&s.published_on));
+                a.slug.set_if_not_equals(s.slug.clone());
+                a.title.set_if_not_equals(s.title.clone());
+                a.publisher.set_if_not_equals(s.publisher.clone());
+                a.published_on.set_if_not_equals(on);
+                a.published_precision.set_if_not_equals(precision);
+                a.url.set_if_not_equals(s.url.clone());
+                a.notes.set_if_not_equals(s.notes.clone());
+            };
+            let existing = match self.source_row(&s.slug, &at).await? {
+                Some(row) => row,
+                None => {
+                    // Documents share sources, and two imports may bring the same new one at
+                    // once: the insert skips a slug taken meanwhile (PostgreSQL waits here for
+                    // the other import's transaction), and the row found then is updated like
+                    // any existing one, where a plain insert would fail the whole import.
+                    let mut a = <source::ActiveModel as ActiveModelBehavior>::new();
+                    fill(&mut a);
+                    let now: Value = self.now.into();
+                    a.set(source::Column::CreatedAt, now.clone());
+                    a.set(source::Column::UpdatedAt, now);
+                    a.set(source::Column::Version, 1i32.into());
+                    let inserted = source::Entity::insert(a)
+                        .on_conflict(
+                            sea_orm::sea_query::OnConflict::column(source::Column::Slug)
+                                .do_nothing()
+                                .to_owned(),
+                        )
+                        .exec_without_returning(self.txn)
+                        .await
+                        .with_context(|| format!("Failed to write {at}"))?;
+                    let row = self
+                        .source_row(&s.slug, &at)
+                        .await?
+                        .with_context(|| format!("{at} is missing right after its insert"))?;
+                    if inserted == 1 {
+                        counts.created += 1;
+                        if self.changes.is_some() {
+                            let after = self.row_json::<source::Entity>(row.id).await?;
+                            self.record_change::<source::Entity>(row.id, None, after)?;
+                        }
+                        self.sources.insert(s.slug.clone(), row.id);
+                        continue;
+                    }
+                    row
+                }
+            };
+            let id = existing.id;
+            let mut a = existing.into_active_model();
+            fill(&mut a);
             let id = self
-                .save(a, id, &mut counts)
+                .save(a, Some(id), &mut counts)
                 .await
                 .with_context(|| format!("Failed to write {at}"))?;
             self.sources.insert(s.slug.clone(), id);
         }
         self.report.sources = counts;
+        if let Some(slug) = &self.doc.default_source
+            && !self.sources.contains_key(slug)
+        {
+            self.problems.0.push(format!(
+                "default_source: no source `{slug}` in the file or the database"
+            ));
+        }
         Ok(())
+    }
+
+    /// The source with `slug`, if there is one.
+    async fn source_row(&self, slug: &str, at: &str) -> anyhow::Result<Option<source::Model>> {
+        source::Entity::find()
+            .filter(source::Column::Slug.eq(slug))
+            .one(self.txn)
+            .await
+            .with_context(|| format!("Failed to look up {at}"))
     }
 
     async fn organizations(&mut self) -> anyhow::Result<()> {
@@ -908,6 +966,25 @@ impl<'a> Loader<'a> {
             .await?;
         }
         Ok(())
+    }
+}
+
+/// A table's rows as the API and the document call them, for messages (never a table's name).
+fn in_words(table: &str) -> &'static str {
+    match table {
+        "sources" => "Source",
+        "organizations" => "Organization",
+        "instruments" => "Instrument",
+        "agreements" => "Agreement",
+        "projects" => "Project",
+        "events" => "Event",
+        "agreement_parties" => "Agreement party",
+        "agreement_instruments" => "Agreement instrument",
+        "project_participants" => "Project participant",
+        "project_instruments" => "Project instrument",
+        "event_participants" => "Event participant",
+        "event_instruments" => "Event instrument",
+        _ => "Record",
     }
 }
 

@@ -27,7 +27,7 @@ fn claims(role: &str, exp: u64) -> Claims {
         sub: "mallory".into(),
         role: role.into(),
         exp,
-        iat: now(),
+        iat: Some(now()),
         iss: None,
         aud: None,
     }
@@ -404,4 +404,114 @@ async fn rs256_tokens_verify_with_the_public_key_and_the_key_cannot_be_used_as_a
         .graphql_as(&confused, "{ auditLog { totalCount } }", json!({}))
         .await;
     assert_eq!(error_codes(&body), ["UNAUTHENTICATED"], "{body:#}");
+}
+
+/// A token with exactly these claims (JSON, so any of them may be left out), signed with our
+/// secret.
+fn with_claims(exp: u64, iat: Option<u64>) -> String {
+    let mut claims = json!({ "sub": "mallory", "role": "admin", "exp": exp });
+    if let Some(iat) = iat {
+        claims["iat"] = json!(iat);
+    }
+    signed(&claims, JWT_SECRET)
+}
+
+const DAY: u64 = 86_400;
+/// The default JWT_MAX_TTL_SECS: 366 days.
+const MAX_LIFETIME: u64 = 366 * DAY;
+/// 9999-12-31T23:59:59Z.
+const YEAR_9999: u64 = 253_402_300_799;
+
+#[tokio::test]
+async fn a_token_living_past_the_maximum_lifetime_or_issued_in_the_future_is_unauthenticated() {
+    let app = spawn_app_with_auth().await;
+    let refused = [
+        ("exp in the year 9999", with_claims(YEAR_9999, Some(now()))),
+        (
+            "a lifetime a second over the maximum",
+            with_claims(now() + MAX_LIFETIME + 1, Some(now())),
+        ),
+        ("no iat, exp in the year 9999", with_claims(YEAR_9999, None)),
+        (
+            "no iat, exp further than the maximum from now",
+            with_claims(now() + MAX_LIFETIME + 120, None),
+        ),
+        (
+            "iat a year ahead",
+            with_claims(now() + 365 * DAY + 3600, Some(now() + 365 * DAY)),
+        ),
+        (
+            "iat two minutes ahead, past the 30 s leeway",
+            with_claims(now() + 3600, Some(now() + 120)),
+        ),
+    ];
+    for (why, bad) in refused {
+        for query in [CREATE, r#"{ organization(by: {slug: "ilo"}) { name } }"#] {
+            let body = app.graphql_as(&bad, query, json!({})).await;
+            assert_eq!(error_codes(&body), ["UNAUTHENTICATED"], "{why}: {body:#}");
+            assert!(body.get("data").is_none(), "{why}: nothing ran");
+        }
+    }
+    let accepted = [
+        (
+            "a lifetime of exactly the maximum",
+            with_claims(now() + MAX_LIFETIME, Some(now())),
+        ),
+        ("no iat, an hour to go", with_claims(now() + 3600, None)),
+        (
+            "iat ten seconds ahead, within the leeway",
+            with_claims(now() + 3600, Some(now() + 10)),
+        ),
+    ];
+    for (why, good) in accepted {
+        let body = app
+            .graphql_as(&good, "{ organizations { totalCount } }", json!({}))
+            .await;
+        assert!(body.get("errors").is_none(), "{why}: {body:#}");
+    }
+}
+
+#[tokio::test]
+async fn the_maximum_token_lifetime_is_configurable() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.auth = crate::helpers::auth_settings();
+        s.auth.jwt_max_ttl_secs = 3600;
+    })
+    .await;
+    let read = "{ organizations { totalCount } }";
+    let body = app
+        .graphql_as(&with_claims(now() + 7200, Some(now())), read, json!({}))
+        .await;
+    assert_eq!(error_codes(&body), ["UNAUTHENTICATED"], "{body:#}");
+    let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("3600 seconds"), "{message}");
+    let body = app
+        .graphql_as(&with_claims(now() + 3600, Some(now())), read, json!({}))
+        .await;
+    assert!(body.get("errors").is_none(), "{body:#}");
+}
+
+#[tokio::test]
+async fn a_subject_holding_u0000_is_unauthenticated_not_internal() {
+    let app = spawn_app_with_auth().await;
+    let token = signed(
+        &Claims {
+            sub: "ed\u{0}die".into(),
+            ..claims("editor", now() + 3600)
+        },
+        JWT_SECRET,
+    );
+    let body = app.graphql_as(&token, CREATE, json!({})).await;
+    assert_eq!(error_codes(&body), ["UNAUTHENTICATED"], "{body:#}");
+    let body = app
+        .graphql(
+            r#"{ organization(by: {slug: "new-body"}) { id } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["organization"],
+        Value::Null,
+        "nothing was written"
+    );
 }

@@ -300,7 +300,7 @@ async fn a_referenced_record_is_deleted_only_with_detach_links_and_restore_bring
     assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{body:#}");
     let message = body["errors"][0]["message"].as_str().unwrap_or_default();
     assert!(
-        message.contains("agreement_parties") && message.contains("detachLinks"),
+        message.contains("2 agreement parties") && message.contains("detachLinks"),
         "{message}"
     );
 
@@ -353,6 +353,46 @@ async fn a_referenced_record_is_deleted_only_with_detach_links_and_restore_bring
         sorted(&back["agreement"]["parties"]["edges"], "/node/slug"),
         ["ilo", "oecd"]
     );
+}
+
+#[tokio::test]
+async fn a_refused_delete_names_what_points_at_the_record_in_the_apis_words() {
+    let apps = [
+        ("postgres", spawn_app_with_auth().await),
+        (
+            "sqlite",
+            spawn_embedded_app_with(|s| s.auth = auth_settings()).await,
+        ),
+    ];
+    let delete = r#"mutation($id: ID!, $v: Int!) { deleteOrganization(input: {id: $id, version: $v}) { deletedId } }"#;
+    let tail = "Remove those links first, or pass detachLinks: true to delete the link rows and clear the references (restore puts them back).";
+    for (store, app) in apps {
+        for (slug, referenced_by) in [
+            (
+                "unctad",
+                "1 agreement party, 3 project participants, 6 event participants, 1 instrument (as issuer)",
+            ),
+            (
+                "oecd",
+                "2 agreement parties, 4 project participants, 1 organization (as parent), 6 instruments (as issuer)",
+            ),
+        ] {
+            let (id, version) = read(&app, "organization", slug).await;
+            let row = organization_row(&app.store.connection, slug).await;
+            let body = app
+                .graphql_as(&admin(), delete, json!({ "id": id, "v": version }))
+                .await;
+            assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{store}: {body:#}");
+            assert_eq!(
+                body["errors"][0]["message"],
+                format!(
+                    "Organization {} is still referenced by {referenced_by}. {tail}",
+                    row.id
+                ),
+                "{store}, {slug}"
+            );
+        }
+    }
 }
 
 #[tokio::test]
@@ -816,6 +856,7 @@ use entity::{agreement, agreement_party, organization};
 use partnerships::{
     auth::Actor,
     error::AppError,
+    seed,
     store::write::{self, at_version, links, records},
 };
 use sea_orm::{
@@ -1121,8 +1162,8 @@ async fn restoring_a_record_whose_reference_was_deleted_since_is_a_conflict_nami
     assert_eq!(error_codes(&body), ["CONFLICT"], "{body:#}");
     let message = body["errors"][0]["message"].as_str().unwrap_or_default();
     assert!(
-        message.contains("agreements "),
-        "names the agreement: {message}"
+        message.contains("deleted since (agreement "),
+        "names the agreement in the API's words: {message}"
     );
 }
 
@@ -1243,4 +1284,159 @@ async fn an_import_audits_each_record_it_creates_or_updates_with_before_and_afte
     assert_eq!(entry["action"], "create", "{created:#}");
     assert_eq!(entry["before"], Value::Null);
     assert_eq!(entry["after"]["slug"], "fao");
+}
+
+// --- Imports and the sources already in the database -----------------------------------------
+
+/// The seed's one source.
+const SEEDED_SOURCE: &str = "ilo-collaboration-international-organizations-2024";
+
+async fn source_rows(db: &DatabaseConnection, slug: &str) -> Vec<entity::source::Model> {
+    entity::source::Entity::find()
+        .filter(entity::source::Column::Slug.eq(slug))
+        .all(db)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[tokio::test]
+async fn an_import_may_name_sources_that_are_only_in_the_database_on_both_stores() {
+    let apps = [
+        ("postgres", spawn_app_with_auth().await),
+        (
+            "sqlite",
+            spawn_embedded_app_with(|s| s.auth = auth_settings()).await,
+        ),
+    ];
+    let import = r#"mutation($d: String!) { importDocument(document: $d, dryRun: false) { organizations { created } } }"#;
+    for (store, app) in apps {
+        let db = &app.store.connection;
+        let seeded = source_rows(db, SEEDED_SOURCE).await;
+        let document = format!(
+            "default_source: {SEEDED_SOURCE}\norganizations:\n  \
+             - {{ slug: fao, name: \"Food and Agriculture Organization\", kind: un_system_entity }}\n  \
+             - {{ slug: ifad, name: \"IFAD\", kind: un_system_entity, source: {SEEDED_SOURCE} }}\n"
+        );
+        let data = ok(&app, &editor(), import, json!({ "d": document })).await;
+        assert_eq!(
+            data["importDocument"]["organizations"]["created"], 2,
+            "{store}"
+        );
+        for slug in ["fao", "ifad"] {
+            assert_eq!(
+                organization_row(db, slug).await.source_id,
+                seeded.first().map(|s| s.id),
+                "{store}: {slug} refers to the source in the database"
+            );
+        }
+
+        // A source in neither the document nor the database is still a problem, with its path.
+        let body = app
+            .graphql_as(
+                &editor(),
+                import,
+                json!({ "d": "default_source: nowhere\norganizations:\n  - { slug: wfp, name: WFP, kind: other, source: elsewhere }\n" }),
+            )
+            .await;
+        assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{store}: {body:#}");
+        let fields = &body["errors"][0]["extensions"]["fields"];
+        assert_eq!(
+            fields,
+            &json!([
+                { "path": "document.default_source", "message": "no source `nowhere` in the file or the database" },
+                { "path": "document.organizations[0].source", "message": "no source `elsewhere` in the file or the database" },
+            ]),
+            "{store}: {body:#}"
+        );
+    }
+}
+
+/// A document bringing a new source, and an organization of its own that uses it.
+fn with_new_source(organization: &str) -> String {
+    format!(
+        "default_source: shared-report\nsources:\n  \
+         - {{ slug: shared-report, title: \"A shared report\", publisher: \"ILO\" }}\n\
+         organizations:\n  - {{ slug: {organization}, name: \"{organization}\", kind: other }}\n"
+    )
+}
+
+#[tokio::test]
+async fn an_import_waiting_on_another_that_brings_the_same_new_source_upserts_it() {
+    let app = spawn_app_with_auth().await;
+    let db = app.store.connection.clone();
+    // The first import has written the new source and not committed yet.
+    let first = begin(&db).await;
+    let document =
+        seed::Document::parse(&with_new_source("first-body")).unwrap_or_else(|e| panic!("{e}"));
+    seed::load_in(&first, &document, false)
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"))
+        .unwrap_or_else(|p| panic!("{p:?}"));
+    let second = tokio::spawn({
+        let db = db.clone();
+        async move {
+            write::import::import(
+                &db,
+                &actor("second"),
+                &with_new_source("second-body"),
+                false,
+            )
+            .await
+            .map(|_| ())
+        }
+    });
+    until_blocked_or_done(&db, &second).await;
+    write::commit(first).await.unwrap_or_else(|e| panic!("{e}"));
+    let second = second.await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(code(&second), "OK", "{second:?}");
+    let sources = source_rows(&db, "shared-report").await;
+    assert_eq!(sources.len(), 1, "one source row");
+    for slug in ["first-body", "second-body"] {
+        assert_eq!(
+            organization_row(&db, slug).await.source_id,
+            sources.first().map(|s| s.id),
+            "{slug}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn two_imports_started_together_with_the_same_new_source_both_succeed_on_both_stores() {
+    let apps = [
+        ("postgres", spawn_app_with_auth().await),
+        (
+            "sqlite",
+            spawn_embedded_app_with(|s| s.auth = auth_settings()).await,
+        ),
+    ];
+    let import = r#"mutation($d: String!) { importDocument(document: $d, dryRun: false) { sources { created updated unchanged } } }"#;
+    let token = editor();
+    for (store, app) in apps {
+        let (one, two) = tokio::join!(
+            app.graphql_as(&token, import, json!({ "d": with_new_source("body-one") })),
+            app.graphql_as(&token, import, json!({ "d": with_new_source("body-two") })),
+        );
+        for body in [&one, &two] {
+            assert!(body.get("errors").is_none(), "{store}: {body:#}");
+        }
+        let created = [&one, &two]
+            .iter()
+            .map(|b| {
+                b["data"]["importDocument"]["sources"]["created"]
+                    .as_i64()
+                    .unwrap_or(-1)
+            })
+            .sum::<i64>();
+        assert_eq!(
+            created, 1,
+            "{store}: one import created it: {one:#} {two:#}"
+        );
+        assert_eq!(
+            source_rows(&app.store.connection, "shared-report")
+                .await
+                .len(),
+            1,
+            "{store}"
+        );
+    }
 }

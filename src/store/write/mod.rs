@@ -26,7 +26,8 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, Set, TransactionTrait,
+    EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, Set, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
     sea_query::{Expr, ExprTrait},
 };
 use serde::{Serialize, de::DeserializeOwned};
@@ -120,7 +121,7 @@ impl Problems {
 }
 
 /// The kinds of rows a delete can take away and a restore put back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Table {
     Organization,
     Agreement,
@@ -214,6 +215,38 @@ impl Table {
         Self::EventInstrument,
     ];
 
+    /// What the API calls one row of this table and several, for messages to clients (never
+    /// the table's name).
+    fn words(self) -> (&'static str, &'static str) {
+        use Table::*;
+        match self {
+            Organization => ("organization", "organizations"),
+            Agreement => ("agreement", "agreements"),
+            Project => ("project", "projects"),
+            Event => ("event", "events"),
+            Instrument => ("instrument", "instruments"),
+            AgreementParty => ("agreement party", "agreement parties"),
+            AgreementInstrument => ("agreement instrument", "agreement instruments"),
+            ProjectParticipant => ("project participant", "project participants"),
+            ProjectInstrument => ("project instrument", "project instruments"),
+            ProjectRegion => ("project region", "project regions"),
+            ProjectTheme => ("project theme", "project themes"),
+            EventParticipant => ("event participant", "event participants"),
+            EventInstrument => ("event instrument", "event instruments"),
+        }
+    }
+
+    /// `count` rows in the API's words: `1 agreement party`, `2 agreement parties`.
+    pub fn noun(self, count: usize) -> String {
+        let (one, many) = self.words();
+        format!("{count} {}", if count == 1 { one } else { many })
+    }
+
+    /// One row in the API's words: `agreement party`.
+    pub fn singular(self) -> &'static str {
+        self.words().0
+    }
+
     /// The table name (the key of the before-image).
     pub fn name(self) -> &'static str {
         use sea_orm::EntityName;
@@ -291,10 +324,11 @@ where
             .await
             .map_err(|e| {
                 if is_foreign_key_violation(&e) {
+                    let what = Table::from_name(E::default().table_name())
+                        .map_or("row", Table::singular);
                     AppError::Conflict {
                         message: format!(
-                            "The deleted record cannot come back: a row of {} refers to a record that no longer exists.",
-                            E::default().table_name()
+                            "The deleted record cannot come back: a row it puts back ({what}) refers to a record that no longer exists."
                         ),
                         field: "auditEntryId".into(),
                     }
@@ -374,9 +408,16 @@ writable!(instrument, "Instrument", Instrument,
         (EventInstrument, "instrument_id")],
     referenced_by: []);
 
-/// Starts a mutation's transaction.
+/// Starts a mutation's transaction. On SQLite it takes the write lock at once (`BEGIN
+/// IMMEDIATE`), waiting its turn behind another writer: a deferred transaction that read first
+/// could not upgrade to a writer while another one wrote, and failed as busy (two imports at
+/// once were SERVICE_UNAVAILABLE for one of them). PostgreSQL ignores the mode.
 pub async fn begin(db: &DatabaseConnection) -> AppResult<DatabaseTransaction> {
-    Ok(db.begin().await?)
+    let options = TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    };
+    Ok(db.begin_with_options(options).await?)
 }
 
 /// Commits a mutation's transaction.
@@ -620,7 +661,7 @@ where
     for (table, col) in E::LINKED_BY {
         let rows = table.rows(txn, col, id).await?;
         if !rows.is_empty() {
-            blockers.push(format!("{} {}", rows.len(), table.name()));
+            blockers.push(table.noun(rows.len()));
             linked.insert(format!("{}.{col}", table.name()), rows.into());
         }
     }
@@ -632,7 +673,9 @@ where
             .filter_map(|r| r.get("id").cloned())
             .collect();
         if !ids.is_empty() {
-            blockers.push(format!("{} {} (by {col})", ids.len(), table.name()));
+            // `parent_id` → `(as parent)`: the field's name in the API, not the column's.
+            let field = col.strip_suffix("_id").unwrap_or(col);
+            blockers.push(format!("{} (as {field})", table.noun(ids.len())));
             referenced.insert(format!("{}.{col}", table.name()), ids.into());
         }
     }
@@ -728,7 +771,7 @@ pub async fn restore_image(txn: &DatabaseTransaction, image: &Json) -> AppResult
         return Err(AppError::Conflict {
             message: format!(
                 "The deleted record cannot come back: {} {id} or its slug exists again.",
-                table.name()
+                table.singular()
             ),
             field: "auditEntryId".into(),
         });
@@ -751,11 +794,11 @@ pub async fn restore_image(txn: &DatabaseTransaction, image: &Json) -> AppResult
                 let Some(other) = row.get(*col).and_then(Json::as_i64) else {
                     continue;
                 };
-                if (*target == table && other == id) || missing.contains(&(target.name(), other)) {
+                if (*target == table && other == id) || missing.contains(&(*target, other)) {
                     continue;
                 }
                 if target.rows(txn, "id", other).await?.is_empty() {
-                    missing.insert((target.name(), other));
+                    missing.insert((*target, other));
                 }
             }
         }
@@ -763,7 +806,7 @@ pub async fn restore_image(txn: &DatabaseTransaction, image: &Json) -> AppResult
     if !missing.is_empty() {
         let list: Vec<String> = missing
             .iter()
-            .map(|(name, other)| format!("{name} {other}"))
+            .map(|(target, other)| format!("{} {other}", target.singular()))
             .collect();
         return Err(AppError::Conflict {
             message: format!(

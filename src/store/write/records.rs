@@ -61,7 +61,7 @@ pub async fn check_references(
         if !reference_exists(txn, table, id).await? {
             problems.push(
                 format!("{path}.{field}"),
-                format!("there is no {} with this ID", table.name()),
+                format!("there is no {} with this ID", table.singular()),
             );
         }
     }
@@ -190,7 +190,7 @@ where
     check_references(txn, &mut problems, path, fields.references()).await?;
     for (at, table, id) in nested.references {
         if !reference_exists(txn, table, id).await? {
-            problems.push(at, format!("there is no {} with this ID", table.name()));
+            problems.push(at, format!("there is no {} with this ID", table.singular()));
         }
     }
     problems.into_result()?;
