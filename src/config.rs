@@ -189,6 +189,11 @@ pub struct HttpSettings {
     /// (slow clients cannot hold connections open).
     #[arg(long, env = "CLIENT_REQUEST_TIMEOUT_SECS", default_value_t = 10)]
     pub client_request_timeout_secs: u64,
+    /// Seconds a client has to send a request's whole body once its headers arrived; a body
+    /// still incomplete then is answered 408 and its connection closed (a client trickling a
+    /// body, or declaring one it never sends, cannot hold a request open).
+    #[arg(long, env = "CLIENT_BODY_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub client_body_timeout_secs: u64,
     /// Seconds an idle keep-alive connection stays open.
     #[arg(long, env = "KEEP_ALIVE_SECS", default_value_t = 5)]
     pub keep_alive_secs: u64,

@@ -66,6 +66,7 @@ impl Application {
             auth,
             graphiql: settings.http.graphiql,
             max_body_bytes: settings.http.max_body_bytes,
+            body_timeout: std::time::Duration::from_secs(settings.http.client_body_timeout_secs),
             metrics: Metrics::new(),
             serve_metrics: settings.http.metrics,
             slow_request_ms: settings.http.slow_request_ms,

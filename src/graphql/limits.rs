@@ -4,7 +4,15 @@
 //! input values) and the variables after, and turns parse and validation failures into
 //! `GRAPHQL_PARSE_FAILED`, `GRAPHQL_VALIDATION_FAILED` or `QUERY_TOO_COMPLEX`. Depth,
 //! complexity and directives per field are async-graphql's own limits, set in `build_schema`;
-//! a list's complexity is its page size times its children ([`list_cost`]).
+//! a list's complexity is its page size times its children ([`list_cost`]). Arguments that
+//! validation let through but that do not coerce to their type (an object argument given a
+//! scalar, a list over its length) get `GRAPHQL_VALIDATION_FAILED` too: a wrong argument type,
+//! whether the field is nullable (data beside the error) or not (no data).
+//!
+//! With introspection off, these messages must not give the schema away: a validation or
+//! coercion message that names a type or field the client did not write ("Unknown field … on
+//! type …", "… of type … must have a selection of subfields") becomes [`HIDDEN_DETAIL`], its
+//! code and locations kept and its detail logged at DEBUG.
 //!
 //! Why input nesting is bounded here: validation, input coercion, the filter builder and the
 //! SQL builder all recurse over an input value, one stack frame per level or more, and the
@@ -13,13 +21,16 @@
 //! process. Every such value is measured here, before any of those run; the measuring itself
 //! stops one level past the limit, and the text scan before parsing bounds the parser too.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{Arc, Mutex},
+};
 
 use async_graphql::{
-    Request, ServerError, ServerResult, ValidationResult, Variables,
+    Request, Response, ServerError, ServerResult, ValidationResult, Variables,
     extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
-        NextValidation,
+        Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery,
+        NextPrepareRequest, NextValidation,
     },
     parser::types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet},
 };
@@ -57,7 +68,19 @@ pub struct Limits {
     pub max_aliases: usize,
     pub max_directives: usize,
     pub max_input_depth: usize,
+    /// Whether the schema answers introspection. When it does not, validation messages that
+    /// name a type or field the client did not write are replaced by [`HIDDEN_DETAIL`]:
+    /// probing field names and reading "Unknown field … on type …" or "… of type … must have
+    /// a selection of subfields" recovered 71 of 75 object types and 323 of 360 fields.
+    pub introspection: bool,
 }
+
+/// What a validation error says, with introspection off, instead of a detail that would
+/// reveal the schema. Its locations and code stay.
+pub const HIDDEN_DETAIL: &str = "The query does not fit the schema.";
+
+/// The built-in scalars, which every GraphQL schema has: naming them reveals nothing.
+const BUILT_IN_SCALARS: [&str; 5] = ["Int", "Float", "String", "Boolean", "ID"];
 
 /// How deep async-graphql's parser lets selection sets nest (its `MAX_RECURSION_DEPTH`); the
 /// schema then refuses past 32 (`limit_recursive_depth`'s default) and the depth limit.
@@ -80,18 +103,79 @@ impl From<&GraphqlSettings> for Limits {
             max_aliases: s.max_aliases,
             max_directives: s.max_directives,
             max_input_depth: s.max_input_depth,
+            introspection: s.introspection,
         }
     }
 }
 
 impl ExtensionFactory for Limits {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(*self)
+        Arc::new(Checks {
+            limits: *self,
+            written: Mutex::new(HashSet::new()),
+        })
     }
 }
 
+/// The extension of one request: the limits, and (with introspection off) the names the
+/// client's query text holds, read before parsing for the validation errors after it.
+struct Checks {
+    limits: Limits,
+    written: Mutex<HashSet<String>>,
+}
+
+impl std::ops::Deref for Checks {
+    type Target = Limits;
+
+    fn deref(&self) -> &Limits {
+        &self.limits
+    }
+}
+
+impl Checks {
+    /// A validation error as the client may see it: unchanged when introspection is on or when
+    /// every name it quotes is one the client wrote (or a built-in scalar); otherwise
+    /// [`HIDDEN_DETAIL`], the detail logged at DEBUG.
+    fn reveal(&self, err: &mut ServerError) {
+        if self.introspection {
+            return;
+        }
+        let written = self
+            .written
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let names_only_written = err
+            .message
+            .split('"')
+            .skip(1)
+            .step_by(2)
+            .flat_map(|quoted| quoted.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')))
+            .filter(|name| !name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit()))
+            .all(|name| BUILT_IN_SCALARS.contains(&name) || written.contains(name));
+        if !names_only_written {
+            tracing::debug!(detail = %err.message, "Validation error detail hidden (introspection is off)");
+            err.message = HIDDEN_DETAIL.to_owned();
+        }
+    }
+}
+
+/// Whether an error is async-graphql's, raised when an argument's value does not coerce to
+/// its type: validation lets some through (an object argument given a scalar, a list over its
+/// length), and the resolver machinery then refuses them without a code (the HTTP layer gave
+/// one only when no data was left).
+fn is_coercion_error(err: &ServerError) -> bool {
+    let coded = err
+        .extensions
+        .as_ref()
+        .is_some_and(|x| x.get("code").is_some());
+    !coded
+        && (err.message.starts_with("Failed to parse \"")
+            || err.message.starts_with("Expected input type \"")
+            || err.message.starts_with("Invalid value for argument"))
+}
+
 #[async_trait::async_trait]
-impl Extension for Limits {
+impl Extension for Checks {
     async fn prepare_request(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -161,6 +245,13 @@ impl Extension for Limits {
                 return Err(err);
             }
         }
+        if !self.introspection {
+            let mut written = self
+                .written
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            *written = written_names(query);
+        }
         let document = next.run(ctx, query, variables).await.map_err(|e| {
             // async-graphql checks its recursion and per-field directive limits while parsing.
             let code =
@@ -221,11 +312,77 @@ impl Extension for Limits {
                     } else {
                         "GRAPHQL_VALIDATION_FAILED"
                     };
+                    let mut e = e;
+                    self.reveal(&mut e);
                     with_code(e, code)
                 })
                 .collect()
         })
     }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        let mut response = next.run(ctx, operation_name).await;
+        for err in response.errors.iter_mut().filter(|e| is_coercion_error(e)) {
+            self.reveal(err);
+            err.extensions
+                .get_or_insert_with(Default::default)
+                .set("code", "GRAPHQL_VALIDATION_FAILED");
+        }
+        response
+    }
+}
+
+/// The names (and variables, without `$`) a query's text holds outside strings and comments:
+/// what the client wrote. Runs after [`count_tokens`] bounded the text.
+fn written_names(query: &str) -> HashSet<String> {
+    let bytes = query.as_bytes();
+    let (mut i, mut names) = (0, HashSet::new());
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                i += 3;
+                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 3;
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b if b.is_ascii_digit() || b == b'-' => {
+                // A number, exponent and fraction included (`1e5` holds no name `e5`).
+                i += 1;
+                while i < bytes.len()
+                    && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'.' | b'-' | b'+'))
+                {
+                    i += 1;
+                }
+            }
+            b if b.is_ascii_alphabetic() || b == b'_' => {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                names.insert(query[start..i].to_owned());
+            }
+            _ => i += 1,
+        }
+    }
+    names
 }
 
 /// Aliases and directives an operation would run: a fragment counts at every spread of it, so
@@ -554,6 +711,19 @@ mod tests {
         assert!(
             count_tokens(&"a ".repeat(10_000), 50) <= 51,
             "counting stops past the limit"
+        );
+    }
+
+    #[test]
+    fn written_names_are_the_names_outside_strings_and_comments() {
+        let names = written_names(
+            "query Q($x: [Int!] = 1e5) { a: b(s: \"Hidden\", t: \"\"\"Block\"\"\") ... on T { c } } # Comment",
+        );
+        let mut names: Vec<_> = names.into_iter().collect();
+        names.sort();
+        assert_eq!(
+            names,
+            ["Int", "Q", "T", "a", "b", "c", "on", "query", "s", "t", "x"]
         );
     }
 

@@ -324,24 +324,63 @@ pub async fn post(
         );
     }
     let limit = state.max_body_bytes;
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let Ok(chunk) = chunk else {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                answer,
-                "The request body could not be read.",
-            );
-        };
-        if body.len() + chunk.len() > limit {
-            return refuse(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                answer,
-                &format!("The request body is larger than {limit} bytes."),
-            );
-        }
-        body.extend_from_slice(&chunk);
+    // A declared length over the limit is refused before a byte of the body is read (actix
+    // then closes the connection rather than wait for a body nobody reads). An unparsable
+    // Content-Length never gets here: actix answers 400 itself.
+    let declared = http
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            answer,
+            &format!("The request body is larger than {limit} bytes."),
+        );
     }
+    // The whole body must arrive within the body timeout: a client declaring a body it never
+    // sends, or trickling it, would otherwise hold the request (and a graceful shutdown) open.
+    let read = async {
+        let mut body = web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let Ok(chunk) = chunk else {
+                return Err(refuse(
+                    StatusCode::BAD_REQUEST,
+                    answer,
+                    "The request body could not be read.",
+                ));
+            };
+            if body.len() + chunk.len() > limit {
+                return Err(refuse(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    answer,
+                    &format!("The request body is larger than {limit} bytes."),
+                ));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    };
+    let body = match actix_web::rt::time::timeout(state.body_timeout, read).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(refused)) => return refused,
+        Err(_) => {
+            let mut refused = refuse(
+                StatusCode::REQUEST_TIMEOUT,
+                answer,
+                &format!(
+                    "The request body did not arrive within {} seconds.",
+                    state.body_timeout.as_secs()
+                ),
+            );
+            // The rest of the body may still be on its way: this connection is done.
+            refused
+                .head_mut()
+                .set_connection_type(actix_web::http::ConnectionType::Close);
+            return refused;
+        }
+    };
     if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
         return refuse(
             StatusCode::BAD_REQUEST,

@@ -37,6 +37,8 @@ pub struct AppState {
     pub graphiql: bool,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// How long a client has to send a request's body once its head arrived.
+    pub body_timeout: Duration,
     pub metrics: Metrics,
     /// Whether `/metrics` is served.
     pub serve_metrics: bool,

@@ -222,6 +222,7 @@ pub fn settings(database_url: Option<&str>, sqlite_path: PathBuf) -> ServeSettin
             slow_request_ms: 1_000,
             metrics: true,
             client_request_timeout_secs: 10,
+            client_body_timeout_secs: 10,
             keep_alive_secs: 5,
         },
         // Tests count statements: a generous loader window keeps a busy test machine from

@@ -4,7 +4,7 @@
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, error_codes, spawn_app};
+use crate::helpers::{TestApp, error_codes, spawn_app, spawn_app_with};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 
@@ -325,4 +325,181 @@ async fn get_never_writes_whatever_names_or_persists_the_mutation() {
         stored["organizations"]["totalCount"], 1,
         "only the POST created its record"
     );
+}
+
+/// What a raw HTTP/1.1 client sends after the head of a request.
+#[derive(Clone, Copy, Debug)]
+enum Body {
+    /// Nothing at all: the declared body never comes.
+    Silence,
+    /// One byte every `.0` milliseconds, for ever.
+    Trickle(u64),
+}
+
+/// Sends `head` on a fresh connection, then `body`; returns how long the answer took, the
+/// answer (its head and body, read up to its Content-Length or the connection's end; what
+/// arrived within `patience`) and whether the server closed the connection after it.
+async fn raw_exchange(
+    app: &TestApp,
+    head: &str,
+    body: Body,
+    patience: std::time::Duration,
+) -> (std::time::Duration, String, bool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = app.address.trim_start_matches("http://");
+    let stream = tokio::net::TcpStream::connect(address)
+        .await
+        .unwrap_or_else(|e| panic!("connecting to {address}: {e}"));
+    let (mut reader, mut writer) = stream.into_split();
+    writer
+        .write_all(head.as_bytes())
+        .await
+        .unwrap_or_else(|e| panic!("sending the head: {e}"));
+    let started = std::time::Instant::now();
+    let sender = tokio::spawn(async move {
+        if let Body::Trickle(every_ms) = body {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis(every_ms)).await;
+                if writer.write_all(b" ").await.is_err() {
+                    return;
+                }
+            }
+        }
+        // Keep the connection's writing half open.
+        std::future::pending::<()>().await;
+    });
+    let mut answer = Vec::new();
+    let read = async {
+        let mut buffer = [0u8; 4096];
+        loop {
+            let Ok(n) = reader.read(&mut buffer).await else {
+                return;
+            };
+            if n == 0 {
+                return;
+            }
+            answer.extend_from_slice(&buffer[..n]);
+            let text = String::from_utf8_lossy(&answer).to_lowercase();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let length = text[..end]
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse::<usize>().ok());
+                if length.is_some_and(|length| answer.len() >= end + 4 + length) {
+                    return;
+                }
+            }
+        }
+    };
+    let _ = tokio::time::timeout(patience, read).await;
+    let elapsed = started.elapsed();
+    // Whether the server then closes the connection (within a second).
+    let mut rest = [0u8; 64];
+    let closed = matches!(
+        tokio::time::timeout(std::time::Duration::from_secs(1), reader.read(&mut rest)).await,
+        Ok(Ok(0) | Err(_))
+    );
+    sender.abort();
+    (
+        elapsed,
+        String::from_utf8_lossy(&answer).into_owned(),
+        closed,
+    )
+}
+
+/// The value of the in-flight gauge, which counts the `/metrics` request reading it.
+async fn requests_in_flight(app: &TestApp) -> Option<u64> {
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .text()
+        .await
+        .unwrap_or_default();
+    text.lines()
+        .find_map(|l| l.strip_prefix("partnerships_http_requests_in_flight "))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+fn post_head(content_length: u64) -> String {
+    format!(
+        "POST /graphql HTTP/1.1\r\nHost: localhost\r\nAccept: {GRAPHQL_RESPONSE}\r\n\
+         Content-Type: application/json\r\nContent-Length: {content_length}\r\n\r\n"
+    )
+}
+
+#[tokio::test]
+async fn a_declared_body_over_the_limit_is_refused_before_it_is_read() {
+    let app = spawn_app().await;
+    // 10 GiB declared, not a byte sent.
+    let (elapsed, answer, closed) = raw_exchange(
+        &app,
+        &post_head(10 * 1024 * 1024 * 1024),
+        Body::Silence,
+        std::time::Duration::from_secs(5),
+    )
+    .await;
+    assert!(
+        answer.starts_with("HTTP/1.1 413"),
+        "413 for a declared length over MAX_BODY_BYTES, got after {elapsed:?}: {answer:?}"
+    );
+    assert!(
+        elapsed < std::time::Duration::from_secs(1),
+        "refused at once, not after {elapsed:?}"
+    );
+    assert!(
+        answer.contains("\"BAD_REQUEST\""),
+        "the GraphQL error shape: {answer}"
+    );
+    assert!(closed, "the connection of the unread body is closed");
+    assert_eq!(
+        requests_in_flight(&app).await,
+        Some(1),
+        "only the /metrics request itself is in flight"
+    );
+}
+
+#[tokio::test]
+async fn a_body_not_sent_within_the_body_timeout_is_answered_408() {
+    let app = spawn_app_with(|s| s.http.client_body_timeout_secs = 1).await;
+    for (reason, body) in [
+        ("a declared body never sent", Body::Silence),
+        ("a body trickling one byte every 200 ms", Body::Trickle(200)),
+    ] {
+        let (elapsed, answer, closed) = raw_exchange(
+            &app,
+            &post_head(1_000),
+            body,
+            std::time::Duration::from_secs(6),
+        )
+        .await;
+        assert!(
+            answer.starts_with("HTTP/1.1 408"),
+            "{reason}: 408 after CLIENT_BODY_TIMEOUT_SECS, got after {elapsed:?}: {answer:?}"
+        );
+        assert!(
+            elapsed >= std::time::Duration::from_millis(900)
+                && elapsed < std::time::Duration::from_secs(3),
+            "{reason}: cut after the 1 s timeout, not after {elapsed:?}"
+        );
+        assert!(answer.contains("\"BAD_REQUEST\""), "{reason}: {answer}");
+        assert!(closed, "{reason}: the connection is closed");
+        assert_eq!(
+            requests_in_flight(&app).await,
+            Some(1),
+            "{reason}: the cut request is no longer in flight"
+        );
+    }
+    // A body sent in time is still read.
+    let (status, _, body) = post(
+        &app,
+        GRAPHQL_RESPONSE,
+        "application/json",
+        query("{ organization(by: { slug: \"ilo\" }) { acronym } }"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["data"]["organization"]["acronym"], "ILO");
 }

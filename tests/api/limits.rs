@@ -270,3 +270,158 @@ async fn aliases_count_at_every_spread_of_a_fragment() {
         "33 aliases through 3 spreads: {body:#}"
     );
 }
+
+/// Probes that recovered the schema from error messages with introspection off: each error
+/// named the type or field the client was looking for. All are refused by validation but
+/// one: async-graphql's validation lets a scalar through for an object argument, which then
+/// fails to coerce as the field resolves.
+const PROBES: [(&str, &str); 10] = [
+    (
+        "an unknown field",
+        r#"{ organization(by: { slug: "ilo" }) { budget } }"#,
+    ),
+    (
+        "an object without a selection",
+        r#"{ organization(by: { slug: "ilo" }) }"#,
+    ),
+    ("a misspelt root field", "{ organizatons { totalCount } }"),
+    (
+        "an unknown field of an input",
+        "{ organization(by: { nope: 1 }) { name } }",
+    ),
+    (
+        "an unknown argument and a missing one",
+        "{ organization(byy: {}) { name } }",
+    ),
+    (
+        "an enum value that does not exist",
+        "{ organizations(filter: { kind: { eq: NOPE } }) { totalCount } }",
+    ),
+    (
+        "an argument of the wrong type",
+        "{ organization(by: 42) { name } }",
+    ),
+    (
+        "a variable in the wrong position",
+        "query ($x: Int) { organization(by: $x) { name } }",
+    ),
+    (
+        "a fragment on a type that cannot be there",
+        "{ organizations { nodes { ...F } } } fragment F on Agreement { title }",
+    ),
+    (
+        "a misspelt field two lists down",
+        "{ organizations { nodes { agreements { nodes { titel } } } } }",
+    ),
+];
+
+/// The names of every type defined in schema.graphql.
+fn schema_type_names() -> Vec<String> {
+    let sdl = graphql::build_schema(&GraphqlSettings::default()).sdl();
+    sdl.lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            match words.next() {
+                Some("type" | "input" | "enum" | "interface" | "union" | "scalar") => words
+                    .next()
+                    .map(|name| name.trim_end_matches('{').to_owned()),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// Whether `word` occurs in `text` as a whole GraphQL name.
+fn names(text: &str, word: &str) -> bool {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .any(|w| w == word)
+}
+
+#[tokio::test]
+async fn with_introspection_off_validation_errors_name_nothing_the_client_did_not_write() {
+    let closed = graphql::build_schema(&GraphqlSettings {
+        introspection: false,
+        suggestions: false,
+        ..GraphqlSettings::default()
+    });
+    let open = graphql::build_schema(&GraphqlSettings::default());
+    let types = schema_type_names();
+    assert!(types.len() > 50, "the schema's types: {types:?}");
+    for (probe, query) in PROBES {
+        let hidden = closed.execute(query).await;
+        let detailed = open.execute(query).await;
+        assert!(!hidden.errors.is_empty(), "{probe}: refused");
+        for error in &hidden.errors {
+            let code = error
+                .extensions
+                .as_ref()
+                .and_then(|x| x.get("code"))
+                .map(ToString::to_string);
+            assert_eq!(
+                code.as_deref(),
+                Some("\"GRAPHQL_VALIDATION_FAILED\""),
+                "{probe}: {error:?}"
+            );
+            for name in types.iter().filter(|t| !names(query, t)) {
+                assert!(
+                    !names(&error.message, name),
+                    "{probe}: `{}` names the type {name}, which the query does not",
+                    error.message
+                );
+            }
+            // Every quoted name (a field, an argument, a type) is one the client wrote.
+            for quoted in error.message.split('"').skip(1).step_by(2) {
+                for part in quoted
+                    .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .filter(|p| !p.is_empty())
+                {
+                    assert!(
+                        names(query, part)
+                            || ["Int", "Float", "String", "Boolean", "ID"].contains(&part),
+                        "{probe}: `{}` names `{part}`, which the query does not",
+                        error.message
+                    );
+                }
+            }
+        }
+        // Where the problems are stays visible.
+        let locations = |r: &async_graphql::Response| {
+            r.errors
+                .iter()
+                .map(|e| e.locations.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            locations(&hidden),
+            locations(&detailed),
+            "{probe}: the same errors at the same places"
+        );
+    }
+
+    // With introspection on, the messages keep their detail.
+    for (probe, query, detail) in [
+        (
+            "an unknown field",
+            PROBES[0].1,
+            r#"Unknown field "budget" on type "Organization""#,
+        ),
+        (
+            "an object without a selection",
+            PROBES[1].1,
+            r#"of type "Organization" must have a selection of subfields"#,
+        ),
+        (
+            "an unknown field of an input",
+            PROBES[3].1,
+            r#"unknown field "nope" of type "RecordKey""#,
+        ),
+    ] {
+        let detailed = open.execute(query).await;
+        let message = detailed
+            .errors
+            .first()
+            .map(|e| e.message.clone())
+            .unwrap_or_default();
+        assert!(message.contains(detail), "{probe}: {message}");
+    }
+}
