@@ -18,6 +18,7 @@ mod mutations;
 mod nested;
 mod node;
 pub mod operation;
+mod order;
 mod organization;
 pub mod persisted;
 mod prelude;
@@ -76,7 +77,8 @@ pub fn build_schema_with(
         .limit_directives(5)
         // First, so it also gives codes to the errors of the extensions after it.
         .extension(limits::Limits::from(settings))
-        .extension(operation::RecordOperation);
+        .extension(operation::RecordOperation)
+        .extension(order::OrderResponses);
     builder = match allow_list {
         Some(list) => builder.extension(AllowListExtension(list)),
         None if settings.automatic_persisted_queries => builder.extension(

@@ -347,6 +347,22 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("reading the body: {e}"))
     }
 
+    /// POSTs a GraphQL operation and returns the body as sent, unparsed (its key order).
+    pub async fn graphql_text(&self, query: &str, variables: Value) -> String {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("sending the request: {e}"));
+        assert!(response.status().is_success(), "HTTP {}", response.status());
+        response
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("reading the body: {e}"))
+    }
+
     /// POSTs a GraphQL operation with `Authorization: Bearer <token>` and returns the JSON body.
     pub async fn graphql_as(&self, token: &str, query: &str, variables: Value) -> Value {
         let response = self

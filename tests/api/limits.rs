@@ -247,7 +247,7 @@ async fn arguments_that_would_only_burden_the_database_are_bad_user_input() {
             "an `in` list of 101 values",
             "query ($ids: [String!]) { organizations(filter: { slug: { in: $ids } }) { totalCount } }",
             json!({ "ids": ids }),
-            "GRAPHQL_VALIDATION_FAILED",
+            "BAD_USER_INPUT",
         ),
     ];
     for (reason, query, variables, code) in cases {

@@ -5,9 +5,11 @@
 //! `GRAPHQL_PARSE_FAILED`, `GRAPHQL_VALIDATION_FAILED` or `QUERY_TOO_COMPLEX`. Depth,
 //! complexity and directives per field are async-graphql's own limits, set in `build_schema`;
 //! a list's complexity is its page size times its children ([`list_cost`]). Arguments that
-//! validation let through but that do not coerce to their type (an object argument given a
-//! scalar, a list over its length) get `GRAPHQL_VALIDATION_FAILED` too: a wrong argument type,
-//! whether the field is nullable (data beside the error) or not (no data).
+//! validation let through but that do not coerce to their type name the argument in
+//! `extensions.field`, at the root or on a nested field: `BAD_USER_INPUT` when the type's own
+//! rules refuse the value (a date "2020-13", a list over its length), and
+//! `GRAPHQL_VALIDATION_FAILED` when the value has the wrong shape (an object argument given a
+//! number), which validation should have caught.
 //!
 //! With introspection off, these messages must not give the schema away: a validation or
 //! coercion message that names a type or field the client did not write ("Unknown field … on
@@ -19,7 +21,8 @@
 //! selection-depth limit does not count input values. A filter nested a few hundred levels
 //! through `not`, `and` or `parent` (a 2–4 KB query) overflowed a worker's stack and killed the
 //! process. Every such value is measured here, before any of those run; the measuring itself
-//! stops one level past the limit, and the text scan before parsing bounds the parser too.
+//! stops one level past the limit, and the text scan before parsing bounds the parser too. The
+//! same walk refuses U+0000 in a string as BAD_USER_INPUT naming where it is ([`input`]).
 
 use std::{
     collections::{HashMap, HashSet},
@@ -27,16 +30,19 @@ use std::{
 };
 
 use async_graphql::{
-    Request, Response, ServerError, ServerResult, ValidationResult, Variables,
+    Name, Pos, Request, Response, ServerError, ServerResult, ValidationResult, Variables,
     extensions::{
         Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery,
         NextPrepareRequest, NextValidation,
     },
     parser::types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet},
 };
-use async_graphql_value::{ConstValue, Value};
 
 use crate::config::GraphqlSettings;
+
+mod input;
+
+use input::Flaw;
 
 /// The complexity of a list field: each of its (at most 100) items costs its children.
 pub fn list_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
@@ -113,6 +119,7 @@ impl ExtensionFactory for Limits {
         Arc::new(Checks {
             limits: *self,
             written: Mutex::new(HashSet::new()),
+            arguments: Mutex::new(Vec::new()),
         })
     }
 }
@@ -122,6 +129,8 @@ impl ExtensionFactory for Limits {
 struct Checks {
     limits: Limits,
     written: Mutex<HashSet<String>>,
+    /// Where the document's field arguments begin, for errors that give only that.
+    arguments: Mutex<Vec<(Pos, Name)>>,
 }
 
 impl std::ops::Deref for Checks {
@@ -133,6 +142,50 @@ impl std::ops::Deref for Checks {
 }
 
 impl Checks {
+    /// The error for a flawed input value: nesting past the limit is QUERY_TOO_COMPLEX in the
+    /// query and BAD_USER_INPUT in a variable; U+0000 is BAD_USER_INPUT naming where it is.
+    fn input_error(&self, name: &str, what: &str, flaw: &Flaw) -> ServerError {
+        let limit = self.max_input_depth;
+        let variable = what == "variable";
+        let (message, code) = match flaw {
+            Flaw::TooDeep if variable => (
+                format!(
+                    "The variable `{name}` nests values more than {limit} levels deep; at most \
+                     {limit} are allowed."
+                ),
+                "BAD_USER_INPUT",
+            ),
+            Flaw::TooDeep => (
+                format!(
+                    "The {what} `{name}` nests input values more than {limit} levels deep; at \
+                     most {limit} are allowed."
+                ),
+                "QUERY_TOO_COMPLEX",
+            ),
+            Flaw::Nul(_) => {
+                let at = input::path(name, flaw);
+                let at = if at == name {
+                    String::new()
+                } else {
+                    format!(" (at `{at}`)")
+                };
+                (
+                    format!(
+                        "The {what} `{name}` holds the character U+0000{at}, which no text can store."
+                    ),
+                    "BAD_USER_INPUT",
+                )
+            }
+        };
+        let mut err = error(message, code);
+        if code == "BAD_USER_INPUT" {
+            err.extensions
+                .get_or_insert_with(Default::default)
+                .set("field", input::path(name, flaw));
+        }
+        err
+    }
+
     /// A validation error as the client may see it: unchanged when introspection is on or when
     /// every name it quotes is one the client wrote (or a built-in scalar); otherwise
     /// [`HIDDEN_DETAIL`], the detail logged at DEBUG.
@@ -229,21 +282,10 @@ impl Extension for Checks {
             ));
         }
         for (name, value) in variables.iter() {
-            let depth = const_depth(value, self.max_input_depth + 1);
-            if depth > self.max_input_depth {
-                let mut err = error(
-                    format!(
-                        "The variable `${name}` nests values more than {} levels deep; at most \
-                         {} are allowed.",
-                        self.max_input_depth, self.max_input_depth
-                    ),
-                    "BAD_USER_INPUT",
-                );
-                err.extensions
-                    .get_or_insert_with(Default::default)
-                    .set("field", format!("${name}"));
-                return Err(err);
-            }
+            let Some(flaw) = input::variable_flaw(value, self.max_input_depth) else {
+                continue;
+            };
+            return Err(self.input_error(&format!("${name}"), "variable", &flaw));
         }
         if !self.introspection {
             let mut written = self
@@ -262,16 +304,19 @@ impl Extension for Checks {
                 };
             with_code(e, code)
         })?;
-        if let Some(deep) = deepest_input(&document, self.max_input_depth) {
-            return Err(error(
-                format!(
-                    "The argument `{deep}` nests input values more than {} levels deep; at most {} \
-                     are allowed.",
-                    self.max_input_depth, self.max_input_depth
-                ),
-                "QUERY_TOO_COMPLEX",
-            ));
+        if let Some((name, flaw)) = input::document_flaw(&document, self.max_input_depth) {
+            let what = if name.starts_with('$') {
+                "default of"
+            } else {
+                "argument"
+            };
+            return Err(self.input_error(&name, what, &flaw));
         }
+        *self
+            .arguments
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            input::argument_positions(&document);
         let mut counts = Counts::default();
         counts.document(&document);
         if counts.aliases > self.max_aliases {
@@ -327,11 +372,33 @@ impl Extension for Checks {
         next: NextExecute<'_>,
     ) -> Response {
         let mut response = next.run(ctx, operation_name).await;
+        let arguments = self
+            .arguments
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         for err in response.errors.iter_mut().filter(|e| is_coercion_error(e)) {
+            // The position is the argument's value; the message names its type, not its name.
+            let argument = err
+                .locations
+                .first()
+                .and_then(|at| arguments.iter().find(|(pos, _)| pos == at))
+                .map(|(_, name)| name.to_string());
+            // A value of the wrong shape (an object argument given a number) is one validation
+            // should have refused; a value its type's own rules refuse is the user's input.
+            let code = if err.message.starts_with("Expected input type \"") {
+                "GRAPHQL_VALIDATION_FAILED"
+            } else {
+                "BAD_USER_INPUT"
+            };
             self.reveal(err);
-            err.extensions
-                .get_or_insert_with(Default::default)
-                .set("code", "GRAPHQL_VALIDATION_FAILED");
+            let extensions = err.extensions.get_or_insert_with(Default::default);
+            extensions.set("code", code);
+            if let Some(argument) = argument {
+                err.message = format!("The argument `{argument}` is not valid: {}", err.message);
+                err.extensions
+                    .get_or_insert_with(Default::default)
+                    .set("field", argument);
+            }
         }
         response
     }
@@ -533,108 +600,6 @@ fn text_nesting(query: &str, limit: usize) -> usize {
         }
     }
     deepest
-}
-
-/// How deep a value nests (each object and list is a level; scalars and variables are 0),
-/// looking no further than `cap` levels.
-fn value_depth(value: &Value, cap: usize) -> usize {
-    if cap == 0 {
-        return 0;
-    }
-    match value {
-        Value::List(items) => {
-            1 + items
-                .iter()
-                .map(|v| value_depth(v, cap - 1))
-                .max()
-                .unwrap_or(0)
-        }
-        Value::Object(fields) => {
-            1 + fields
-                .values()
-                .map(|v| value_depth(v, cap - 1))
-                .max()
-                .unwrap_or(0)
-        }
-        _ => 0,
-    }
-}
-
-/// [`value_depth`] of a variable's value (already coerced from JSON, whose own parser stops at
-/// 128 levels).
-fn const_depth(value: &ConstValue, cap: usize) -> usize {
-    if cap == 0 {
-        return 0;
-    }
-    match value {
-        ConstValue::List(items) => {
-            1 + items
-                .iter()
-                .map(|v| const_depth(v, cap - 1))
-                .max()
-                .unwrap_or(0)
-        }
-        ConstValue::Object(fields) => {
-            1 + fields
-                .values()
-                .map(|v| const_depth(v, cap - 1))
-                .max()
-                .unwrap_or(0)
-        }
-        _ => 0,
-    }
-}
-
-/// The name of the first argument (of a field or a directive) or variable default whose value
-/// nests deeper than `limit`, if any. Selection sets recurse as deep as the parser allowed.
-fn deepest_input(document: &ExecutableDocument, limit: usize) -> Option<String> {
-    fn directives(
-        list: &[async_graphql::Positioned<async_graphql::parser::types::Directive>],
-        limit: usize,
-    ) -> Option<String> {
-        list.iter().find_map(|d| {
-            d.node
-                .arguments
-                .iter()
-                .find(|(_, v)| value_depth(&v.node, limit + 1) > limit)
-                .map(|(name, _)| format!("{}", name.node))
-        })
-    }
-    fn selections(set: &SelectionSet, limit: usize) -> Option<String> {
-        set.items.iter().find_map(|item| match &item.node {
-            Selection::Field(field) => field
-                .node
-                .arguments
-                .iter()
-                .find(|(_, v)| value_depth(&v.node, limit + 1) > limit)
-                .map(|(name, _)| format!("{}", name.node))
-                .or_else(|| directives(&field.node.directives, limit))
-                .or_else(|| selections(&field.node.selection_set.node, limit)),
-            Selection::FragmentSpread(spread) => directives(&spread.node.directives, limit),
-            Selection::InlineFragment(inline) => directives(&inline.node.directives, limit)
-                .or_else(|| selections(&inline.node.selection_set.node, limit)),
-        })
-    }
-    let operations = document.operations.iter().map(|(_, op)| &op.node);
-    for op in operations {
-        let defaults = op.variable_definitions.iter().find_map(|v| {
-            v.node
-                .default_value
-                .as_ref()
-                .filter(|d| const_depth(&d.node, limit + 1) > limit)
-                .map(|_| format!("${}", v.node.name.node))
-        });
-        let found = defaults
-            .or_else(|| directives(&op.directives, limit))
-            .or_else(|| selections(&op.selection_set.node, limit));
-        if found.is_some() {
-            return found;
-        }
-    }
-    document.fragments.values().find_map(|fragment| {
-        directives(&fragment.node.directives, limit)
-            .or_else(|| selections(&fragment.node.selection_set.node, limit))
-    })
 }
 
 /// Counts GraphQL lexical tokens (names, numbers, strings, punctuators), stopping past `limit`.

@@ -1,0 +1,305 @@
+//! Responses in the query's order. The spec (§7.2.2) orders every response map as the query's
+//! selection set (CollectFields); async-graphql resolves an object's fields concurrently and
+//! inserts each as it finishes, so an organization's `events` could come back before its
+//! `name` when their loads finished in that order. This extension keeps the parsed document
+//! and, once the operation has run, puts each object's keys back in CollectFields order:
+//! fragments expanded where they are spread, type conditions applied to the object's own type,
+//! `@skip` and `@include` read as async-graphql read them.
+//!
+//! An object under an interface or a union is ordered by its own type: the one its
+//! `__typename` names when the query asked for it, or else the first possible type whose
+//! fields include every key the object has (types sharing those keys order them alike unless
+//! a query spreads the same key in different places per type, which then needs `__typename`).
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, PoisonError},
+};
+
+use async_graphql::{
+    Name, Positioned, Response, ServerResult, Value, Variables,
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery},
+    indexmap::IndexMap,
+    parser::types::{
+        Directive, DocumentOperations, ExecutableDocument, Field, FragmentDefinition,
+        OperationType, Selection, SelectionSet,
+    },
+    registry::{MetaType, MetaTypeName, Registry},
+};
+
+/// Puts every response's objects in the order of the query's selection sets.
+pub struct OrderResponses;
+
+impl ExtensionFactory for OrderResponses {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(Ordering::default())
+    }
+}
+
+/// One request's document and variables, kept from parsing to the end of execution.
+#[derive(Default)]
+struct Ordering(Mutex<Option<(ExecutableDocument, Variables)>>);
+
+#[async_trait::async_trait]
+impl Extension for Ordering {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some((document.clone(), variables.clone()));
+        Ok(document)
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        let mut response = next.run(ctx, operation_name).await;
+        let kept = self.0.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some((document, variables)) = kept {
+            order_response(
+                &ctx.schema_env.registry,
+                &document,
+                &variables,
+                operation_name,
+                &mut response.data,
+            );
+        }
+        response
+    }
+}
+
+fn order_response(
+    registry: &Registry,
+    document: &ExecutableDocument,
+    variables: &Variables,
+    operation_name: Option<&str>,
+    data: &mut Value,
+) {
+    let operation = match (&document.operations, operation_name) {
+        (DocumentOperations::Single(operation), _) => operation,
+        (DocumentOperations::Multiple(operations), Some(name)) => match operations.get(name) {
+            Some(operation) => operation,
+            None => return,
+        },
+        (DocumentOperations::Multiple(operations), None) => match operations.values().next() {
+            Some(operation) if operations.len() == 1 => operation,
+            _ => return,
+        },
+    };
+    let root = match operation.node.ty {
+        OperationType::Query => Some(registry.query_type.as_str()),
+        OperationType::Mutation => registry.mutation_type.as_deref(),
+        OperationType::Subscription => None,
+    };
+    let Some(root) = root else { return };
+    let walk = Walk {
+        registry,
+        fragments: &document.fragments,
+        variables,
+    };
+    walk.order(vec![data], root, &[&operation.node.selection_set.node]);
+}
+
+/// The fields a selection set yields for one object type, by response key in CollectFields
+/// order; each key with every field that answers it (`a { x } a { y }` merge).
+type Collected<'a> = IndexMap<&'a str, Vec<&'a Field>>;
+
+/// An object of the response.
+type Object = IndexMap<Name, Value>;
+
+struct Walk<'a> {
+    registry: &'a Registry,
+    fragments: &'a HashMap<Name, Positioned<FragmentDefinition>>,
+    variables: &'a Variables,
+}
+
+impl<'a> Walk<'a> {
+    /// Orders `values` (objects, or lists of them at any depth, or nulls), all answers to
+    /// fields of the declared type `declared` with the selection sets `sets`, then their
+    /// children, one batch per key, so each selection set is collected once per level.
+    fn order<'v>(&self, values: Vec<&'v mut Value>, declared: &str, sets: &[&'a SelectionSet]) {
+        let Some(declared) = self.registry.types.get(declared) else {
+            return;
+        };
+        let mut objects = Vec::new();
+        let mut pending = values;
+        while let Some(value) = pending.pop() {
+            match value {
+                Value::List(items) => pending.extend(items.iter_mut()),
+                Value::Object(map) => objects.push(map),
+                _ => {}
+            }
+        }
+        // Popping reversed them; the order of siblings does not matter here, but keep it.
+        objects.reverse();
+
+        let mut by_type: Vec<(&str, Collected<'a>, Vec<&'v mut Object>)> = Vec::new();
+        for object in objects {
+            let Some(ty) = self.object_type(declared, object, sets) else {
+                continue;
+            };
+            match by_type.iter_mut().find(|(name, ..)| *name == ty) {
+                Some((.., members)) => members.push(object),
+                None => by_type.push((ty, self.collect(ty, sets), vec![object])),
+            }
+        }
+
+        for (ty, fields, members) in by_type {
+            let Some(meta) = self.registry.types.get(ty) else {
+                continue;
+            };
+            // Per key of `fields`: the answers of every member, to order as one batch.
+            let mut children: Vec<Vec<&'v mut Value>> = fields.iter().map(|_| Vec::new()).collect();
+            for map in members {
+                sort_keys(map, &fields);
+                for (key, value) in map.iter_mut() {
+                    if let Some(i) = fields.get_index_of(key.as_str()) {
+                        children[i].push(value);
+                    }
+                }
+            }
+            for ((_, group), batch) in fields.iter().zip(children) {
+                let sets: Vec<&'a SelectionSet> = group
+                    .iter()
+                    .map(|field| &field.selection_set.node)
+                    .filter(|set| !set.items.is_empty())
+                    .collect();
+                if batch.is_empty() || sets.is_empty() {
+                    continue;
+                }
+                let Some(field) = meta.field_by_name(group[0].name.node.as_str()) else {
+                    continue; // __schema, __type: resolved in order already
+                };
+                self.order(batch, MetaTypeName::concrete_typename(&field.ty), &sets);
+            }
+        }
+    }
+
+    /// The object type an object of the declared type `declared` has: `declared` itself
+    /// unless it is an interface or a union (see the module's note).
+    fn object_type<'t>(
+        &self,
+        declared: &'t MetaType,
+        object: &Object,
+        sets: &[&'a SelectionSet],
+    ) -> Option<&'t str> {
+        let Some(possible) = declared.possible_types() else {
+            return Some(declared.name());
+        };
+        let named = self.collect(declared.name(), sets);
+        let typename = named.iter().find_map(|(key, group)| {
+            let asked = group.iter().any(|field| field.name.node == "__typename");
+            match object.get(*key) {
+                Some(Value::String(name)) if asked => Some(name.as_str()),
+                _ => None,
+            }
+        });
+        if let Some(typename) = typename {
+            return possible.get(typename).map(String::as_str);
+        }
+        possible
+            .iter()
+            .find(|ty| {
+                let fields = self.collect(ty, sets);
+                object.keys().all(|key| fields.contains_key(key.as_str()))
+            })
+            .map(String::as_str)
+    }
+
+    fn collect(&self, ty: &str, sets: &[&'a SelectionSet]) -> Collected<'a> {
+        let mut fields = Collected::new();
+        for set in sets {
+            // CollectFields runs per field's selection set, each with its own visited set.
+            self.collect_into(ty, set, &mut fields, &mut Vec::new());
+        }
+        fields
+    }
+
+    fn collect_into(
+        &self,
+        ty: &str,
+        set: &'a SelectionSet,
+        fields: &mut Collected<'a>,
+        visited: &mut Vec<&'a str>,
+    ) {
+        for selection in &set.items {
+            if self.skipped(selection.node.directives()) {
+                continue;
+            }
+            match &selection.node {
+                Selection::Field(field) => fields
+                    .entry(field.node.response_key().node.as_str())
+                    .or_default()
+                    .push(&field.node),
+                Selection::InlineFragment(fragment) => {
+                    let on = fragment.node.type_condition.as_ref();
+                    if on.is_none_or(|on| self.applies(&on.node.on.node, ty)) {
+                        self.collect_into(ty, &fragment.node.selection_set.node, fields, visited);
+                    }
+                }
+                Selection::FragmentSpread(spread) => {
+                    let name = spread.node.fragment_name.node.as_str();
+                    if visited.contains(&name) {
+                        continue;
+                    }
+                    visited.push(name);
+                    let Some(fragment) = self.fragments.get(name) else {
+                        continue;
+                    };
+                    if self.applies(&fragment.node.type_condition.node.on.node, ty) {
+                        self.collect_into(ty, &fragment.node.selection_set.node, fields, visited);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether a fragment on `on` applies to an object of type `ty`.
+    fn applies(&self, on: &str, ty: &str) -> bool {
+        on == ty
+            || self
+                .registry
+                .types
+                .get(on)
+                .is_some_and(|on| on.is_possible_type(ty))
+    }
+
+    /// `@skip` and `@include` exactly as async-graphql reads them before executing (the
+    /// request's variables; a missing or non-boolean condition reads as false).
+    fn skipped(&self, directives: &[Positioned<Directive>]) -> bool {
+        directives.iter().any(|directive| {
+            let include = match directive.node.name.node.as_str() {
+                "skip" => false,
+                "include" => true,
+                _ => return false,
+            };
+            let Some(condition) = directive.node.get_argument("if") else {
+                return false;
+            };
+            let value = condition
+                .node
+                .clone()
+                .into_const_with(|name| self.variables.get(&name).cloned().ok_or(()))
+                .unwrap_or_default();
+            include != matches!(value, Value::Boolean(true))
+        })
+    }
+}
+
+/// Sorts an object's keys into the collected order (stable; a key the query does not name,
+/// which execution never adds, would go last).
+fn sort_keys(map: &mut Object, fields: &Collected<'_>) {
+    let position = |key: &Name| fields.get_index_of(key.as_str()).unwrap_or(usize::MAX);
+    if map.keys().map(position).is_sorted() {
+        return;
+    }
+    map.sort_by_cached_key(|key, _| position(key));
+}
