@@ -5,10 +5,15 @@ use entity::{
 };
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, RelationTrait};
 
+use migration::m20261201_000001_link_order_keys as order_keys;
+use sea_orm::sea_query::SelectStatement;
+
 use crate::error::AppResult;
 
 use super::{
-    filter::{DateFilter, EnumFilter, Link, NamedBySlug, TextFilter, combine, linked_ids},
+    filter::{
+        DateFilter, EnumFilter, Link, NamedBySlug, TextFilter, combine, count_by_links, linked_ids,
+    },
     instruments::InstrumentFilter,
     organizations::OrganizationFilter,
     page::{Direction, SortKey},
@@ -69,6 +74,53 @@ impl AgreementFilter {
             link.resolve::<entity::instrument::Entity>(db).await?;
         }
         Ok(())
+    }
+}
+
+impl AgreementFilter {
+    /// The count of the agreements this filter matches from link rows alone, when it is one
+    /// relation (parties or instruments) named by slug, with at most the signing date besides
+    /// ([`count_by_links`]).
+    pub fn count_by_links(&self) -> Option<SelectStatement> {
+        let AgreementFilter {
+            slug: None,
+            title: None,
+            kind: None,
+            signed_on,
+            parties,
+            instruments,
+            and,
+            or,
+            not: None,
+        } = self
+        else {
+            return None;
+        };
+        if !and.is_empty() || !or.is_empty() {
+            return None;
+        }
+        let dates = [("signed_on", signed_on)];
+        match (parties, instruments) {
+            (Some(link), None) => {
+                use agreement_party::Column as L;
+                count_by_links::<agreement_party::Entity, _, _>(
+                    (L::AgreementId, L::OrganizationId, L::Role),
+                    link,
+                    &order_keys::AGREEMENT,
+                    &dates,
+                )
+            }
+            (None, Some(link)) => {
+                use agreement_instrument::Column as L;
+                count_by_links::<agreement_instrument::Entity, _, _>(
+                    (L::AgreementId, L::InstrumentId, L::Role),
+                    link,
+                    &order_keys::AGREEMENT,
+                    &dates,
+                )
+            }
+            _ => None,
+        }
     }
 }
 

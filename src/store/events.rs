@@ -6,12 +6,16 @@ use entity::{
 };
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, RelationTrait};
 
+use migration::m20261201_000001_link_order_keys as order_keys;
+use sea_orm::sea_query::SelectStatement;
+
 use crate::error::AppResult;
 
 use super::{
     agreements::AgreementFilter,
     filter::{
-        DateFilter, EnumFilter, Link, NamedBySlug, TextFilter, combine, linked_ids, references,
+        DateFilter, EnumFilter, Link, NamedBySlug, TextFilter, combine, count_by_links, linked_ids,
+        references,
     },
     instruments::InstrumentFilter,
     organizations::OrganizationFilter,
@@ -95,6 +99,59 @@ impl EventFilter {
             link.resolve::<entity::instrument::Entity>(db).await?;
         }
         Ok(())
+    }
+}
+
+impl EventFilter {
+    /// The count of the events this filter matches from link rows alone, when it is one
+    /// relation (participants or instruments) named by slug, with at most dates besides
+    /// ([`count_by_links`]).
+    pub fn count_by_links(&self) -> Option<SelectStatement> {
+        let EventFilter {
+            slug: None,
+            name: None,
+            kind: None,
+            starts_on,
+            ends_on,
+            location: None,
+            recurrence: None,
+            parent: None,
+            project: None,
+            agreement: None,
+            participants,
+            instruments,
+            and,
+            or,
+            not: None,
+        } = self
+        else {
+            return None;
+        };
+        if !and.is_empty() || !or.is_empty() {
+            return None;
+        }
+        let dates = [("starts_on", starts_on), ("ends_on", ends_on)];
+        match (participants, instruments) {
+            (Some(link), None) => {
+                use event_participant::Column as L;
+                count_by_links::<event_participant::Entity, _, _>(
+                    (L::EventId, L::OrganizationId, L::Role),
+                    link,
+                    &order_keys::EVENT,
+                    &dates,
+                )
+            }
+            (None, Some(link)) => {
+                use event_instrument::Column as L;
+                count_by_links::<event_instrument::Entity, _, _>(
+                    (L::EventId, L::InstrumentId, L::Role),
+                    link,
+                    &order_keys::EVENT,
+                    &dates,
+                )
+            }
+            _ => None,
+        }
     }
 }
 

@@ -6,12 +6,17 @@ use entity::{
 };
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, RelationTrait};
 
+use migration::m20261201_000001_link_order_keys as order_keys;
+use sea_orm::sea_query::SelectStatement;
+
 use crate::error::AppResult;
 
 use super::{
     agreements::AgreementFilter,
     events::EventFilter,
-    filter::{EnumFilter, Link, NamedBySlug, TextFilter, combine, linked_ids, references},
+    filter::{
+        EnumFilter, Link, NamedBySlug, TextFilter, combine, count_by_links, linked_ids, references,
+    },
     page::{Direction, SortKey},
     projects::ProjectFilter,
 };
@@ -82,6 +87,64 @@ impl OrganizationFilter {
             link.resolve::<entity::event::Entity>(db).await?;
         }
         Ok(())
+    }
+}
+
+impl OrganizationFilter {
+    /// The count of the organizations this filter matches from link rows alone, when it is one
+    /// relation (agreements, projects or events) named by slug and nothing else
+    /// ([`count_by_links`]).
+    pub fn count_by_links(&self) -> Option<SelectStatement> {
+        let OrganizationFilter {
+            slug: None,
+            name: None,
+            acronym: None,
+            kind: None,
+            parent: None,
+            agreements,
+            projects,
+            events,
+            and,
+            or,
+            not: None,
+        } = self
+        else {
+            return None;
+        };
+        if !and.is_empty() || !or.is_empty() {
+            return None;
+        }
+        let side = &order_keys::ORGANIZATION;
+        match (agreements, projects, events) {
+            (Some(link), None, None) => {
+                use agreement_party::Column as L;
+                count_by_links::<agreement_party::Entity, _, _>(
+                    (L::OrganizationId, L::AgreementId, L::Role),
+                    link,
+                    side,
+                    &[],
+                )
+            }
+            (None, Some(link), None) => {
+                use project_participant::Column as L;
+                count_by_links::<project_participant::Entity, _, _>(
+                    (L::OrganizationId, L::ProjectId, L::Role),
+                    link,
+                    side,
+                    &[],
+                )
+            }
+            (None, None, Some(link)) => {
+                use event_participant::Column as L;
+                count_by_links::<event_participant::Entity, _, _>(
+                    (L::OrganizationId, L::EventId, L::Role),
+                    link,
+                    side,
+                    &[],
+                )
+            }
+            _ => None,
+        }
     }
 }
 

@@ -9,12 +9,16 @@ use sea_orm::{
     RelationTrait,
 };
 
+use migration::m20261201_000001_link_order_keys as order_keys;
+use sea_orm::sea_query::SelectStatement;
+
 use crate::error::AppResult;
 
 use super::{
     agreements::AgreementFilter,
     filter::{
-        DateFilter, EnumFilter, Link, NamedBySlug, TextFilter, combine, linked_ids, references,
+        DateFilter, EnumFilter, Link, NamedBySlug, TextFilter, combine, count_by_links, linked_ids,
+        references,
     },
     instruments::InstrumentFilter,
     organizations::OrganizationFilter,
@@ -94,6 +98,58 @@ impl ProjectFilter {
             link.resolve::<entity::instrument::Entity>(db).await?;
         }
         Ok(())
+    }
+}
+
+impl ProjectFilter {
+    /// The count of the projects this filter matches from link rows alone, when it is one
+    /// relation (participants or instruments) named by slug, with at most dates besides
+    /// ([`count_by_links`]).
+    pub fn count_by_links(&self) -> Option<SelectStatement> {
+        let ProjectFilter {
+            slug: None,
+            name: None,
+            kind: None,
+            status: None,
+            starts_on,
+            ends_on,
+            region: None,
+            theme: None,
+            agreement: None,
+            participants,
+            instruments,
+            and,
+            or,
+            not: None,
+        } = self
+        else {
+            return None;
+        };
+        if !and.is_empty() || !or.is_empty() {
+            return None;
+        }
+        let dates = [("starts_on", starts_on), ("ends_on", ends_on)];
+        match (participants, instruments) {
+            (Some(link), None) => {
+                use project_participant::Column as L;
+                count_by_links::<project_participant::Entity, _, _>(
+                    (L::ProjectId, L::OrganizationId, L::Role),
+                    link,
+                    &order_keys::PROJECT,
+                    &dates,
+                )
+            }
+            (None, Some(link)) => {
+                use project_instrument::Column as L;
+                count_by_links::<project_instrument::Entity, _, _>(
+                    (L::ProjectId, L::InstrumentId, L::Role),
+                    link,
+                    &order_keys::PROJECT,
+                    &dates,
+                )
+            }
+            _ => None,
+        }
     }
 }
 

@@ -1,6 +1,9 @@
 //! Reads every kind of record shares: by slug, by ids, a filtered and ordered page, a count.
 
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    sea_query::SelectStatement,
+};
 
 use super::page::{self, Page, PageArgs, SortKey};
 use crate::error::AppResult;
@@ -14,14 +17,24 @@ pub trait Filter {
         &'a mut self,
         db: &'a sea_orm::DatabaseConnection,
     ) -> futures::future::BoxFuture<'a, AppResult<()>>;
+    /// A statement counting the matching records from link rows alone, when the filter allows
+    /// it (`filter::count_by_links`): one relation named by slug, dates the links copy.
+    fn count_by_links(&self) -> Option<SelectStatement> {
+        None
+    }
 }
 
 macro_rules! filter {
-    ($($path:path),* $(,)?) => {$(
+    ($($path:path $(, by links $links:ident)?);* $(;)?) => {$(
         impl Filter for $path {
             fn condition(&self) -> Condition {
                 <$path>::condition(self)
             }
+            $(
+            fn count_by_links(&self) -> Option<SelectStatement> {
+                <$path>::$links(self)
+            }
+            )?
 
             fn resolve<'a>(
                 &'a mut self,
@@ -34,11 +47,11 @@ macro_rules! filter {
 }
 
 filter!(
-    super::organizations::OrganizationFilter,
-    super::agreements::AgreementFilter,
-    super::projects::ProjectFilter,
-    super::events::EventFilter,
-    super::instruments::InstrumentFilter,
+    super::organizations::OrganizationFilter, by links count_by_links;
+    super::agreements::AgreementFilter, by links count_by_links;
+    super::projects::ProjectFilter, by links count_by_links;
+    super::events::EventFilter, by links count_by_links;
+    super::instruments::InstrumentFilter;
 );
 
 /// A table of records with an `id` and a unique `slug`.
@@ -88,5 +101,12 @@ pub async fn list<E: Record>(
 
 /// How many records match `filter`.
 pub async fn count<E: Record>(db: &impl ConnectionTrait, filter: &impl Filter) -> AppResult<u64> {
-    Ok(E::find().filter(filter.condition()).count(db).await?)
+    let Some(by_links) = filter.count_by_links() else {
+        return Ok(E::find().filter(filter.condition()).count(db).await?);
+    };
+    let count = match db.query_one(&by_links).await? {
+        Some(row) => row.try_get::<i64>("", "count")?,
+        None => 0,
+    };
+    Ok(u64::try_from(count).unwrap_or_default())
 }

@@ -295,3 +295,110 @@ async fn a_bulk_load_keeps_the_link_counts_on_both_stores() {
         assert_kept_counts_match(&app).await;
     }
 }
+
+/// `totalCount` of a root list filtered by one relation named by slug (and dates the links
+/// copy) is counted from the link rows alone (`store::filter::count_by_links`); the same
+/// filter inside `and` takes the general statement over the records. The two agree, before and
+/// after the dates and links they read change.
+async fn counts_by_links_answer_as_the_records_do(app: &TestApp) {
+    let cases = [
+        (
+            "events",
+            json!({ "participants": { "organization": { "slug": { "eq": "ilo" } } }, "startsOn": { "from": "2015" } }),
+        ),
+        (
+            "events",
+            json!({ "participants": { "role": { "eq": "ORGANIZER" }, "organization": { "slug": { "in": ["ilo", "undp", "oecd"] } } } }),
+        ),
+        (
+            "projects",
+            json!({ "participants": { "organization": { "slug": { "eq": "ilo" } } }, "endsOn": { "isNull": false } }),
+        ),
+        (
+            "agreements",
+            json!({ "parties": { "organization": { "slug": { "eq": "ilo" } } }, "signedOn": { "from": "1900", "to": "1902" } }),
+        ),
+        (
+            "agreements",
+            json!({ "parties": { "organization": { "slug": { "eq": "waipa" } } } }),
+        ),
+        (
+            "organizations",
+            json!({ "agreements": { "agreement": { "slug": { "eq": AGREEMENT } } } }),
+        ),
+    ];
+    let filter_type = |list: &str| match list {
+        "events" => "EventFilter",
+        "projects" => "ProjectFilter",
+        "agreements" => "AgreementFilter",
+        _ => "OrganizationFilter",
+    };
+    let counts = async |app: &TestApp| {
+        let mut found = Vec::new();
+        for (list, filter) in &cases {
+            let query = format!(
+                "query ($f: {ty}, $g: {ty}) {{ links: {list}(filter: $f) {{ totalCount }} records: {list}(filter: $g) {{ totalCount }} }}",
+                ty = filter_type(list)
+            );
+            let data = app
+                .data(&query, json!({ "f": filter, "g": { "and": [filter] } }))
+                .await;
+            assert_eq!(
+                data["links"]["totalCount"], data["records"]["totalCount"],
+                "{list} {filter}: {data:#}"
+            );
+            found.push(data["links"]["totalCount"].as_u64().unwrap_or_default());
+        }
+        found
+    };
+    let before = counts(app).await;
+    assert!(
+        before[0] > 0 && before[2] > 0,
+        "the seed has such records: {before:?}"
+    );
+
+    // A new signing date moves the agreement into the 1900–1902 range; a new party adds an
+    // organization to the agreement.
+    let (id, version) = read(app, "agreement", AGREEMENT).await;
+    ok(
+        app,
+        "mutation ($i: UpdateAgreementInput!) { updateAgreement(input: $i) { record { title } } }",
+        json!({ "i": { "id": id, "version": version, "signedOn": "1901" } }),
+    )
+    .await;
+    let (waipa, _) = read(app, "organization", "waipa").await;
+    ok(
+        app,
+        "mutation ($i: AddAgreementPartyInput!) { addAgreementParty(input: $i) { record { slug } } }",
+        json!({ "i": { "owner": id, "organization": waipa, "role": "PARTNER" } }),
+    )
+    .await;
+    let after = counts(app).await;
+    assert_eq!(
+        after[4],
+        before[4] + 1,
+        "WAIPA's new agreement is counted: {after:?}"
+    );
+    assert_eq!(
+        after[3],
+        before[3] + 1,
+        "the agreement signed anew is counted: {after:?}"
+    );
+    assert_eq!(
+        after[5],
+        before[5] + 1,
+        "the new party is counted: {after:?}"
+    );
+}
+
+#[tokio::test]
+async fn counts_by_links_answer_as_the_records_do_on_postgres() {
+    let app = spawn_app_with_auth().await;
+    counts_by_links_answer_as_the_records_do(&app).await;
+}
+
+#[tokio::test]
+async fn counts_by_links_answer_as_the_records_do_on_sqlite() {
+    let app = spawn_embedded_app_with(|s| s.auth = auth_settings()).await;
+    counts_by_links_answer_as_the_records_do(&app).await;
+}
