@@ -384,12 +384,12 @@ def _first_difference(a, b, path="data"):
         if Counter(a[2]) == Counter(b[2]):
             i = next(i for i, (x, y) in enumerate(zip(a[2], b[2])) if x != y)
             return f"{path}: the same {len(a[2])} records in another order (first at [{i}])"
-        if common < min(len(a[2]), len(b[2])) / 2 or len(a[2]) != len(b[2]):
+        if len(a[2]) != len(b[2]) or common < len(a[2]) - 1:
             return f"{path}: {common} of our {len(a[2])} records among its {len(b[2])}"
+        # One record differs: say where in it.
         for i, (x, y) in enumerate(zip(a[2], b[2])):
             if x != y:
-                where = _first_difference(x, y, f"{path}[{i}]")
-                return where if common == len(a[2]) - 1 else f"{where} ({common} of {len(a[2])} the same)"
+                return _first_difference(x, y, f"{path}[{i}]")
     else:
         if a[1] != b[1]:
             return f"{path}: {_short(dict(a[1]))} ≠ {_short(dict(b[1]))}"
