@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""Helpers of scripts/bench (standard library only): request bodies, schema requirements,
-statement capture from the PostgreSQL log, response checks, percentiles of pgbench logs, and the
-final JSON + Markdown report. Run `python3 bench/tools.py COMMAND --help`."""
+"""Helpers of scripts/bench and scripts/bench-peers (standard library only): request bodies,
+schema requirements, statement capture from the PostgreSQL log, response checks, percentiles of
+pgbench logs, the final JSON + Markdown reports, and for the peers the check that two servers
+returned the same records, a process tree's peak memory and the medians across rounds. Run
+`python3 bench/tools.py COMMAND --help`."""
 
 import argparse
 import glob
@@ -12,6 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 
 HEADER = re.compile(r"^#\s*(requires|auth|variables):\s*(.*?)\s*$")
 
@@ -83,13 +86,17 @@ def cmd_requires(args):
 def cmd_sample(args):
     """Sends the body N times, counting HTTP failures and bodies carrying GraphQL `errors`. A
     file of several lines holds one body per line (a workload with __N__): request i sends
-    line i, so a mutation is checked with distinct bodies, as the load sends them."""
+    line i, so a mutation is checked with distinct bodies, as the load sends them. `--save`
+    keeps the last response (scripts/bench-peers compares them across servers)."""
     with open(args.body, "rb") as f:
         bodies = [line for line in f.read().splitlines() if line.strip()]
     http_errors = graphql_errors = 0
     codes = {}
     for i in range(args.n):
         status, raw = post(args.url, bodies[i % len(bodies)], args.token or None)
+        if args.save:
+            with open(args.save, "wb") as f:
+                f.write(raw)
         if status >= 400:
             http_errors += 1
         try:
@@ -310,6 +317,270 @@ def cmd_oha(args):
     )
 
 
+# --- scripts/bench-peers ----------------------------------------------------------------------
+
+# The fields that say which record a response holds: the same under our schema and
+# PostGraphile's (the peer queries alias theirs to our names where they differ). Enum-like
+# values (`role`, `kind`) are compared case- and separator-insensitively: ours are GraphQL enums
+# (CO_ORGANIZER), PostGraphile's the stored text.
+IDENTITY = ("slug", "name", "title", "role", "kind")
+
+
+def _norm(key, value):
+    if key in ("role", "kind") and isinstance(value, str):
+        return value.lower().replace("-", "_")
+    return value
+
+
+def _is_connection(value):
+    return isinstance(value, dict) and ("nodes" in value or "edges" in value)
+
+
+def _canon(value, ordered):
+    """A response as a tree of records, whatever the schema's shape: a connection (nodes or
+    edges) or a list is a list of records; an object that is neither (an edge's `node`, a link
+    row's `organization`) is merged into the record that holds it, so our edge {role, node {slug}}
+    and PostGraphile's link row {role, organization {slug}} are the same record. A record is its
+    identity fields and, in document order, its lists (by field name: the peer queries alias
+    theirs to ours) with their totalCount. Unordered: each list sorted, as the records' order is
+    not compared."""
+    if value is None:
+        return None
+    if _is_connection(value):
+        items = value.get("nodes") if value.get("nodes") is not None else value.get("edges") or []
+        return ("list", value.get("totalCount"), _canon_list(items, ordered))
+    if isinstance(value, list):
+        return ("list", None, _canon_list(value, ordered))
+    fields, children = {}, []
+    _merge(value, fields, children, ordered)
+    return ("record", tuple(sorted(fields.items())), tuple(children))
+
+
+def _canon_list(items, ordered):
+    out = [_canon(x, ordered) for x in items]
+    if not ordered:
+        out.sort(key=repr)
+    return tuple(out)
+
+
+def _merge(obj, fields, children, ordered):
+    for key, value in obj.items():
+        if key in IDENTITY and not isinstance(value, (dict, list)):
+            fields[key] = _norm(key, value)
+        elif _is_connection(value) or isinstance(value, list):
+            children.append((key, _canon(value, ordered)))
+        elif isinstance(value, dict):
+            _merge(value, fields, children, ordered)
+
+
+def _first_difference(a, b, path="data"):
+    """Where two canonical trees first differ, in words."""
+    if type(a) is not type(b) or not isinstance(a, tuple) or a[:1] != b[:1]:
+        return f"{path}: {_short(a)} ≠ {_short(b)}"
+    if a[0] == "list":
+        if a[1] != b[1]:
+            return f"{path}: totalCount {a[1]} ≠ {b[1]}"
+        common = sum((Counter(a[2]) & Counter(b[2])).values())
+        if Counter(a[2]) == Counter(b[2]):
+            i = next(i for i, (x, y) in enumerate(zip(a[2], b[2])) if x != y)
+            return f"{path}: the same {len(a[2])} records in another order (first at [{i}])"
+        if len(a[2]) != len(b[2]) or common < len(a[2]) - 1:
+            return f"{path}: {common} of our {len(a[2])} records among its {len(b[2])}"
+        # One record differs: say where in it.
+        for i, (x, y) in enumerate(zip(a[2], b[2])):
+            if x != y:
+                return _first_difference(x, y, f"{path}[{i}]")
+    else:
+        if a[1] != b[1]:
+            return f"{path}: {_short(dict(a[1]))} ≠ {_short(dict(b[1]))}"
+        if len(a[2]) != len(b[2]):
+            return f"{path}: {len(a[2])} lists ≠ {len(b[2])}"
+        for (kx, x), (ky, y) in zip(a[2], b[2]):
+            if kx != ky:
+                return f"{path}: list {kx} ≠ {ky}"
+            if x != y:
+                return _first_difference(x, y, f"{path}.{kx}")
+    return f"{path}: differ"
+
+
+def _short(v):
+    text = json.dumps(v, ensure_ascii=False, default=str)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _count_records(tree):
+    if not isinstance(tree, tuple):
+        return 0
+    if tree[0] == "list":
+        return len(tree[2]) + sum(_count_records(x) for x in tree[2])
+    return sum(_count_records(x) for _, x in tree[2])
+
+
+def cmd_equivalent(args):
+    """Compares the records of each peer's response with ours (the first file): prints one JSON
+    line {"records": N, "peers": {file: "same" | difference}}; `--ordered` compares the order of
+    every list too (for queries that ask the peer for our order)."""
+    def load(path):
+        with open(path, encoding="utf-8") as f:
+            body = json.load(f)
+        if body.get("errors"):
+            return None, "errors: " + "; ".join(e.get("message", "?") for e in body["errors"])[:200]
+        if body.get("data") is None:
+            return None, "no data"
+        return _canon(body["data"], args.ordered), None
+
+    ours, ours_error = load(args.ours)
+    result = {"records": _count_records(ours), "ordered": args.ordered, "peers": {}}
+    for path in args.peers:
+        theirs, error = load(path)
+        if ours_error:
+            result["peers"][path] = "ours: " + ours_error
+        elif error:
+            result["peers"][path] = error
+        elif theirs == ours:
+            result["peers"][path] = "same"
+        else:
+            result["peers"][path] = _first_difference(ours, theirs)
+    print(json.dumps(result, ensure_ascii=False))
+
+
+def _children(pid):
+    out = []
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            with open(stat, encoding="utf-8") as f:
+                text = f.read()
+        except OSError:
+            continue
+        # The command may hold spaces and parentheses: fields follow the last ')'.
+        fields = text[text.rindex(")") + 2:].split()
+        if int(fields[1]) == pid:
+            out.append(int(stat.split("/")[2]))
+    return out
+
+
+def cmd_rss(args):
+    """Peak resident memory (VmHWM) of a process and all its descendants, summed, in MiB: a
+    node cluster's primary and its workers, or our one server process."""
+    total_kb, todo, seen = 0, [args.pid], set()
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        try:
+            with open(f"/proc/{pid}/status", encoding="utf-8") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        total_kb += int(line.split()[1])
+        except OSError:
+            continue
+        todo += _children(pid)
+    print(round(total_kb / 1024.0, 1))
+
+
+def _median(values):
+    values = sorted(v for v in values if v is not None)
+    if not values:
+        return None
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2.0
+
+
+def cmd_peers_report(args):
+    """Gathers scripts/bench-peers' measure.jsonl (one JSON object a line: runs, SQL counts,
+    equivalence checks) into peers.json and the Markdown table peers.md: medians across rounds."""
+    with open(os.path.join(args.dir, "meta.json"), encoding="utf-8") as f:
+        meta = json.load(f)
+    runs, sql, same, rows = {}, {}, {}, []
+    with open(os.path.join(args.dir, "measure.jsonl"), encoding="utf-8") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            m = json.loads(line)
+            if m["kind"] == "row":
+                rows.append(m)
+            elif m["kind"] == "run":
+                runs.setdefault((m["query"], m["server"]), []).append(m)
+            elif m["kind"] == "sql":
+                sql[(m["query"], m["server"])] = m["statements"]
+            elif m["kind"] == "equivalent":
+                same[(m["row"], m["server"])] = m["result"]
+    servers = meta["servers"]
+    peers = [s for s in servers if s != "ours"]
+
+    def med(query, server, key):
+        return _median([r.get(key) for r in runs.get((query, server), [])])
+
+    out_rows, notes = [], []
+    for row in rows:
+        figures = {}
+        for server in servers:
+            q = row["queries"].get(server)
+            rs = runs.get((q, server), [])
+            figures[server] = {
+                "query": q,
+                "rounds": len(rs),
+                "rps": med(q, server, "rps"),
+                "p50": med(q, server, "p50"),
+                "p99": med(q, server, "p99"),
+                "peak_rss_mib": med(q, server, "rss_mib"),
+                "errors": sum(r.get("errors", 0) for r in rs),
+                "requests": sum(r.get("requests", 0) for r in rs),
+                "statements": sql.get((q, server)),
+                "same_records": None if server == "ours" else same.get((row["row"], server)),
+            }
+        out_rows.append({"row": row["row"], "workload": row["workload"], "servers": figures})
+
+    with open(os.path.join(args.dir, "peers.json"), "w", encoding="utf-8") as f:
+        json.dump({"meta": meta, "rows": out_rows}, f, indent=2, ensure_ascii=False)
+
+    head = ["workload", "ours req/s"] + [PEER_TITLES.get(p, p) if i == 0 else p
+                                         for i, p in enumerate(peers)]
+    head += [f"ours ÷ {p}" for p in peers]
+    who = " / ".join(servers)
+    head += [f"SQL/req {who}", f"p50 ms {who}", f"p99 ms {who}", f"peak RSS MB {who}"]
+    lines = [
+        f"Scale {meta['scale']} (seed {meta['seed']}), concurrency {meta['concurrency']}, "
+        f"{meta['duration']} per run after a {meta['warmup']} warm-up, median of {meta['rounds']} "
+        f"round(s), {meta['machine']}, {meta['date']}. Peers: {meta['peers']}.",
+        "",
+        "| " + " | ".join(head) + " |",
+        "| --- | " + " | ".join("---:" for _ in head[1:]) + " |",
+    ]
+    for r in out_rows:
+        f_ = r["servers"]
+        marks = []
+        for p in peers:
+            verdict = f_[p]["same_records"]
+            if verdict is not None and verdict != "same":
+                marks.append(f"≠{p}")
+                notes.append(f"- {r['row']}: {p} returned other records than ours: {verdict}")
+        for s in servers:
+            if f_[s]["errors"]:
+                marks.append(f"{s} errors")
+                notes.append(f"- {r['row']}: {s}: {f_[s]['errors']} of {f_[s]['requests']} "
+                             "requests failed (non-2xx or transport errors)")
+        name = r["row"] + (f" ⚠ {', '.join(marks)}" if marks else "")
+        cells = [name, fmt(f_["ours"]["rps"])] + [fmt(f_[p]["rps"]) for p in peers]
+        for p in peers:
+            a, b = f_["ours"]["rps"], f_[p]["rps"]
+            cells.append(fmt(a / b, 2) if a and b else "–")
+        for key in ("statements", "p50", "p99", "peak_rss_mib"):
+            cells.append(" / ".join(fmt(f_[s][key], 0 if key == "statements" else 1 if key == "peak_rss_mib" else 2)
+                                    for s in servers))
+        lines.append("| " + " | ".join(cells) + " |")
+    if notes:
+        lines += ["", "Marked rows:"] + notes
+    table = "\n".join(lines) + "\n"
+    with open(os.path.join(args.dir, "peers.md"), "w", encoding="utf-8") as f:
+        f.write(table)
+    print(table)
+
+
+PEER_TITLES = {"v5": "PostGraphile v5", "v4": "PostGraphile v4"}
+
+
 def cmd_wait(args):
     deadline = time.time() + args.seconds
     while time.time() < deadline:
@@ -331,6 +602,7 @@ def main():
     p.set_defaults(fn=cmd_requires)
     p = sub.add_parser("sample"); p.add_argument("url"); p.add_argument("body")
     p.add_argument("-n", type=int, default=20); p.add_argument("--token", default="")
+    p.add_argument("--save", default="", help="write the last response body to this file")
     p.set_defaults(fn=cmd_sample)
     p = sub.add_parser("capture"); p.add_argument("log"); p.add_argument("offset", type=int)
     p.add_argument("db"); p.add_argument("out"); p.set_defaults(fn=cmd_capture)
@@ -342,6 +614,13 @@ def main():
     p = sub.add_parser("report"); p.add_argument("dir"); p.set_defaults(fn=cmd_report)
     p = sub.add_parser("wait"); p.add_argument("url"); p.add_argument("--seconds", type=float, default=30)
     p.set_defaults(fn=cmd_wait)
+    p = sub.add_parser("equivalent", help=cmd_equivalent.__doc__); p.add_argument("ours")
+    p.add_argument("peers", nargs="+"); p.add_argument("--ordered", action="store_true")
+    p.set_defaults(fn=cmd_equivalent)
+    p = sub.add_parser("rss", help=cmd_rss.__doc__); p.add_argument("pid", type=int)
+    p.set_defaults(fn=cmd_rss)
+    p = sub.add_parser("peers-report", help=cmd_peers_report.__doc__); p.add_argument("dir")
+    p.set_defaults(fn=cmd_peers_report)
     args = parser.parse_args()
     args.fn(args)
 
