@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import random
 import re
 import sys
 import time
@@ -131,6 +132,35 @@ def one_of_patch() -> None:
 
     objects._one_of_aware = True  # type: ignore[attr-defined]
     GraphQLStrategy.objects = objects  # type: ignore[method-assign]
+
+
+def optional_arguments_patch() -> None:
+    """hypothesis-graphql 0.13 passes every argument of a field (null or not). Real clients leave
+    most optional ones out, and a query naming both `first` and `last` or every filter at once is
+    refused before it reaches the store: leave each optional argument out half the time."""
+    if getattr(GraphQLStrategy.list_of_arguments, "_omits", False):
+        return
+
+    def list_of_arguments(self, arguments):
+        if not arguments:
+            return st.just([])
+
+        @st.composite
+        def inner(draw):
+            args = []
+            for name, argument in arguments.items():
+                required = isinstance(argument.type, graphql.GraphQLNonNull)
+                if not required and draw(st.booleans()):
+                    continue
+                default = argument.ast_node.default_value if argument.ast_node is not None else None
+                value = draw(self.values(argument.type, default=default))
+                args.append(graphql.ArgumentNode(name=graphql.NameNode(value=name), value=value))
+            return args
+
+        return inner()
+
+    list_of_arguments._omits = True  # type: ignore[attr-defined]
+    GraphQLStrategy.list_of_arguments = list_of_arguments  # type: ignore[method-assign]
 
 
 INTERESTING_STRINGS = [
@@ -264,11 +294,31 @@ def strings_in(value: Any) -> list[str]:
     return []
 
 
-def leaks(message: str) -> list[str]:
+def leaks(message: str, inputs: list[str]) -> list[str]:
+    # The client's own strings echoed back ("`x` is not a slug") are not a leak (short ones
+    # like "_" would blank too much to tell).
+    for text in sorted(inputs, key=len, reverse=True):
+        if len(text) >= 4:
+            message = message.replace(text, "…")
     return [what for pattern, what in LEAKS if pattern.search(message)]
 
 
-def check(status: int, raw: bytes, content_type: str) -> None:
+def string_inputs(query: str) -> list[str]:
+    """The string values an operation holds."""
+    found: list[str] = []
+
+    class Strings(graphql.Visitor):
+        def enter_string_value(self, node, *_):
+            found.append(node.value)
+
+    try:
+        graphql.visit(graphql.parse(query), Strings())
+    except graphql.GraphQLError:
+        pass
+    return found
+
+
+def check(status: int, raw: bytes, content_type: str, inputs: list[str] = ()) -> None:
     """Raises a FuzzFailure (of the kind of the first rule broken) for a bad response."""
     try:
         body = json.loads(raw)
@@ -293,7 +343,7 @@ def check(status: int, raw: bytes, content_type: str) -> None:
             raise failure("error without extensions.code", f"message: {error['message']!r}")
         codes.append(code)
         for text in [error["message"], *strings_in(error.get("extensions"))]:
-            found = leaks(text)
+            found = leaks(text, list(inputs))
             if found:
                 raise failure(f"leak: {found[0]}", f"{code}: {text[:400]!r}")
     if status == 503:
@@ -309,33 +359,49 @@ def check(status: int, raw: bytes, content_type: str) -> None:
 # The run
 
 
-def known_values(client: Client) -> list[str]:
-    """Slugs, IDs and cursors of records in the database, so lookups and filters hit data."""
-    values: list[str] = []
+def known_values(client: Client) -> dict[str, list[str]]:
+    """IDs and slugs of records in the database (and a few cursors), by type, so lookups and
+    filters hit data."""
+    values: dict[str, list[str]] = {}
     for field in ["organizations", "agreements", "projects", "events", "instruments"]:
+        found = values.setdefault(field[:-1], [])
         try:
-            data = client.data(f"{{ {field}(first: 5) {{ edges {{ cursor node {{ id slug }} }} }} }}")
+            data = client.data(f"{{ {field}(first: 12) {{ edges {{ cursor node {{ id slug }} }} }} }}")
         except Exception as error:  # noqa: BLE001 - a schema without slugs everywhere is fine
             print(f"fuzz: no known values from {field}: {error}", file=sys.stderr)
             continue
-        for edge in (data.get(field) or {}).get("edges") or []:
-            values.append(edge["cursor"])
-            values.extend(v for v in (edge.get("node") or {}).values() if isinstance(v, str))
+        for i, edge in enumerate((data.get(field) or {}).get("edges") or []):
+            if i % 6 == 5:
+                found.append(edge["cursor"])
+            found.extend(v for v in (edge.get("node") or {}).values() if isinstance(v, str))
     return values
+
+
+def known_for(field: str, known: dict[str, list[str]], rng: random.Random) -> list[str]:
+    """The known values for one root field: those of the types it names first and thrice as
+    likely (`project`, `addProjectParticipant`), in an order of the field's own."""
+    name = field.lower()
+    mine = [v for kind, vs in known.items() if kind in name for v in vs]
+    rest = [v for vs in known.values() for v in vs]
+    rng.shuffle(mine)
+    rng.shuffle(rest)
+    return mine * 3 + rest
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", required=True, help="the server, e.g. http://127.0.0.1:8080")
     parser.add_argument("--token", help="an editor's bearer token: mutations are fuzzed too (throwaway database!)")
+    parser.add_argument("--admin-token", help="an admin's bearer token: some requests use it (the audit log)")
     parser.add_argument("--schema", default=str(REPO / "schema.graphql"), help="SDL file, or 'introspect'")
-    parser.add_argument("--examples", type=int, default=12, help="examples per Query root field")
-    parser.add_argument("--mutation-examples", type=int, default=8, help="examples per Mutation root field")
+    parser.add_argument("--examples", type=int, default=25, help="examples per Query root field")
+    parser.add_argument("--mutation-examples", type=int, default=10, help="examples per Mutation root field")
     parser.add_argument("--seed", type=int, default=19)
     parser.add_argument("--budget", type=float, default=40.0, help="seconds; no request is sent after that")
     parser.add_argument("--no-nul", action="store_true", help="never put U+0000 in strings")
     parser.add_argument("--fields", help="comma-separated root fields to fuzz (default: all)")
     parser.add_argument("--timeout", type=float, default=15.0, help="seconds per request")
+    parser.add_argument("--log", help="write every operation and response to this file (JSON lines)")
     args = parser.parse_args()
 
     started = time.monotonic()
@@ -348,9 +414,12 @@ def main() -> int:
     else:
         schema = graphql.build_schema(Path(args.schema).read_text())
     one_of_patch()
+    optional_arguments_patch()
     known = known_values(client)
-    custom = scalars(known, allow_nul=not args.no_nul)
     accept = st.sampled_from(["application/graphql-response+json", "application/json"])
+    # Who asks: queries go anonymous or with a token, mutations with the editor's or admin's.
+    query_tokens = [None] + [t for t in (args.token, args.admin_token) if t]
+    mutation_tokens = [t for t in (args.token, args.admin_token) if t]
 
     only = set(args.fields.split(",")) if args.fields else None
     plan: list[tuple[str, str, int]] = []
@@ -366,14 +435,36 @@ def main() -> int:
     failures: dict[tuple[str, str], dict[str, Any]] = {}
     examples = 0
     skipped = 0
+    # How the responses went: HTTP statuses and error codes, for the report.
+    statuses: dict[str, int] = {}
+    codes: dict[str, int] = {}
+    with_data = 0
+    log = open(args.log, "w") if args.log else None
     errors: list[str] = []
 
-    for operation, field, count in plan:
+    for index, (operation, field, count) in enumerate(plan):
         if time.monotonic() > deadline:
             skipped += 1
             continue
+        def tally(status: int, raw: bytes) -> None:
+            nonlocal with_data
+            statuses[str(status)] = statuses.get(str(status), 0) + 1
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                return
+            if not isinstance(body, dict):
+                return
+            if body.get("data"):
+                with_data += 1
+            for error in body.get("errors") or []:
+                code = str(((error or {}).get("extensions") or {}).get("code")) if isinstance(error, dict) else "?"
+                codes[code] = codes.get(code, 0) + 1
+
         make = mutations if operation == "mutation" else queries
+        custom = scalars(known_for(field, known, random.Random(f"{args.seed}:{field}")), allow_nul=not args.no_nul)
         strategy = make(schema, fields=[field], custom_scalars=custom)
+        who = st.sampled_from(mutation_tokens if operation == "mutation" else query_tokens)
 
         @settings(
             max_examples=count,
@@ -385,21 +476,25 @@ def main() -> int:
             phases=[Phase.generate, Phase.shrink],
             report_multiple_bugs=True,
         )
-        @hypothesis.seed(args.seed)
-        @given(query=strategy, accept=accept)
-        def run(query: str, accept: str) -> None:
+        # A seed per field: with one for all, every field would draw the same first values.
+        @hypothesis.seed(args.seed * 1000 + index)
+        @given(query=strategy, accept=accept, bearer=who)
+        def run(query: str, accept: str, bearer: str | None) -> None:
             nonlocal examples
             if time.monotonic() > deadline:
                 return
             examples += 1
             try:
-                status, raw, content_type = client.post(query, accept, args.token)
+                status, raw, content_type = client.post(query, accept, bearer)
             except OSError as error:
                 status, raw, content_type = 0, str(error).encode(), ""
                 problem: FuzzFailure = failure("no response", str(error))
             else:
+                tally(status, raw)
+                if log is not None:
+                    log.write(json.dumps({"query": query, "status": status, "response": raw[:2000].decode(errors="replace")}) + "\n")
                 try:
-                    check(status, raw, content_type)
+                    check(status, raw, content_type, string_inputs(query))
                     return
                 except FuzzFailure as found:
                     problem = found
@@ -412,6 +507,7 @@ def main() -> int:
                     "detail": str(problem),
                     "query": query,
                     "accept": accept,
+                    "as": "admin" if bearer and bearer == args.admin_token else "editor" if bearer else "anonymous",
                     "status": status,
                     "response": raw[:1500].decode(errors="replace"),
                 }
@@ -447,6 +543,9 @@ def main() -> int:
         "fields_skipped_for_time": skipped,
         "seconds": round(time.monotonic() - started, 1),
         "seed": args.seed,
+        "statuses": statuses,
+        "responses_with_data": with_data,
+        "error_codes": dict(sorted(codes.items(), key=lambda kv: -kv[1])),
         "healthz": {"status": health_status, "body": health_body[:300]},
         "failures": sorted(failures.values(), key=lambda f: (f["kind"], f["field"])),
         "errors": errors,
