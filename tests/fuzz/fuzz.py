@@ -318,7 +318,22 @@ def string_inputs(query: str) -> list[str]:
     return found
 
 
-def check(status: int, raw: bytes, content_type: str, inputs: list[str] = ()) -> None:
+def root_keys(query: str) -> list[str]:
+    """The response keys of the operation's root fields (aliases or names)."""
+    try:
+        document = graphql.parse(query)
+    except graphql.GraphQLError:
+        return []
+    keys = []
+    for definition in document.definitions:
+        if isinstance(definition, graphql.OperationDefinitionNode):
+            for selection in definition.selection_set.selections:
+                if isinstance(selection, graphql.FieldNode) and not selection.directives:
+                    keys.append((selection.alias or selection.name).value)
+    return keys
+
+
+def check(status: int, raw: bytes, content_type: str, inputs: list[str] = (), roots: list[str] = ()) -> None:
     """Raises a FuzzFailure (of the kind of the first rule broken) for a bad response."""
     try:
         body = json.loads(raw)
@@ -346,6 +361,11 @@ def check(status: int, raw: bytes, content_type: str, inputs: list[str] = ()) ->
             found = leaks(text, list(inputs))
             if found:
                 raise failure(f"leak: {found[0]}", f"{code}: {text[:400]!r}")
+    data = body.get("data")
+    if isinstance(data, dict):
+        missing = [key for key in roots if key not in data]
+        if missing:
+            raise failure("root field missing from data", f"no {', '.join(missing)} in data; codes {codes}")
     if status == 503:
         if not codes or any(code != "SERVICE_UNAVAILABLE" for code in codes):
             raise failure("HTTP 503 not SERVICE_UNAVAILABLE", f"codes {codes}")
@@ -494,7 +514,7 @@ def main() -> int:
                 if log is not None:
                     log.write(json.dumps({"query": query, "status": status, "response": raw[:2000].decode(errors="replace")}) + "\n")
                 try:
-                    check(status, raw, content_type, string_inputs(query))
+                    check(status, raw, content_type, string_inputs(query), root_keys(query))
                     return
                 except FuzzFailure as found:
                     problem = found
