@@ -8,6 +8,7 @@ mod constraints;
 mod containers;
 mod examples;
 mod explore;
+mod fuzz;
 mod generate;
 mod graphql;
 mod helpers;
