@@ -17,6 +17,17 @@ pub enum NodeType {
 }
 
 impl NodeType {
+    /// The type's name after "a" or "an", for messages.
+    pub fn with_article(self) -> &'static str {
+        match self {
+            Self::Organization => "an Organization",
+            Self::Agreement => "an Agreement",
+            Self::Project => "a Project",
+            Self::Event => "an Event",
+            Self::Instrument => "an Instrument",
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Self::Organization => "Organization",
@@ -64,7 +75,11 @@ pub fn decode_as(id: &ID, expected: NodeType) -> Result<i64, AppError> {
         (node, raw) if node == expected => Ok(raw),
         _ => Err(AppError::bad_field(
             "id",
-            format!("`{}` is not the ID of an {}", id.as_str(), expected.name()),
+            format!(
+                "`{}` is not the ID of {}",
+                id.as_str(),
+                expected.with_article()
+            ),
         )),
     }
 }

@@ -70,7 +70,7 @@ fn record_id(id: &ID, node: NodeType, field: &str) -> AppResult<i64> {
     ids::decode_as(id, node).map_err(|_| {
         AppError::bad_field(
             field,
-            format!("`{}` is not the ID of an {}", id.as_str(), node.name()),
+            format!("`{}` is not the ID of {}", id.as_str(), node.with_article()),
         )
     })
 }

@@ -154,7 +154,10 @@ where
     if !exists::<L::Target>(txn, key.target).await? {
         problems.push(
             format!("{path}.{}", target_field::<L>()),
-            format!("there is no {} with this ID", <L::Target as Writable>::TYPE),
+            format!(
+                "there is no {} with this ID",
+                <L::Target as Writable>::TYPE.to_lowercase()
+            ),
         );
     }
     problems.into_result()?;
