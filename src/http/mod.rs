@@ -1,6 +1,7 @@
 //! The web layer (the only module that knows actix): routes, GraphiQL, health, metrics, and
 //! the middleware every route runs under (request ids and logs, CORS, compression).
 
+mod encoding;
 mod graphiql;
 mod graphql;
 mod observe;
@@ -59,6 +60,8 @@ pub fn serve(
         App::new()
             .app_data(state.clone())
             .wrap(Compress::default())
+            // Outside `Compress`, so that it sees the narrowed Accept-Encoding.
+            .wrap(from_fn(encoding::prefer))
             .wrap(cors(&origins))
             // Outermost: it sees every response, CORS refusals included.
             .wrap(from_fn(observe::observe))

@@ -254,6 +254,37 @@ async fn responses_are_compressed_for_clients_that_ask() {
     assert_eq!(&bytes[..2], &[0x1f, 0x8b], "a gzip stream");
 }
 
+/// Among the codings a client accepts, zstd then gzip are chosen before brotli, whose encoder
+/// cost a fifth of the nested list's throughput (src/http/encoding.rs); brotli alone is still
+/// served, and a coding refused with `q=0` never is.
+#[tokio::test]
+async fn the_cheapest_accepted_coding_is_chosen() {
+    let app = spawn_app().await;
+    let query = json!({ "query": "{ organizations(first: 20) { nodes { name description } } }" });
+    for (accept, expected, magic) in [
+        (
+            "gzip, deflate, br, zstd",
+            "zstd",
+            &[0x28u8, 0xb5, 0x2f, 0xfd][..],
+        ),
+        ("br;q=1.0, gzip;q=0.8", "gzip", &[0x1f, 0x8b][..]),
+        ("zstd;q=0, br, gzip", "gzip", &[0x1f, 0x8b][..]),
+        ("br", "br", &[][..]),
+    ] {
+        let response = app
+            .client
+            .post(format!("{}/graphql", app.address))
+            .header("Accept-Encoding", accept)
+            .json(&query)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(response.headers()["content-encoding"], expected, "{accept}");
+        let bytes = response.bytes().await.unwrap_or_default();
+        assert!(bytes.starts_with(magic), "{accept}: a {expected} stream");
+    }
+}
+
 /// A server on `db` through `proxy`, with a short acquire timeout so that a request that does
 /// reach for the database while it is down gives up soon.
 async fn serve_through(proxy: &Proxy, db: &TestDb) -> String {
