@@ -12,7 +12,7 @@ use crate::error::AppResult;
 
 use super::{
     filter::{
-        DateFilter, EnumFilter, Link, NamedBySlug, TextFilter, combine, count_by_links, linked_ids,
+        DateFilter, EnumFilter, Link, NamedBySlug, TextFilter, combine, count_links, linked_ids,
     },
     instruments::InstrumentFilter,
     organizations::OrganizationFilter,
@@ -101,24 +101,22 @@ impl AgreementFilter {
         }
         let dates = [("signed_on", signed_on)];
         match (parties, instruments) {
-            (Some(link), None) => {
-                use agreement_party::Column as L;
-                count_by_links::<agreement_party::Entity, _, _>(
-                    (L::AgreementId, L::OrganizationId, L::Role),
-                    link,
-                    &order_keys::AGREEMENT,
-                    &dates,
-                )
-            }
-            (None, Some(link)) => {
-                use agreement_instrument::Column as L;
-                count_by_links::<agreement_instrument::Entity, _, _>(
-                    (L::AgreementId, L::InstrumentId, L::Role),
-                    link,
-                    &order_keys::AGREEMENT,
-                    &dates,
-                )
-            }
+            (Some(link), None) => count_links!(
+                agreement_party,
+                AgreementId,
+                OrganizationId,
+                link,
+                &order_keys::AGREEMENT,
+                &dates
+            ),
+            (None, Some(link)) => count_links!(
+                agreement_instrument,
+                AgreementId,
+                InstrumentId,
+                link,
+                &order_keys::AGREEMENT,
+                &dates
+            ),
             _ => None,
         }
     }

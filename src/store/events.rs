@@ -14,7 +14,7 @@ use crate::error::AppResult;
 use super::{
     agreements::AgreementFilter,
     filter::{
-        DateFilter, EnumFilter, Link, NamedBySlug, TextFilter, combine, count_by_links, linked_ids,
+        DateFilter, EnumFilter, Link, NamedBySlug, TextFilter, combine, count_links, linked_ids,
         references,
     },
     instruments::InstrumentFilter,
@@ -132,24 +132,22 @@ impl EventFilter {
         }
         let dates = [("starts_on", starts_on), ("ends_on", ends_on)];
         match (participants, instruments) {
-            (Some(link), None) => {
-                use event_participant::Column as L;
-                count_by_links::<event_participant::Entity, _, _>(
-                    (L::EventId, L::OrganizationId, L::Role),
-                    link,
-                    &order_keys::EVENT,
-                    &dates,
-                )
-            }
-            (None, Some(link)) => {
-                use event_instrument::Column as L;
-                count_by_links::<event_instrument::Entity, _, _>(
-                    (L::EventId, L::InstrumentId, L::Role),
-                    link,
-                    &order_keys::EVENT,
-                    &dates,
-                )
-            }
+            (Some(link), None) => count_links!(
+                event_participant,
+                EventId,
+                OrganizationId,
+                link,
+                &order_keys::EVENT,
+                &dates
+            ),
+            (None, Some(link)) => count_links!(
+                event_instrument,
+                EventId,
+                InstrumentId,
+                link,
+                &order_keys::EVENT,
+                &dates
+            ),
             _ => None,
         }
     }

@@ -357,6 +357,21 @@ where
     Some(query.into_query())
 }
 
+/// [`count_by_links`] over the link table `$link` (a module of `entity`), whose `$record` column
+/// names the counted record and `$target` the relation's record.
+macro_rules! count_links {
+    ($link:ident, $record:ident, $target:ident, $filter:expr, $side:expr, $dates:expr) => {{
+        use entity::$link::{Column as L, Entity};
+        $crate::store::filter::count_by_links::<Entity, _, _>(
+            (L::$record, L::$target, L::Role),
+            $filter,
+            $side,
+            $dates,
+        )
+    }};
+}
+pub(crate) use count_links;
+
 /// `column IN (SELECT id FROM <E> WHERE condition)`: for filters through a to-one reference.
 pub fn references<E: EntityTrait>(
     column: impl ColumnTrait,

@@ -15,7 +15,7 @@ use super::{
     agreements::AgreementFilter,
     events::EventFilter,
     filter::{
-        EnumFilter, Link, NamedBySlug, TextFilter, combine, count_by_links, linked_ids, references,
+        EnumFilter, Link, NamedBySlug, TextFilter, combine, count_links, linked_ids, references,
     },
     page::{Direction, SortKey},
     projects::ProjectFilter,
@@ -116,32 +116,24 @@ impl OrganizationFilter {
         }
         let side = &order_keys::ORGANIZATION;
         match (agreements, projects, events) {
-            (Some(link), None, None) => {
-                use agreement_party::Column as L;
-                count_by_links::<agreement_party::Entity, _, _>(
-                    (L::OrganizationId, L::AgreementId, L::Role),
-                    link,
-                    side,
-                    &[],
-                )
-            }
-            (None, Some(link), None) => {
-                use project_participant::Column as L;
-                count_by_links::<project_participant::Entity, _, _>(
-                    (L::OrganizationId, L::ProjectId, L::Role),
-                    link,
-                    side,
-                    &[],
-                )
-            }
+            (Some(link), None, None) => count_links!(
+                agreement_party,
+                OrganizationId,
+                AgreementId,
+                link,
+                side,
+                &[]
+            ),
+            (None, Some(link), None) => count_links!(
+                project_participant,
+                OrganizationId,
+                ProjectId,
+                link,
+                side,
+                &[]
+            ),
             (None, None, Some(link)) => {
-                use event_participant::Column as L;
-                count_by_links::<event_participant::Entity, _, _>(
-                    (L::OrganizationId, L::EventId, L::Role),
-                    link,
-                    side,
-                    &[],
-                )
+                count_links!(event_participant, OrganizationId, EventId, link, side, &[])
             }
             _ => None,
         }

@@ -17,7 +17,7 @@ use crate::error::AppResult;
 use super::{
     agreements::AgreementFilter,
     filter::{
-        DateFilter, EnumFilter, Link, NamedBySlug, TextFilter, combine, count_by_links, linked_ids,
+        DateFilter, EnumFilter, Link, NamedBySlug, TextFilter, combine, count_links, linked_ids,
         references,
     },
     instruments::InstrumentFilter,
@@ -130,24 +130,22 @@ impl ProjectFilter {
         }
         let dates = [("starts_on", starts_on), ("ends_on", ends_on)];
         match (participants, instruments) {
-            (Some(link), None) => {
-                use project_participant::Column as L;
-                count_by_links::<project_participant::Entity, _, _>(
-                    (L::ProjectId, L::OrganizationId, L::Role),
-                    link,
-                    &order_keys::PROJECT,
-                    &dates,
-                )
-            }
-            (None, Some(link)) => {
-                use project_instrument::Column as L;
-                count_by_links::<project_instrument::Entity, _, _>(
-                    (L::ProjectId, L::InstrumentId, L::Role),
-                    link,
-                    &order_keys::PROJECT,
-                    &dates,
-                )
-            }
+            (Some(link), None) => count_links!(
+                project_participant,
+                ProjectId,
+                OrganizationId,
+                link,
+                &order_keys::PROJECT,
+                &dates
+            ),
+            (None, Some(link)) => count_links!(
+                project_instrument,
+                ProjectId,
+                InstrumentId,
+                link,
+                &order_keys::PROJECT,
+                &dates
+            ),
             _ => None,
         }
     }

@@ -333,18 +333,8 @@ async fn start(settings: ServeSettings) -> TestApp {
 impl TestApp {
     /// POSTs a GraphQL operation and returns the JSON body.
     pub async fn graphql(&self, query: &str, variables: Value) -> Value {
-        let response = self
-            .client
-            .post(format!("{}/graphql", self.address))
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("sending the request: {e}"));
-        assert!(response.status().is_success(), "HTTP {}", response.status());
-        response
-            .json()
-            .await
-            .unwrap_or_else(|e| panic!("reading the body: {e}"))
+        let body = self.graphql_text(query, variables).await;
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("reading the body: {e}: {body}"))
     }
 
     /// POSTs a GraphQL operation and returns the body as sent, unparsed (its key order).
