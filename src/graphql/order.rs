@@ -115,6 +115,9 @@ type Collected<'a> = IndexMap<&'a str, Vec<&'a Field>>;
 /// An object of the response.
 type Object = IndexMap<Name, Value>;
 
+/// The object types met at one level: each with its collected fields and its objects.
+type ByType<'a, 'v> = Vec<(&'a str, Collected<'a>, Vec<&'v mut Object>)>;
+
 struct Walk<'a> {
     registry: &'a Registry,
     fragments: &'a HashMap<Name, Positioned<FragmentDefinition>>,
@@ -141,18 +144,18 @@ impl<'a> Walk<'a> {
         // Popping reversed them; the order of siblings does not matter here, but keep it.
         objects.reverse();
 
-        let mut by_type: Vec<(&str, Collected<'a>, Vec<&'v mut Object>)> = Vec::new();
+        // Each object type met here with its fields, collected once, and its objects; under an
+        // interface or a union each possible type is collected at most once for all objects.
+        let mut by_type: ByType<'a, 'v> = Vec::new();
+        let typename_keys = self.typename_keys(declared, sets);
         for object in objects {
-            let Some(ty) = self.object_type(declared, object, sets) else {
-                continue;
-            };
-            match by_type.iter_mut().find(|(name, ..)| *name == ty) {
-                Some((.., members)) => members.push(object),
-                None => by_type.push((ty, self.collect(ty, sets), vec![object])),
+            if let Some(i) = self.object_type(declared, object, &typename_keys, sets, &mut by_type)
+            {
+                by_type[i].2.push(object);
             }
         }
 
-        for (ty, fields, members) in by_type {
+        for (ty, fields, members) in by_type.into_iter().filter(|(.., m)| !m.is_empty()) {
             let Some(meta) = self.registry.types.get(ty) else {
                 continue;
             };
@@ -183,35 +186,58 @@ impl<'a> Walk<'a> {
         }
     }
 
-    /// The object type an object of the declared type `declared` has: `declared` itself
-    /// unless it is an interface or a union (see the module's note).
-    fn object_type<'t>(
-        &self,
-        declared: &'t MetaType,
-        object: &Object,
-        sets: &[&'a SelectionSet],
-    ) -> Option<&'t str> {
-        let Some(possible) = declared.possible_types() else {
-            return Some(declared.name());
-        };
-        let named = self.collect(declared.name(), sets);
-        let typename = named.iter().find_map(|(key, group)| {
-            let asked = group.iter().any(|field| field.name.node == "__typename");
-            match object.get(*key) {
-                Some(Value::String(name)) if asked => Some(name.as_str()),
-                _ => None,
-            }
-        });
-        if let Some(typename) = typename {
-            return possible.get(typename).map(String::as_str);
+    /// The response keys that answer `__typename` on an interface or a union (none for an
+    /// object type, whose objects need no telling apart).
+    fn typename_keys(&self, declared: &MetaType, sets: &[&'a SelectionSet]) -> Vec<&'a str> {
+        if declared.possible_types().is_none() {
+            return Vec::new();
         }
-        possible
-            .iter()
-            .find(|ty| {
-                let fields = self.collect(ty, sets);
-                object.keys().all(|key| fields.contains_key(key.as_str()))
-            })
-            .map(String::as_str)
+        self.collect(declared.name(), sets)
+            .into_iter()
+            .filter(|(_, group)| group.iter().any(|field| field.name.node == "__typename"))
+            .map(|(key, _)| key)
+            .collect()
+    }
+
+    /// Where in `by_type` the object type of an object of the declared type `declared` is:
+    /// `declared` itself unless it is an interface or a union (see the module's note).
+    fn object_type<'v>(
+        &self,
+        declared: &'a MetaType,
+        object: &Object,
+        typename_keys: &[&str],
+        sets: &[&'a SelectionSet],
+        by_type: &mut ByType<'a, 'v>,
+    ) -> Option<usize> {
+        let Some(possible) = declared.possible_types() else {
+            return Some(self.entry(by_type, declared.name(), sets));
+        };
+        let typename = typename_keys.iter().find_map(|key| match object.get(*key) {
+            Some(Value::String(name)) => possible.get(name.as_str()),
+            _ => None,
+        });
+        if let Some(ty) = typename {
+            return Some(self.entry(by_type, ty, sets));
+        }
+        possible.iter().find_map(|ty| {
+            let i = self.entry(by_type, ty, sets);
+            let fields = &by_type[i].1;
+            object
+                .keys()
+                .all(|key| fields.contains_key(key.as_str()))
+                .then_some(i)
+        })
+    }
+
+    /// The index of `ty` in `by_type`, collecting its fields the first time it is met.
+    fn entry(&self, by_type: &mut ByType<'a, '_>, ty: &'a str, sets: &[&'a SelectionSet]) -> usize {
+        match by_type.iter().position(|(name, ..)| *name == ty) {
+            Some(i) => i,
+            None => {
+                by_type.push((ty, self.collect(ty, sets), Vec::new()));
+                by_type.len() - 1
+            }
+        }
     }
 
     fn collect(&self, ty: &str, sets: &[&'a SelectionSet]) -> Collected<'a> {

@@ -256,3 +256,77 @@ impl EventOrderField {
         SortKey { column, direction }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::sea_query::PostgresQueryBuilder;
+
+    use super::*;
+
+    /// The filtered-list workload's filter once the ILO's slug is resolved to its id.
+    fn ilo_since_2015() -> EventFilter {
+        let mut link = Link::new(None, None);
+        link.target_ids = Some(vec![1]);
+        EventFilter {
+            participants: Some(Box::new(link)),
+            starts_on: Some(DateFilter {
+                from: "2015".parse().ok(),
+                ..DateFilter::default()
+            }),
+            ..EventFilter::default()
+        }
+    }
+
+    #[test]
+    fn a_relation_named_by_slug_with_copied_dates_is_counted_from_the_link_rows() {
+        let sql = ilo_since_2015()
+            .count_by_links()
+            .map(|statement| statement.to_string(PostgresQueryBuilder))
+            .unwrap_or_default();
+        assert!(
+            sql.contains(r#"COUNT(DISTINCT "event_participants"."event_id")"#)
+                && sql.contains(r#""event_participants"."organization_id" IN (1)"#)
+                && sql.contains(r#""event_participants"."event_starts_on" >= '2015-01-01'"#)
+                && !sql.contains(r#""events""#),
+            "{sql}"
+        );
+    }
+
+    #[test]
+    fn any_other_filter_takes_the_general_count() {
+        let unresolved = EventFilter {
+            participants: Some(Box::new(Link::new(
+                None,
+                Some(OrganizationFilter::default()),
+            ))),
+            ..EventFilter::default()
+        };
+        let named = EventFilter {
+            name: Some(TextFilter {
+                eq: Some("Forum".into()),
+                ..TextFilter::default()
+            }),
+            ..ilo_since_2015()
+        };
+        let nested = EventFilter {
+            and: vec![ilo_since_2015()],
+            ..EventFilter::default()
+        };
+        let both = EventFilter {
+            instruments: ilo_since_2015().participants.map(|link| {
+                let mut other = Link::new(None, None);
+                other.target_ids = link.target_ids;
+                Box::new(other)
+            }),
+            ..ilo_since_2015()
+        };
+        for (why, filter) in [
+            ("ids not resolved", unresolved),
+            ("a condition the links do not copy", named),
+            ("inside and", nested),
+            ("two relations", both),
+        ] {
+            assert!(filter.count_by_links().is_none(), "{why}");
+        }
+    }
+}
