@@ -17,7 +17,7 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 use crate::{
     auth::Authenticator,
     config::ServeSettings,
-    graphql::{build_schema_with, persisted::AllowList},
+    graphql::{Api, persisted::AllowList},
     http::{self, AppState},
     metrics::Metrics,
     seed,
@@ -50,7 +50,7 @@ impl Application {
             }
             None => None,
         };
-        let schema = build_schema_with(&settings.graphql, allow_list);
+        let api = Api::new(&settings.graphql, allow_list).await?;
         let auth = Authenticator::new(&settings.auth)?;
         if !auth.enabled() {
             tracing::warn!("No JWT_SECRET or JWT_PUBLIC_KEY_FILE: mutations are refused");
@@ -60,7 +60,7 @@ impl Application {
             .with_context(|| format!("Failed to listen on {address}"))?;
         let port = listener.local_addr()?.port();
         let state = AppState {
-            schema,
+            api,
             store: store.clone(),
             graphql: settings.graphql.clone(),
             auth,

@@ -1,8 +1,8 @@
 //! Responses in the query's order. The spec (§7.2.2) orders every response map as the query's
 //! selection set (CollectFields); async-graphql resolves an object's fields concurrently and
 //! inserts each as it finishes, so an organization's `events` could come back before its
-//! `name` when their loads finished in that order. This extension keeps the parsed document
-//! and, once the operation has run, puts each object's keys back in CollectFields order:
+//! `name` when their loads finished in that order. Once the operation has run,
+//! [`order_response`] puts each object's keys back in CollectFields order:
 //! fragments expanded where they are spread, type conditions applied to the object's own type,
 //! `@skip` and `@include` read as async-graphql read them.
 //!
@@ -11,14 +11,10 @@
 //! fields include every key the object has (types sharing those keys order them alike unless
 //! a query spreads the same key in different places per type, which then needs `__typename`).
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex, PoisonError},
-};
+use std::collections::HashMap;
 
 use async_graphql::{
-    Name, Positioned, Response, ServerResult, Value, Variables,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery},
+    Name, Positioned, Value, Variables,
     indexmap::IndexMap,
     parser::types::{
         Directive, DocumentOperations, ExecutableDocument, Field, FragmentDefinition,
@@ -27,56 +23,9 @@ use async_graphql::{
     registry::{MetaType, MetaTypeName, Registry},
 };
 
-/// Puts every response's objects in the order of the query's selection sets.
-pub struct OrderResponses;
-
-impl ExtensionFactory for OrderResponses {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Ordering::default())
-    }
-}
-
-/// One request's document and variables, kept from parsing to the end of execution.
-#[derive(Default)]
-struct Ordering(Mutex<Option<(ExecutableDocument, Variables)>>);
-
-#[async_trait::async_trait]
-impl Extension for Ordering {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner) =
-            Some((document.clone(), variables.clone()));
-        Ok(document)
-    }
-
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        let mut response = next.run(ctx, operation_name).await;
-        let kept = self.0.lock().unwrap_or_else(PoisonError::into_inner).take();
-        if let Some((document, variables)) = kept {
-            order_response(
-                &ctx.schema_env.registry,
-                &document,
-                &variables,
-                operation_name,
-                &mut response.data,
-            );
-        }
-        response
-    }
-}
-
-fn order_response(
+/// Puts `data`, the response of `operation_name` in `document`, in the order of the query's
+/// selection sets. `registry` is the schema's (async-graphql's introspection types included).
+pub fn order_response(
     registry: &Registry,
     document: &ExecutableDocument,
     variables: &Variables,

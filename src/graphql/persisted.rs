@@ -1,21 +1,21 @@
 //! Persisted operations. By default the server speaks Apollo's automatic persisted queries
-//! (async-graphql's `ApolloPersistedQueries`): a client may send a query's SHA-256 instead of its
-//! text once the server has seen it. That is a cache, not a gate: any client can register any
-//! query. With `PERSISTED_OPERATIONS_DIR` set, the server instead runs only the operations in
+//! (the protocol of async-graphql's `ApolloPersistedQueries`): a client may send a query's
+//! SHA-256 instead of its text once the server has seen it. That is a cache, not a gate: any
+//! client can register any query, and a registered text is checked like any other (it is
+//! kept only once it passed the limits, and checked again whenever it is parsed). With `PERSISTED_OPERATIONS_DIR` set, the server instead runs only the operations in
 //! that folder (its `.graphql` files, e.g. `examples/` or a client's manifest): by hash, or by
 //! text equal to one of them once comments and spacing are ignored. Anything else is FORBIDDEN.
 
 use std::{
     collections::{HashMap, HashSet},
+    num::NonZeroUsize,
     path::Path,
-    sync::Arc,
+    sync::{Arc, Mutex, PoisonError},
 };
 
 use anyhow::Context;
-use async_graphql::{
-    Request, ServerError, ServerResult,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest},
-};
+use async_graphql::{Request, ServerError};
+use lru::LruCache;
 use sha2::{Digest, Sha256};
 
 fn error(message: &str, code: &str) -> ServerError {
@@ -123,46 +123,118 @@ impl AllowList {
     }
 }
 
-/// The allow-list as an async-graphql extension.
-#[derive(Clone)]
-pub struct AllowListExtension(pub Arc<AllowList>);
+/// How a server treats persisted queries.
+pub enum Persisted {
+    /// Neither hashes nor an allow-list: every request sends its text.
+    Off,
+    /// Apollo's automatic persisted queries: texts by hash, the most recently used kept.
+    Automatic(Mutex<LruCache<String, Arc<str>>>),
+    /// Only these operations run.
+    AllowList(Arc<AllowList>),
+}
 
-impl ExtensionFactory for AllowListExtension {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(self.clone())
+/// A text to keep under its hash once it has passed the limits.
+pub struct Registration(String);
+
+/// The `persistedQuery` request extension.
+#[derive(serde::Deserialize)]
+struct PersistedQuery {
+    version: i32,
+    #[serde(rename = "sha256Hash")]
+    sha256_hash: String,
+}
+
+impl Persisted {
+    /// Automatic persisted queries keeping at most `entries` texts.
+    pub fn automatic(entries: usize) -> Self {
+        let entries = NonZeroUsize::new(entries).unwrap_or(NonZeroUsize::MIN);
+        Self::Automatic(Mutex::new(LruCache::new(entries)))
+    }
+
+    /// Puts the text of the request's persisted query, if it names one, in `request.query`;
+    /// refuses a hash it does not know (PERSISTED_QUERY_NOT_FOUND, which Apollo's link answers
+    /// by sending the text) and, with an allow-list, a text not on it (FORBIDDEN). A text sent
+    /// with its hash comes back as a [`Registration`], for [`Persisted::register`].
+    pub fn resolve(&self, request: &mut Request) -> Result<Option<Registration>, ServerError> {
+        let sent = request.extensions.remove("persistedQuery");
+        match self {
+            Self::Off => Ok(None),
+            Self::Automatic(cache) => {
+                let Some(value) = sent else { return Ok(None) };
+                let persisted: PersistedQuery = value
+                    .into_json()
+                    .ok()
+                    .and_then(|json| serde_json::from_value(json).ok())
+                    .ok_or_else(|| {
+                        error(
+                            "Invalid \"PersistedQuery\" extension configuration.",
+                            "BAD_USER_INPUT",
+                        )
+                    })?;
+                if persisted.version != 1 {
+                    return Err(error(
+                        &format!(
+                            "Only the \"PersistedQuery\" extension of version \"1\" is \
+                             supported, and the current version is \"{}\".",
+                            persisted.version
+                        ),
+                        "BAD_USER_INPUT",
+                    ));
+                }
+                if request.query.is_empty() {
+                    let found = cache
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .get(&persisted.sha256_hash)
+                        .cloned();
+                    match found {
+                        Some(text) => request.query = text.to_string(),
+                        None => return Err(not_found()),
+                    }
+                    Ok(None)
+                } else if sha256_hex(&request.query) != persisted.sha256_hash {
+                    Err(error("provided sha does not match query", "BAD_USER_INPUT"))
+                } else {
+                    Ok(Some(Registration(persisted.sha256_hash)))
+                }
+            }
+            Self::AllowList(list) => {
+                let hash = sent
+                    .and_then(|value| value.into_json().ok())
+                    .and_then(|json| {
+                        json.get("sha256Hash")
+                            .and_then(|h| h.as_str())
+                            .map(str::to_owned)
+                    });
+                if request.query.trim().is_empty() {
+                    match hash.and_then(|h| list.by_hash.get(&h)) {
+                        Some(text) => request.query = text.clone(),
+                        None => return Err(not_found()),
+                    }
+                } else if !list.normalized.contains(&normalize(&request.query)) {
+                    return Err(error(
+                        "This server runs only its persisted operations; this one is not among them.",
+                        "FORBIDDEN",
+                    ));
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    /// Keeps `query` under the hash it was sent with.
+    pub fn register(&self, registration: Registration, query: &str) {
+        if let Self::Automatic(cache) = self {
+            cache
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .put(registration.0, query.into());
+        }
     }
 }
 
-#[async_trait::async_trait]
-impl Extension for AllowListExtension {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        let hash = request
-            .extensions
-            .remove("persistedQuery")
-            .and_then(|value| value.into_json().ok())
-            .and_then(|json| {
-                json.get("sha256Hash")
-                    .and_then(|h| h.as_str())
-                    .map(str::to_owned)
-            });
-        if request.query.trim().is_empty() {
-            match hash.and_then(|h| self.0.by_hash.get(&h)) {
-                Some(text) => request.query = text.clone(),
-                None => return Err(error("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND")),
-            }
-        } else if !self.0.normalized.contains(&normalize(&request.query)) {
-            return Err(error(
-                "This server runs only its persisted operations; this one is not among them.",
-                "FORBIDDEN",
-            ));
-        }
-        next.run(ctx, request).await
-    }
+fn not_found() -> ServerError {
+    error("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND")
 }
 
 #[cfg(test)]

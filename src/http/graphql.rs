@@ -24,7 +24,7 @@ use super::{
 };
 use crate::{
     error::AppError,
-    graphql::{operation::OperationSlot, prepare_request},
+    graphql::{Executed, prepare_request},
     metrics::Outcome,
 };
 
@@ -113,8 +113,8 @@ fn outcome(response: &Response, executed: bool) -> Outcome {
 /// Whether the request ended before execution began: parsing, validation or a limit refused
 /// it (a variable too deep is BAD_USER_INPUT). Errors before execution with other codes (an
 /// unknown persisted-query hash) keep a 200, which Apollo's persisted-query link relies on.
-fn never_executed(response: &Response, slot: &OperationSlot) -> bool {
-    !slot.executed()
+fn never_executed(response: &Response, executed: bool) -> bool {
+    !executed
         && response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && codes(response).all(|code| {
@@ -177,23 +177,15 @@ async fn execute(
     // document shows of its operation (known once it is parsed).
     let (store, statements) = state.store.scoped();
     let named = request.operation_name.clone();
-    let slot = OperationSlot::new(named.clone(), read_only);
-    let request = prepare_request(request, &store, &state.graphql)
-        .data(slot.clone())
-        .data(viewer);
-    let mut response = state.schema.execute(request).await;
-    if slot.write_refused() {
+    let request = prepare_request(request, &store, &state.graphql).data(viewer);
+    let Executed {
+        mut response,
+        executed,
+        operation,
+        write_refused,
+    } = state.api.execute(request, read_only).await;
+    if write_refused {
         return mutation_over_get(answer);
-    }
-    // Errors async-graphql raises before execution without a code (an unknown operation name,
-    // variables that do not coerce) leave no data: they are request errors too.
-    if response.data == async_graphql::Value::Null {
-        for error in &mut response.errors {
-            let extensions = error.extensions.get_or_insert_with(Default::default);
-            if extensions.get("code").is_none() {
-                extensions.set("code", "GRAPHQL_VALIDATION_FAILED");
-            }
-        }
     }
     // Internal errors show a fixed message; the id lets an operator find the logged details.
     let id = request_id(http);
@@ -210,7 +202,7 @@ async fn execute(
             extensions.set("requestId", id.clone());
         }
     }
-    let executed = !never_executed(&response, &slot);
+    let executed = !never_executed(&response, executed);
     let outcome = outcome(&response, executed);
     if outcome == Outcome::Unavailable {
         // Let the watcher find out whether the database is down, so that the next requests
@@ -218,9 +210,7 @@ async fn execute(
         state.store.health.suspect();
     }
     let exchange = GraphqlExchange {
-        operation: named
-            .or_else(|| slot.name())
-            .unwrap_or_else(|| "none".into()),
+        operation: named.or(operation).unwrap_or_else(|| "none".into()),
         outcome,
         statements: statements.get(),
     };

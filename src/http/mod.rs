@@ -23,14 +23,14 @@ use actix_web::{
 use crate::{
     auth::Authenticator,
     config::{GraphqlSettings, HttpSettings},
-    graphql::AppSchema,
+    graphql::Api,
     metrics::Metrics,
     store::Store,
 };
 
 /// What every handler shares: built once, before the server starts.
 pub struct AppState {
-    pub schema: AppSchema,
+    pub api: Api,
     pub store: Store,
     pub graphql: GraphqlSettings,
     /// Verifies the bearer tokens of requests.

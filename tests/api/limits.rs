@@ -85,18 +85,19 @@ async fn ordinary_nested_queries_stay_within_the_limits() {
 
 #[tokio::test]
 async fn introspection_and_suggestions_can_be_turned_off() {
-    let closed = graphql::build_schema(&GraphqlSettings {
+    let closed = api(&GraphqlSettings {
         introspection: false,
         suggestions: false,
         ..GraphqlSettings::default()
-    });
-    let response = closed.execute("{ __schema { types { name } } }").await;
+    })
+    .await;
+    let response = run(&closed, "{ __schema { types { name } } }").await;
     let data = response.data.into_json().unwrap_or_default();
     assert!(
         data["__schema"].is_null(),
         "no schema is revealed when introspection is off: {data}"
     );
-    let response = closed.execute("{ organizatons { totalCount } }").await;
+    let response = run(&closed, "{ organizatons { totalCount } }").await;
     let message = &response
         .errors
         .first()
@@ -107,8 +108,8 @@ async fn introspection_and_suggestions_can_be_turned_off() {
         "no suggestion: {message}"
     );
 
-    let open = graphql::build_schema(&GraphqlSettings::default());
-    let response = open.execute("{ organizatons { totalCount } }").await;
+    let open = api(&GraphqlSettings::default()).await;
+    let response = run(&open, "{ organizatons { totalCount } }").await;
     let message = &response
         .errors
         .first()
@@ -317,7 +318,7 @@ const PROBES: [(&str, &str); 10] = [
 
 /// The names of every type defined in schema.graphql.
 fn schema_type_names() -> Vec<String> {
-    let sdl = graphql::build_schema(&GraphqlSettings::default()).sdl();
+    let sdl = graphql::sdl();
     sdl.lines()
         .filter_map(|line| {
             let mut words = line.split_whitespace();
@@ -339,17 +340,18 @@ fn names(text: &str, word: &str) -> bool {
 
 #[tokio::test]
 async fn with_introspection_off_validation_errors_name_nothing_the_client_did_not_write() {
-    let closed = graphql::build_schema(&GraphqlSettings {
+    let closed = api(&GraphqlSettings {
         introspection: false,
         suggestions: false,
         ..GraphqlSettings::default()
-    });
-    let open = graphql::build_schema(&GraphqlSettings::default());
+    })
+    .await;
+    let open = api(&GraphqlSettings::default()).await;
     let types = schema_type_names();
     assert!(types.len() > 50, "the schema's types: {types:?}");
     for (probe, query) in PROBES {
-        let hidden = closed.execute(query).await;
-        let detailed = open.execute(query).await;
+        let hidden = run(&closed, query).await;
+        let detailed = run(&open, query).await;
         assert!(!hidden.errors.is_empty(), "{probe}: refused");
         for error in &hidden.errors {
             let code = error
@@ -416,7 +418,7 @@ async fn with_introspection_off_validation_errors_name_nothing_the_client_did_no
             r#"unknown field "nope" of type "RecordKey""#,
         ),
     ] {
-        let detailed = open.execute(query).await;
+        let detailed = run(&open, query).await;
         let message = detailed
             .errors
             .first()
@@ -424,4 +426,18 @@ async fn with_introspection_off_validation_errors_name_nothing_the_client_did_no
             .unwrap_or_default();
         assert!(message.contains(detail), "{probe}: {message}");
     }
+}
+
+/// The server's request pipeline around the schema, with `settings`.
+async fn api(settings: &GraphqlSettings) -> graphql::Api {
+    graphql::Api::new(settings, None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Runs `query` (no data: only what needs no store) as a POST would.
+async fn run(api: &graphql::Api, query: &str) -> async_graphql::Response {
+    api.execute(async_graphql::Request::new(query), false)
+        .await
+        .response
 }

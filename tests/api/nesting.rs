@@ -4,6 +4,7 @@
 //! here each shape is sent from the limit up to ten times the depth that crashed it, inline and
 //! through variables, on both stores, and the server must still answer afterwards.
 
+use partnerships::graphql::persisted::sha256_hex;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, error_codes, spawn_app, spawn_app_with, spawn_embedded_app};
@@ -132,6 +133,19 @@ async fn nested_inputs_are_refused_on(app: &TestApp) {
     for (what, filter) in &inline {
         let query = organizations(filter);
         assert_refused(app, what, json!({ "query": query }), "QUERY_TOO_COMPLEX").await;
+        // Registering it as an automatic persisted query reaches the parser by no other path
+        // (it once did, before the limits, and crashed the server), and keeps nothing.
+        let hash = sha256_hex(&query);
+        let persisted = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
+        let body = json!({ "query": query, "extensions": persisted });
+        let what = format!("{what}, registered as a persisted query");
+        assert_refused(app, &what, body, "QUERY_TOO_COMPLEX").await;
+        let (_, answer) = post(app, &json!({ "extensions": persisted })).await;
+        assert_eq!(
+            error_codes(&answer),
+            ["PERSISTED_QUERY_NOT_FOUND"],
+            "{what}: not kept"
+        );
     }
 
     // Lists nest too, in any argument (the type is checked later; the nesting first).

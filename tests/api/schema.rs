@@ -15,8 +15,13 @@ fn the_checked_in_schema_matches_the_code() {
 }
 
 async fn introspect(query: &str) -> Value {
-    let schema = graphql::build_schema(&GraphqlSettings::default());
-    let response = schema.execute(query).await;
+    let api = graphql::Api::new(&GraphqlSettings::default(), None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let response = api
+        .execute(async_graphql::Request::new(query), false)
+        .await
+        .response;
     assert!(
         response.errors.is_empty(),
         "introspection failed: {:?}",

@@ -1,10 +1,10 @@
 //! Protection against hostile operations, and stable codes for the errors of requests that
-//! never reach a resolver. An async-graphql extension checks the raw text (bytes, tokens,
-//! bracket nesting) before parsing, the parsed document (aliases, directives, the nesting of
-//! input values) and the variables after, and turns parse and validation failures into
-//! `GRAPHQL_PARSE_FAILED`, `GRAPHQL_VALIDATION_FAILED` or `QUERY_TOO_COMPLEX`. Depth,
-//! complexity and directives per field are async-graphql's own limits, set in `build_schema`;
-//! a list's complexity is its page size times its children ([`list_cost`]). Arguments that
+//! never reach a resolver. [`Limits::parse`] checks the raw text (bytes, tokens, bracket
+//! nesting) before parsing and the parsed document (aliases, directives, the nesting of input
+//! values) after; [`Limits::check_variables`] checks the variables; [`Limits::explain`] gives
+//! async-graphql's own errors (validation, its depth, complexity and per-field directive
+//! limits, set in `build_schema`) the codes `GRAPHQL_VALIDATION_FAILED` or `QUERY_TOO_COMPLEX`.
+//! A list's complexity is its page size times its children ([`list_cost`]). Arguments that
 //! validation let through but that do not coerce to their type name the argument in
 //! `extensions.field`, at the root or on a nested field: `BAD_USER_INPUT` when the type's own
 //! rules refuse the value (a date "2020-13", a list over its length), and
@@ -21,20 +21,14 @@
 //! selection-depth limit does not count input values. A filter nested a few hundred levels
 //! through `not`, `and` or `parent` (a 2–4 KB query) overflowed a worker's stack and killed the
 //! process. Every such value is measured here, before any of those run; the measuring itself
-//! stops one level past the limit, and the text scan before parsing bounds the parser too. The
-//! same walk refuses U+0000 in a string as BAD_USER_INPUT naming where it is ([`input`]).
+//! stops one level past the limit, and the text scan before parsing bounds the parser too: no
+//! text reaches the parser without it, a persisted query's included. The same walk refuses
+//! U+0000 in a string as BAD_USER_INPUT naming where it is ([`input`]).
 
-use std::{
-    collections::{HashMap, HashSet},
-    sync::{Arc, Mutex},
-};
+use std::collections::{HashMap, HashSet};
 
 use async_graphql::{
-    Name, Pos, Request, Response, ServerError, ServerResult, ValidationResult, Variables,
-    extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery,
-        NextPrepareRequest, NextValidation,
-    },
+    Name, Pos, Response, ServerError, Variables,
     parser::types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet},
 };
 
@@ -50,7 +44,7 @@ pub fn list_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize)
     size.saturating_mul(child_complexity).saturating_add(1)
 }
 
-fn error(message: String, code: &str) -> ServerError {
+pub(super) fn error(message: String, code: &str) -> ServerError {
     let mut err = ServerError::new(message, None);
     err.extensions
         .get_or_insert_with(Default::default)
@@ -66,7 +60,7 @@ fn with_code(mut err: ServerError, code: &str) -> ServerError {
     err
 }
 
-/// The limits the extension enforces.
+/// The limits every operation runs under.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_query_bytes: usize,
@@ -92,15 +86,6 @@ const BUILT_IN_SCALARS: [&str; 5] = ["Int", "Float", "String", "Boolean", "ID"];
 /// schema then refuses past 32 (`limit_recursive_depth`'s default) and the depth limit.
 const PARSER_SELECTION_DEPTH: usize = 64;
 
-impl Limits {
-    /// The deepest bracket nesting (`{`, `[`, `(`) the text of an acceptable query can have:
-    /// selection sets, an argument list, an input value and a little slack for variable
-    /// types. Anything deeper is refused before the parser (which recurses on values) sees it.
-    fn max_text_nesting(&self) -> usize {
-        PARSER_SELECTION_DEPTH + self.max_input_depth + 4
-    }
-}
-
 impl From<&GraphqlSettings> for Limits {
     fn from(s: &GraphqlSettings) -> Self {
         Self {
@@ -114,34 +99,171 @@ impl From<&GraphqlSettings> for Limits {
     }
 }
 
-impl ExtensionFactory for Limits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Checks {
-            limits: *self,
-            written: Mutex::new(HashSet::new()),
-            arguments: Mutex::new(Vec::new()),
+/// A document that passed every check of its text and of its parse, with what the errors of
+/// its later stages need. It depends on the text alone, so one is kept per text and reused.
+pub struct Checked {
+    pub document: ExecutableDocument,
+    /// Where the document's field arguments begin, for errors that give only that.
+    arguments: Vec<(Pos, Name)>,
+    /// With introspection off, the names the client's text holds (for [`Limits::explain`]).
+    written: HashSet<String>,
+}
+
+impl Limits {
+    /// The deepest bracket nesting (`{`, `[`, `(`) the text of an acceptable query can have:
+    /// selection sets, an argument list, an input value and a little slack for variable
+    /// types. Anything deeper is refused before the parser (which recurses on values) sees it.
+    fn max_text_nesting(&self) -> usize {
+        PARSER_SELECTION_DEPTH + self.max_input_depth + 4
+    }
+
+    /// Checks a query's text, parses it and checks the document: the only way a text reaches
+    /// the parser.
+    pub fn parse(&self, query: &str) -> Result<Checked, ServerError> {
+        self.check_text(query)?;
+        let document = async_graphql::parser::parse_query(query).map_err(|e| {
+            let e = ServerError::from(e);
+            // The parser checks its own recursion limit.
+            let code = if e.message.contains("recursion") {
+                "QUERY_TOO_COMPLEX"
+            } else {
+                "GRAPHQL_PARSE_FAILED"
+            };
+            with_code(e, code)
+        })?;
+        if let Some((name, flaw)) = input::document_flaw(&document, self.max_input_depth) {
+            let what = if name.starts_with('$') {
+                "default of"
+            } else {
+                "argument"
+            };
+            return Err(self.input_error(&name, what, &flaw));
+        }
+        let mut counts = Counts::default();
+        counts.document(&document);
+        if counts.aliases > self.max_aliases {
+            return Err(error(
+                format!(
+                    "The query uses {} aliases; at most {} are allowed.",
+                    counts.aliases, self.max_aliases
+                ),
+                "QUERY_TOO_COMPLEX",
+            ));
+        }
+        if counts.directives > self.max_directives {
+            return Err(error(
+                format!(
+                    "The query uses {} directives; at most {} are allowed.",
+                    counts.directives, self.max_directives
+                ),
+                "QUERY_TOO_COMPLEX",
+            ));
+        }
+        Ok(Checked {
+            arguments: input::argument_positions(&document),
+            written: if self.introspection {
+                HashSet::new()
+            } else {
+                written_names(query)
+            },
+            document,
         })
     }
-}
 
-/// The extension of one request: the limits, and (with introspection off) the names the
-/// client's query text holds, read before parsing for the validation errors after it.
-struct Checks {
-    limits: Limits,
-    written: Mutex<HashSet<String>>,
-    /// Where the document's field arguments begin, for errors that give only that.
-    arguments: Mutex<Vec<(Pos, Name)>>,
-}
-
-impl std::ops::Deref for Checks {
-    type Target = Limits;
-
-    fn deref(&self) -> &Limits {
-        &self.limits
+    /// The checks of the raw text, which bound what parsing it can cost.
+    pub fn check_text(&self, query: &str) -> Result<(), ServerError> {
+        if query.len() > self.max_query_bytes {
+            return Err(error(
+                format!(
+                    "The query is {} bytes long; at most {} are allowed.",
+                    query.len(),
+                    self.max_query_bytes
+                ),
+                "QUERY_TOO_COMPLEX",
+            ));
+        }
+        let tokens = count_tokens(query, self.max_tokens);
+        if tokens > self.max_tokens {
+            return Err(error(
+                format!("The query has more than {} tokens.", self.max_tokens),
+                "QUERY_TOO_COMPLEX",
+            ));
+        }
+        let nesting_cap = self.max_text_nesting();
+        if text_nesting(query, nesting_cap) > nesting_cap {
+            return Err(error(
+                format!(
+                    "The query nests brackets more than {nesting_cap} levels deep (selections, \
+                     arguments and input values together; input values may nest at most {} \
+                     levels).",
+                    self.max_input_depth
+                ),
+                "QUERY_TOO_COMPLEX",
+            ));
+        }
+        Ok(())
     }
-}
 
-impl Checks {
+    /// The nesting and the text of every variable's value.
+    pub fn check_variables(&self, variables: &Variables) -> Result<(), ServerError> {
+        for (name, value) in variables.iter() {
+            if let Some(flaw) = input::variable_flaw(value, self.max_input_depth) {
+                return Err(self.input_error(&format!("${name}"), "variable", &flaw));
+            }
+        }
+        Ok(())
+    }
+
+    /// Gives codes to the errors async-graphql raised for `checked`: before execution (its
+    /// validation and limits) when `executed` is false, otherwise arguments that did not
+    /// coerce; with introspection off their messages reveal nothing the client did not write.
+    pub fn explain(&self, checked: &Checked, response: &mut Response, executed: bool) {
+        if !executed {
+            for err in &mut response.errors {
+                // async-graphql's own limit messages (validation/mod.rs, schema.rs).
+                let code = if err.message.contains("too complex")
+                    || err.message.contains("nested too deep")
+                    || err.message.contains("number of directives")
+                    || err.message.contains("recursion")
+                {
+                    "QUERY_TOO_COMPLEX"
+                } else {
+                    "GRAPHQL_VALIDATION_FAILED"
+                };
+                self.reveal(checked, err);
+                let extensions = err.extensions.get_or_insert_with(Default::default);
+                if extensions.get("code").is_none() {
+                    extensions.set("code", code);
+                }
+            }
+            return;
+        }
+        for err in response.errors.iter_mut().filter(|e| is_coercion_error(e)) {
+            // The position is the argument's value; the message names its type, not its name.
+            let argument = err
+                .locations
+                .first()
+                .and_then(|at| checked.arguments.iter().find(|(pos, _)| pos == at))
+                .map(|(_, name)| name.to_string());
+            // A value of the wrong shape (an object argument given a number) is one validation
+            // should have refused; a value its type's own rules refuse is the user's input.
+            let code = if err.message.starts_with("Expected input type \"") {
+                "GRAPHQL_VALIDATION_FAILED"
+            } else {
+                "BAD_USER_INPUT"
+            };
+            self.reveal(checked, err);
+            let extensions = err.extensions.get_or_insert_with(Default::default);
+            extensions.set("code", code);
+            if let Some(argument) = argument {
+                err.message = format!("The argument `{argument}` is not valid: {}", err.message);
+                err.extensions
+                    .get_or_insert_with(Default::default)
+                    .set("field", argument);
+            }
+        }
+    }
+
     /// The error for a flawed input value: nesting past the limit is QUERY_TOO_COMPLEX in the
     /// query and BAD_USER_INPUT in a variable; U+0000 is BAD_USER_INPUT naming where it is.
     fn input_error(&self, name: &str, what: &str, flaw: &Flaw) -> ServerError {
@@ -189,14 +311,11 @@ impl Checks {
     /// A validation error as the client may see it: unchanged when introspection is on or when
     /// every name it quotes is one the client wrote (or a built-in scalar); otherwise
     /// [`HIDDEN_DETAIL`], the detail logged at DEBUG.
-    fn reveal(&self, err: &mut ServerError) {
+    fn reveal(&self, checked: &Checked, err: &mut ServerError) {
         if self.introspection {
             return;
         }
-        let written = self
-            .written
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let written = &checked.written;
         let names_only_written = err
             .message
             .split('"')
@@ -225,183 +344,6 @@ fn is_coercion_error(err: &ServerError) -> bool {
         && (err.message.starts_with("Failed to parse \"")
             || err.message.starts_with("Expected input type \"")
             || err.message.starts_with("Invalid value for argument"))
-}
-
-#[async_trait::async_trait]
-impl Extension for Checks {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        // The persisted-query extensions run inside this one: give their errors codes.
-        next.run(ctx, request).await.map_err(|e| {
-            let code = match e.message.as_str() {
-                "PersistedQueryNotFound" => "PERSISTED_QUERY_NOT_FOUND",
-                _ => "BAD_USER_INPUT",
-            };
-            with_code(e, code)
-        })
-    }
-
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        if query.len() > self.max_query_bytes {
-            return Err(error(
-                format!(
-                    "The query is {} bytes long; at most {} are allowed.",
-                    query.len(),
-                    self.max_query_bytes
-                ),
-                "QUERY_TOO_COMPLEX",
-            ));
-        }
-        let tokens = count_tokens(query, self.max_tokens);
-        if tokens > self.max_tokens {
-            return Err(error(
-                format!("The query has more than {} tokens.", self.max_tokens),
-                "QUERY_TOO_COMPLEX",
-            ));
-        }
-        let nesting_cap = self.max_text_nesting();
-        if text_nesting(query, nesting_cap) > nesting_cap {
-            return Err(error(
-                format!(
-                    "The query nests brackets more than {nesting_cap} levels deep (selections, \
-                     arguments and input values together; input values may nest at most {} \
-                     levels).",
-                    self.max_input_depth
-                ),
-                "QUERY_TOO_COMPLEX",
-            ));
-        }
-        for (name, value) in variables.iter() {
-            let Some(flaw) = input::variable_flaw(value, self.max_input_depth) else {
-                continue;
-            };
-            return Err(self.input_error(&format!("${name}"), "variable", &flaw));
-        }
-        if !self.introspection {
-            let mut written = self
-                .written
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            *written = written_names(query);
-        }
-        let document = next.run(ctx, query, variables).await.map_err(|e| {
-            // async-graphql checks its recursion and per-field directive limits while parsing.
-            let code =
-                if e.message.contains("number of directives") || e.message.contains("recursion") {
-                    "QUERY_TOO_COMPLEX"
-                } else {
-                    "GRAPHQL_PARSE_FAILED"
-                };
-            with_code(e, code)
-        })?;
-        if let Some((name, flaw)) = input::document_flaw(&document, self.max_input_depth) {
-            let what = if name.starts_with('$') {
-                "default of"
-            } else {
-                "argument"
-            };
-            return Err(self.input_error(&name, what, &flaw));
-        }
-        *self
-            .arguments
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) =
-            input::argument_positions(&document);
-        let mut counts = Counts::default();
-        counts.document(&document);
-        if counts.aliases > self.max_aliases {
-            return Err(error(
-                format!(
-                    "The query uses {} aliases; at most {} are allowed.",
-                    counts.aliases, self.max_aliases
-                ),
-                "QUERY_TOO_COMPLEX",
-            ));
-        }
-        if counts.directives > self.max_directives {
-            return Err(error(
-                format!(
-                    "The query uses {} directives; at most {} are allowed.",
-                    counts.directives, self.max_directives
-                ),
-                "QUERY_TOO_COMPLEX",
-            ));
-        }
-        Ok(document)
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|e| {
-                    // async-graphql's own limit messages (validation/mod.rs).
-                    let code = if e.message.contains("too complex")
-                        || e.message.contains("nested too deep")
-                    {
-                        "QUERY_TOO_COMPLEX"
-                    } else {
-                        "GRAPHQL_VALIDATION_FAILED"
-                    };
-                    let mut e = e;
-                    self.reveal(&mut e);
-                    with_code(e, code)
-                })
-                .collect()
-        })
-    }
-
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        let mut response = next.run(ctx, operation_name).await;
-        let arguments = self
-            .arguments
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        for err in response.errors.iter_mut().filter(|e| is_coercion_error(e)) {
-            // The position is the argument's value; the message names its type, not its name.
-            let argument = err
-                .locations
-                .first()
-                .and_then(|at| arguments.iter().find(|(pos, _)| pos == at))
-                .map(|(_, name)| name.to_string());
-            // A value of the wrong shape (an object argument given a number) is one validation
-            // should have refused; a value its type's own rules refuse is the user's input.
-            let code = if err.message.starts_with("Expected input type \"") {
-                "GRAPHQL_VALIDATION_FAILED"
-            } else {
-                "BAD_USER_INPUT"
-            };
-            self.reveal(err);
-            let extensions = err.extensions.get_or_insert_with(Default::default);
-            extensions.set("code", code);
-            if let Some(argument) = argument {
-                err.message = format!("The argument `{argument}` is not valid: {}", err.message);
-                err.extensions
-                    .get_or_insert_with(Default::default)
-                    .set("field", argument);
-            }
-        }
-        response
-    }
 }
 
 /// The names (and variables, without `$`) a query's text holds outside strings and comments:
