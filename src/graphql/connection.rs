@@ -20,45 +20,73 @@ use crate::{
 /// A Relay connection type: built from a page's edges.
 pub trait ConnectionType: OutputType {
     type Node: OutputType + Clone;
-    fn build(edges: Vec<(String, Self::Node)>, page_info: PageInfo, total_count: u64) -> Self;
+    fn build(edges: Vec<(Position, Self::Node)>, page_info: PageInfo, total_count: u64) -> Self;
 }
 
 /// Declares a connection type and its edge type for one kind of node. (A generic type would
-/// not do: async-graphql cannot nest one generic object inside another.)
+/// not do: async-graphql cannot nest one generic object inside another.) A cursor is encoded
+/// and the list of nodes copied only when the query asks for them.
 macro_rules! connection {
     ($connection:ident, $edge:ident, $node:ty, $items:literal) => {
-        #[doc = concat!("A page of ", $items, " (a Relay cursor connection).")]
-        #[derive(async_graphql::SimpleObject)]
         pub struct $connection {
+            edges: Vec<$edge>,
+            page_info: PageInfo,
+            total_count: u64,
+        }
+
+        #[doc = concat!("A page of ", $items, " (a Relay cursor connection).")]
+        #[async_graphql::Object]
+        impl $connection {
             /// The items of this page, each with its cursor.
-            pub edges: Vec<$edge>,
+            async fn edges(&self) -> &[$edge] {
+                &self.edges
+            }
+
             /// The items of this page, without cursors.
-            pub nodes: Vec<$node>,
+            async fn nodes(&self) -> Vec<$node> {
+                self.edges.iter().map(|e| e.node.clone()).collect()
+            }
+
             /// Where this page sits in the whole list.
-            pub page_info: PageInfo,
+            async fn page_info(&self) -> &PageInfo {
+                &self.page_info
+            }
+
             /// How many items the whole list holds, across all pages (with the filter applied).
-            pub total_count: u64,
+            async fn total_count(&self) -> u64 {
+                self.total_count
+            }
+        }
+
+        pub struct $edge {
+            position: Position,
+            node: $node,
         }
 
         #[doc = concat!("One of ", $items, " in a page, with the cursor to page from it.")]
-        #[derive(async_graphql::SimpleObject)]
-        pub struct $edge {
+        #[async_graphql::Object]
+        impl $edge {
             /// Opaque position of this item: pass it as `after` (or `before`) to page from here.
-            pub cursor: String,
+            async fn cursor(&self) -> String {
+                encode_cursor(&self.position)
+            }
+
             /// The item.
-            pub node: $node,
+            async fn node(&self) -> &$node {
+                &self.node
+            }
         }
 
         impl ConnectionType for $connection {
             type Node = $node;
 
-            fn build(edges: Vec<(String, $node)>, page_info: PageInfo, total_count: u64) -> Self {
+            fn build(edges: Vec<(Position, $node)>, page_info: PageInfo, total_count: u64) -> Self {
+                let edges = edges
+                    .into_iter()
+                    .map(|(position, node)| $edge { position, node })
+                    .collect();
                 Self {
-                    nodes: edges.iter().map(|(_, node)| node.clone()).collect(),
-                    edges: edges
-                        .into_iter()
-                        .map(|(cursor, node)| $edge { cursor, node })
-                        .collect(),
+                    edges,
                     page_info,
                     total_count,
                 }
@@ -140,17 +168,17 @@ pub fn connection<M, C: ConnectionType>(
     total_count: u64,
     wrap: impl Fn(M) -> C::Node,
 ) -> C {
-    let edges: Vec<(String, C::Node)> = page
-        .rows
-        .into_iter()
-        .map(|(model, position)| (encode_cursor(&position), wrap(model)))
-        .collect();
     let page_info = PageInfo {
         has_previous_page: page.has_previous_page,
         has_next_page: page.has_next_page,
-        start_cursor: edges.first().map(|e| e.0.clone()),
-        end_cursor: edges.last().map(|e| e.0.clone()),
+        start_cursor: page.rows.first().map(|(_, p)| encode_cursor(p)),
+        end_cursor: page.rows.last().map(|(_, p)| encode_cursor(p)),
     };
+    let edges: Vec<(Position, C::Node)> = page
+        .rows
+        .into_iter()
+        .map(|(model, position)| (position, wrap(model)))
+        .collect();
     C::build(edges, page_info, total_count)
 }
 

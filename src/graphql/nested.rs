@@ -27,14 +27,14 @@ use crate::{
     store::{
         filter::EnumFilter,
         nested::{ChildRelation, LinkRelation, LinkRow, Nested, NestedQuery},
-        page::{DEFAULT_PAGE_SIZE, SortKey, size},
+        page::{DEFAULT_PAGE_SIZE, Position, SortKey, size},
     },
 };
 use sea_orm::EntityTrait;
 
 /// A connection through a link table, built from a parent's page.
 pub trait LinkConnection<R: LinkRelation>: OutputType {
-    fn build(rows: Vec<(String, LinkRow<R>)>, page_info: PageInfo, total_count: u64) -> Self;
+    fn build(rows: Vec<(LinkRow<R>, Position)>, page_info: PageInfo, total_count: u64) -> Self;
 }
 
 /// Declares a connection through a link table and its edge type.
@@ -72,7 +72,7 @@ macro_rules! link_connection {
         }
 
         pub struct $edge {
-            cursor: String,
+            position: Position,
             link: $link::Model,
             node: $node,
         }
@@ -81,8 +81,8 @@ macro_rules! link_connection {
         #[Object]
         impl $edge {
             /// Opaque position of this item: pass it as `after` to page from here.
-            async fn cursor(&self) -> &str {
-                &self.cursor
+            async fn cursor(&self) -> String {
+                encode_cursor(&self.position)
             }
 
             /// The item.
@@ -104,10 +104,10 @@ macro_rules! link_connection {
         }
 
         impl LinkConnection<$relation> for $connection {
-            fn build(rows: Vec<(String, LinkRow<$relation>)>, page_info: PageInfo, total_count: u64) -> Self {
+            fn build(rows: Vec<(LinkRow<$relation>, Position)>, page_info: PageInfo, total_count: u64) -> Self {
                 let edges = rows
                     .into_iter()
-                    .map(|(cursor, (link, node))| $edge { cursor, link, node: $node(node) })
+                    .map(|((link, node), position)| $edge { position, link, node: $node(node) })
                     .collect();
                 Self { edges, page_info, total_count }
             }
@@ -309,12 +309,7 @@ where
     let page: Nested<LinkRow<R>> = page.unwrap_or_default();
     let total_count = total_count.unwrap_or(0);
     let info = page_info(&page, has_after);
-    let rows = page
-        .rows
-        .into_iter()
-        .map(|(row, position)| (encode_cursor(&position), row))
-        .collect();
-    Ok(C::build(rows, info, total_count))
+    Ok(C::build(page.rows, info, total_count))
 }
 
 /// A nested list of child records, for one parent (batched with its siblings).
@@ -364,7 +359,7 @@ where
     let edges = page
         .rows
         .into_iter()
-        .map(|(model, position)| (encode_cursor(&position), wrap(model)))
+        .map(|(model, position)| (position, wrap(model)))
         .collect();
     Ok(C::build(edges, info, total_count))
 }
