@@ -23,26 +23,25 @@ pub trait ConnectionType: OutputType {
     fn build(edges: Vec<(Position, Self::Node)>, page_info: PageInfo, total_count: u64) -> Self;
 }
 
-/// Declares a connection type and its edge type for one kind of node. (A generic type would
-/// not do: async-graphql cannot nest one generic object inside another.) A cursor is encoded
-/// and the list of nodes copied only when the query asks for them.
-macro_rules! connection {
-    ($connection:ident, $edge:ident, $node:ty, $items:literal) => {
+/// The connection object every connection type shares: its edges, the nodes copied from them
+/// only when asked, where the page sits and the total. Each edge has a `node`.
+macro_rules! page_object {
+    ($connection:ident, $edge:ident, $node:ty, $items:literal, $kind:literal, $edges_doc:literal, $nodes_doc:literal, $total_doc:literal) => {
         pub struct $connection {
             edges: Vec<$edge>,
             page_info: PageInfo,
             total_count: u64,
         }
 
-        #[doc = concat!("A page of ", $items, " (a Relay cursor connection).")]
+        #[doc = concat!("A page of ", $items, " (a Relay cursor connection)", $kind, ".")]
         #[async_graphql::Object]
         impl $connection {
-            /// The items of this page, each with its cursor.
+            #[doc = $edges_doc]
             async fn edges(&self) -> &[$edge] {
                 &self.edges
             }
 
-            /// The items of this page, without cursors.
+            #[doc = $nodes_doc]
             async fn nodes(&self) -> Vec<$node> {
                 self.edges.iter().map(|e| e.node.clone()).collect()
             }
@@ -52,11 +51,30 @@ macro_rules! connection {
                 &self.page_info
             }
 
-            /// How many items the whole list holds, across all pages (with the filter applied).
+            #[doc = $total_doc]
             async fn total_count(&self) -> u64 {
                 self.total_count
             }
         }
+    };
+}
+pub(super) use page_object;
+
+/// Declares a connection type and its edge type for one kind of node. (A generic type would
+/// not do: async-graphql cannot nest one generic object inside another.) A cursor is encoded
+/// and the list of nodes copied only when the query asks for them.
+macro_rules! connection {
+    ($connection:ident, $edge:ident, $node:ty, $items:literal) => {
+        page_object!(
+            $connection,
+            $edge,
+            $node,
+            $items,
+            "",
+            "The items of this page, each with its cursor.",
+            "The items of this page, without cursors.",
+            "How many items the whole list holds, across all pages (with the filter applied)."
+        );
 
         pub struct $edge {
             position: Position,

@@ -12,7 +12,7 @@ use entity::{
 
 use super::{
     agreement::Agreement,
-    connection::{ConnectionType, encode_cursor, loader},
+    connection::{ConnectionType, encode_cursor, loader, page_object},
     enums::{EventRole, InstrumentRole, PartyRole, ProjectRole},
     errors::ResultExt,
     event::Event,
@@ -40,36 +40,16 @@ pub trait LinkConnection<R: LinkRelation>: OutputType {
 /// Declares a connection through a link table and its edge type.
 macro_rules! link_connection {
     ($connection:ident, $edge:ident, $relation:ty, $link:ident, $node:ident, $role:ty, $items:literal, $role_doc:literal $(, $since:ident)?) => {
-        #[doc = concat!("A page of ", $items, " (a Relay cursor connection); each edge carries the link's own data.")]
-        pub struct $connection {
-            edges: Vec<$edge>,
-            page_info: PageInfo,
-            total_count: u64,
-        }
-
-        #[doc = concat!("A page of ", $items, " (a Relay cursor connection); each edge carries the link's own data.")]
-        #[Object]
-        impl $connection {
-            /// The items of this page, each with its cursor and the link's data.
-            async fn edges(&self) -> &[$edge] {
-                &self.edges
-            }
-
-            /// The items of this page, without cursors or link data.
-            async fn nodes(&self) -> Vec<$node> {
-                self.edges.iter().map(|e| e.node.clone()).collect()
-            }
-
-            /// Where this page sits in the whole list.
-            async fn page_info(&self) -> &PageInfo {
-                &self.page_info
-            }
-
-            /// How many items the whole list holds, across all pages (with the filters applied).
-            async fn total_count(&self) -> u64 {
-                self.total_count
-            }
-        }
+        page_object!(
+            $connection,
+            $edge,
+            $node,
+            $items,
+            "; each edge carries the link's own data",
+            "The items of this page, each with its cursor and the link's data.",
+            "The items of this page, without cursors or link data.",
+            "How many items the whole list holds, across all pages (with the filters applied)."
+        );
 
         pub struct $edge {
             position: Position,

@@ -141,23 +141,16 @@ impl Limits {
         }
         let mut counts = Counts::default();
         counts.document(&document);
-        if counts.aliases > self.max_aliases {
-            return Err(error(
-                format!(
-                    "The query uses {} aliases; at most {} are allowed.",
-                    counts.aliases, self.max_aliases
-                ),
-                "QUERY_TOO_COMPLEX",
-            ));
-        }
-        if counts.directives > self.max_directives {
-            return Err(error(
-                format!(
-                    "The query uses {} directives; at most {} are allowed.",
-                    counts.directives, self.max_directives
-                ),
-                "QUERY_TOO_COMPLEX",
-            ));
+        for (what, count, cap) in [
+            ("aliases", counts.aliases, self.max_aliases),
+            ("directives", counts.directives, self.max_directives),
+        ] {
+            if count > cap {
+                return Err(error(
+                    format!("The query uses {count} {what}; at most {cap} are allowed."),
+                    "QUERY_TOO_COMPLEX",
+                ));
+            }
         }
         Ok(Checked {
             arguments: input::argument_positions(&document),
