@@ -4,6 +4,7 @@
 pub mod agreements;
 pub mod bulk;
 mod database;
+pub mod decode;
 pub mod events;
 pub mod explore;
 pub mod facets;

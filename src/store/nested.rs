@@ -13,8 +13,9 @@
 //! page instead: still right, only no longer cut from the index alone.
 //!
 //! Child tables (an organization's children) are numbered by the window function on both
-//! engines. The extra row of each page says whether there is a next one. The related record's
-//! columns keep their names and the link's columns are read under the `l_` prefix.
+//! engines. The extra row of each page says whether there is a next one. The link's columns
+//! (under the `l_` prefix) come first, then the related record's: rows are read by position
+//! (`decode`).
 
 use std::{collections::HashMap, fmt::Debug};
 
@@ -24,14 +25,15 @@ use entity::{
     project_instrument, project_participant,
 };
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityName, EntityTrait, FromQueryResult,
-    IdenStatic, Iterable, JoinType, ModelTrait, QueryFilter, QuerySelect, QueryTrait, RelationDef,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityName, EntityTrait, IdenStatic,
+    Iterable, JoinType, ModelTrait, QueryFilter, QuerySelect, QueryTrait, RelationDef,
     RelationTrait, Value,
     sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, Order, Query, WindowStatement},
 };
 
 use super::{
     agreements::AgreementFilter,
+    decode::Positional,
     events::EventFilter,
     filter::EnumFilter,
     instruments::InstrumentFilter,
@@ -75,7 +77,7 @@ impl<M> Default for Nested<M> {
 
 /// A many-to-many relation through a link table with a role.
 pub trait LinkRelation: Send + Sync + 'static {
-    type Link: EntityTrait<Model: Clone + Send + Sync>;
+    type Link: EntityTrait<Model: Clone + Send + Sync + Positional>;
     type Target: Record<Model: Clone + Send + Sync>;
     type Role: Clone + Debug + Into<Value> + Send + Sync;
     type Filter: Filter + Debug + Clone + Send + Sync + Default;
@@ -110,6 +112,8 @@ pub type ChildQuery<R> = NestedQuery<
     <R as ChildRelation>::Filter,
     <<R as ChildRelation>::Target as EntityTrait>::Column,
 >;
+type LinkModel<R> = <<R as LinkRelation>::Link as EntityTrait>::Model;
+type TargetModel<R> = <<R as LinkRelation>::Target as EntityTrait>::Model;
 pub type LinkRow<R> = (
     <<R as LinkRelation>::Link as EntityTrait>::Model,
     <<R as LinkRelation>::Target as EntityTrait>::Model,
@@ -244,8 +248,15 @@ pub async fn link_pages<R: LinkRelation>(
         .collect();
     let owner_column = format!("{LINK_PREFIX}{}", R::OWNER.as_str());
 
+    // The link's columns, then the record's, each in `Column::iter()` order: the rows are read
+    // by position (`decode`).
     let mut outer = Query::select();
-    outer.column((Alias::new(PAGE), Asterisk));
+    for column in <R::Link as EntityTrait>::Column::iter() {
+        outer.column((
+            Alias::new(PAGE),
+            Alias::new(format!("{LINK_PREFIX}{}", column.as_str())),
+        ));
+    }
     for column in <R::Target as EntityTrait>::Column::iter() {
         outer.expr_as(
             Expr::col(column.as_column_ref()),
@@ -307,12 +318,8 @@ pub async fn link_pages<R: LinkRelation>(
 
     let mut rows = Vec::with_capacity(results.len());
     for result in results {
-        let link = <<R::Link as EntityTrait>::Model as FromQueryResult>::from_query_result(
-            &result,
-            LINK_PREFIX,
-        )?;
-        let target =
-            <<R::Target as EntityTrait>::Model as FromQueryResult>::from_query_result(&result, "")?;
+        let link = LinkModel::<R>::read(&result, 0)?;
+        let target = TargetModel::<R>::read(&result, LinkModel::<R>::COLUMNS.len())?;
         let mut values = Vec::with_capacity(keys.len());
         for key in &query.order {
             values.push(Key::from_value(target.get(key.column))?);
@@ -437,8 +444,7 @@ pub async fn child_pages<R: ChildRelation>(
     .await?;
     let mut rows = Vec::with_capacity(results.len());
     for result in results {
-        let child =
-            <<R::Target as EntityTrait>::Model as FromQueryResult>::from_query_result(&result, "")?;
+        let child = <R::Target as EntityTrait>::Model::read(&result, 0)?;
         let mut values = Vec::with_capacity(keys.len());
         for key in &query.order {
             values.push(Key::from_value(child.get(key.column))?);

@@ -10,11 +10,12 @@
 use chrono::NaiveDate;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, ModelTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select, Value,
+    QuerySelect, QueryTrait, Select, Value,
     sea_query::{DynIden, Expr, ExprTrait, NullOrdering, Order, OrderedStatement},
 };
 use serde::{Deserialize, Serialize};
 
+use super::decode::{self, Positional};
 use crate::error::{AppError, AppResult};
 
 /// Items per page when the client does not say.
@@ -185,7 +186,7 @@ pub async fn fetch_page<E>(
 ) -> AppResult<Page<E::Model>>
 where
     E: EntityTrait,
-    E::Model: Sync,
+    E::Model: Sync + Positional,
 {
     let ordering = ordering_name(order);
     let mut keys: Vec<SortKey<E::Column>> = order.to_vec();
@@ -222,7 +223,9 @@ where
         };
     }
     let limit = args.limit();
-    let mut rows = select.limit(limit + 1).all(db).await?;
+    // `E::find()` selects the model's columns in `Column::iter()` order: read by position.
+    let mut rows: Vec<E::Model> =
+        decode::all(&db.query_all(&select.limit(limit + 1).into_query()).await?)?;
     let has_more = rows.len() as u64 > limit;
     rows.truncate(limit as usize);
     if backward {

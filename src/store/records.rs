@@ -1,11 +1,14 @@
 //! Reads every kind of record shares: by slug, by ids, a filtered and ordered page, a count.
 
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryTrait,
     sea_query::SelectStatement,
 };
 
-use super::page::{self, Page, PageArgs, SortKey};
+use super::{
+    decode::{self, Positional},
+    page::{self, Page, PageArgs, SortKey},
+};
 use crate::error::AppResult;
 
 /// A filter on one kind of record.
@@ -55,7 +58,7 @@ filter!(
 );
 
 /// A table of records with an `id` and a unique `slug`.
-pub trait Record: EntityTrait<Model: Sync> {
+pub trait Record: EntityTrait<Model: Sync + Positional> {
     const ID: Self::Column;
     const SLUG: Self::Column;
 }
@@ -83,10 +86,8 @@ pub async fn find_by_ids<E: Record>(
     db: &impl ConnectionTrait,
     ids: &[i64],
 ) -> AppResult<Vec<E::Model>> {
-    Ok(E::find()
-        .filter(E::ID.is_in(ids.iter().copied()))
-        .all(db)
-        .await?)
+    let select = E::find().filter(E::ID.is_in(ids.iter().copied()));
+    decode::all(&db.query_all(&select.into_query()).await?)
 }
 
 /// One page of the records matching `filter`, in `order` then id.

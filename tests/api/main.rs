@@ -6,6 +6,7 @@ mod cli;
 mod clients;
 mod constraints;
 mod containers;
+mod decode;
 mod examples;
 mod explore;
 mod fuzz;
