@@ -20,7 +20,28 @@ use crate::{
 /// A Relay connection type: built from a page's edges.
 pub trait ConnectionType: OutputType {
     type Node: OutputType + Clone;
-    fn build(edges: Vec<(Position, Self::Node)>, page_info: PageInfo, total_count: u64) -> Self;
+    fn build(edges: Vec<(Position, Self::Node)>, bounds: Bounds, total_count: u64) -> Self;
+}
+
+/// Whether a page has pages before and after it. The start and end cursors of `pageInfo` are
+/// encoded from the first and last edges only when the query asks for them: most nested
+/// queries do not, and encoding two cursors per parent was 3% of a deep query's time.
+#[derive(Debug, Clone, Copy)]
+pub struct Bounds {
+    pub has_previous_page: bool,
+    pub has_next_page: bool,
+}
+
+impl Bounds {
+    /// The page's `pageInfo`, its cursors encoded from the first and last positions.
+    pub fn page_info(self, first: Option<&Position>, last: Option<&Position>) -> PageInfo {
+        PageInfo {
+            has_previous_page: self.has_previous_page,
+            has_next_page: self.has_next_page,
+            start_cursor: first.map(encode_cursor),
+            end_cursor: last.map(encode_cursor),
+        }
+    }
 }
 
 /// The connection object every connection type shares: its edges, the nodes copied from them
@@ -29,7 +50,7 @@ macro_rules! page_object {
     ($connection:ident, $edge:ident, $node:ty, $items:literal, $kind:literal, $edges_doc:literal, $nodes_doc:literal, $total_doc:literal) => {
         pub struct $connection {
             edges: Vec<$edge>,
-            page_info: PageInfo,
+            bounds: $crate::graphql::connection::Bounds,
             total_count: u64,
         }
 
@@ -47,8 +68,11 @@ macro_rules! page_object {
             }
 
             /// Where this page sits in the whole list.
-            async fn page_info(&self) -> &PageInfo {
-                &self.page_info
+            async fn page_info(&self) -> PageInfo {
+                self.bounds.page_info(
+                    self.edges.first().map(|e| &e.position),
+                    self.edges.last().map(|e| &e.position),
+                )
             }
 
             #[doc = $total_doc]
@@ -98,14 +122,14 @@ macro_rules! connection {
         impl ConnectionType for $connection {
             type Node = $node;
 
-            fn build(edges: Vec<(Position, $node)>, page_info: PageInfo, total_count: u64) -> Self {
+            fn build(edges: Vec<(Position, $node)>, bounds: Bounds, total_count: u64) -> Self {
                 let edges = edges
                     .into_iter()
                     .map(|(position, node)| $edge { position, node })
                     .collect();
                 Self {
                     edges,
-                    page_info,
+                    bounds,
                     total_count,
                 }
             }
@@ -186,18 +210,16 @@ pub fn connection<M, C: ConnectionType>(
     total_count: u64,
     wrap: impl Fn(M) -> C::Node,
 ) -> C {
-    let page_info = PageInfo {
+    let bounds = Bounds {
         has_previous_page: page.has_previous_page,
         has_next_page: page.has_next_page,
-        start_cursor: page.rows.first().map(|(_, p)| encode_cursor(p)),
-        end_cursor: page.rows.last().map(|(_, p)| encode_cursor(p)),
     };
     let edges: Vec<(Position, C::Node)> = page
         .rows
         .into_iter()
         .map(|(model, position)| (position, wrap(model)))
         .collect();
-    C::build(edges, page_info, total_count)
+    C::build(edges, bounds, total_count)
 }
 
 /// A root list field: one statement for the page, one more for `totalCount` when asked. The two

@@ -12,7 +12,7 @@ use entity::{
 
 use super::{
     agreement::Agreement,
-    connection::{ConnectionType, encode_cursor, loader, page_object},
+    connection::{Bounds, ConnectionType, encode_cursor, loader, page_object},
     enums::{EventRole, InstrumentRole, PartyRole, ProjectRole},
     errors::ResultExt,
     event::Event,
@@ -30,11 +30,12 @@ use crate::{
         page::{DEFAULT_PAGE_SIZE, Position, SortKey, size},
     },
 };
+use futures::future::BoxFuture;
 use sea_orm::EntityTrait;
 
 /// A connection through a link table, built from a parent's page.
 pub trait LinkConnection<R: LinkRelation>: OutputType {
-    fn build(rows: Vec<(LinkRow<R>, Position)>, page_info: PageInfo, total_count: u64) -> Self;
+    fn build(rows: Vec<(LinkRow<R>, Position)>, bounds: Bounds, total_count: u64) -> Self;
 }
 
 /// Declares a connection through a link table and its edge type.
@@ -84,12 +85,12 @@ macro_rules! link_connection {
         }
 
         impl LinkConnection<$relation> for $connection {
-            fn build(rows: Vec<(LinkRow<$relation>, Position)>, page_info: PageInfo, total_count: u64) -> Self {
+            fn build(rows: Vec<(LinkRow<$relation>, Position)>, bounds: Bounds, total_count: u64) -> Self {
                 let edges = rows
                     .into_iter()
                     .map(|((link, node), position)| $edge { position, link, node: $node(node) })
                     .collect();
-                Self { edges, page_info, total_count }
+                Self { edges, bounds, total_count }
             }
         }
     };
@@ -235,17 +236,38 @@ fn window(
     Ok((first, after))
 }
 
-fn page_info<M>(page: &Nested<M>, after: bool) -> PageInfo {
-    PageInfo {
+fn bounds<M>(page: &Nested<M>, after: bool) -> Bounds {
+    Bounds {
         has_previous_page: after,
         has_next_page: page.has_next_page,
-        start_cursor: page.rows.first().map(|(_, p)| encode_cursor(p)),
-        end_cursor: page.rows.last().map(|(_, p)| encode_cursor(p)),
     }
 }
 
 /// A nested list through a link table, for one parent (batched with its siblings).
-pub async fn links<R, C>(
+///
+/// Boxed, like `children`: async-graphql resolves each selected field of an object in a future
+/// as large as the largest of that object's fields, so an unboxed page here would make every
+/// `name` and `slug` beside it allocate and move a future the size of this one.
+pub fn links<'a, R, C>(
+    ctx: &'a Context<'_>,
+    parent: i64,
+    role: Option<EnumFilter<R::Role>>,
+    filter: R::Filter,
+    order: Vec<SortKey<<R::Target as EntityTrait>::Column>>,
+    first: Option<i32>,
+    after: Option<String>,
+) -> BoxFuture<'a, async_graphql::Result<C>>
+where
+    R: LinkRelation,
+    <R::Target as EntityTrait>::Column: std::fmt::Debug + Send + Sync,
+    C: LinkConnection<R> + 'a,
+{
+    Box::pin(link_page::<R, C>(
+        ctx, parent, role, filter, order, first, after,
+    ))
+}
+
+async fn link_page<R, C>(
     ctx: &Context<'_>,
     parent: i64,
     role: Option<EnumFilter<R::Role>>,
@@ -288,19 +310,39 @@ where
     .gql()?;
     let page: Nested<LinkRow<R>> = page.unwrap_or_default();
     let total_count = total_count.unwrap_or(0);
-    let info = page_info(&page, has_after);
-    Ok(C::build(page.rows, info, total_count))
+    let bounds = bounds(&page, has_after);
+    Ok(C::build(page.rows, bounds, total_count))
 }
 
-/// A nested list of child records, for one parent (batched with its siblings).
-pub async fn children<R, C>(
+/// A nested list of child records, for one parent (batched with its siblings); boxed, as
+/// `links` says why.
+pub fn children<'a, R, C>(
+    ctx: &'a Context<'_>,
+    parent: i64,
+    filter: R::Filter,
+    order: Vec<SortKey<<R::Target as EntityTrait>::Column>>,
+    first: Option<i32>,
+    after: Option<String>,
+    wrap: fn(<R::Target as EntityTrait>::Model) -> C::Node,
+) -> BoxFuture<'a, async_graphql::Result<C>>
+where
+    R: ChildRelation,
+    <R::Target as EntityTrait>::Column: std::fmt::Debug + Send + Sync,
+    C: ConnectionType + 'a,
+{
+    Box::pin(child_page::<R, C>(
+        ctx, parent, filter, order, first, after, wrap,
+    ))
+}
+
+async fn child_page<R, C>(
     ctx: &Context<'_>,
     parent: i64,
     filter: R::Filter,
     order: Vec<SortKey<<R::Target as EntityTrait>::Column>>,
     first: Option<i32>,
     after: Option<String>,
-    wrap: impl Fn(<R::Target as EntityTrait>::Model) -> C::Node,
+    wrap: fn(<R::Target as EntityTrait>::Model) -> C::Node,
 ) -> async_graphql::Result<C>
 where
     R: ChildRelation,
@@ -335,11 +377,11 @@ where
     .gql()?;
     let page = page.unwrap_or_default();
     let total_count = total_count.unwrap_or(0);
-    let info = page_info(&page, has_after);
+    let bounds = bounds(&page, has_after);
     let edges = page
         .rows
         .into_iter()
         .map(|(model, position)| (position, wrap(model)))
         .collect();
-    Ok(C::build(edges, info, total_count))
+    Ok(C::build(edges, bounds, total_count))
 }
