@@ -88,5 +88,8 @@ pub fn prepare_request(request: Request, store: &Store, settings: &GraphqlSettin
         tokio::spawn,
     )
     .delay(std::time::Duration::from_millis(settings.loader_delay_ms));
-    request.data(store.clone()).data(loader)
+    request
+        .data(store.clone())
+        .data(loader)
+        .data(loaders::Fingerprints::default())
 }

@@ -288,7 +288,7 @@ where
             role: role.clone(),
             filter: filter.clone(),
         });
-        LinkCount::<R>::new(parent, query)
+        LinkCount::<R>::new(ctx, parent, query)
     });
     let query = Arc::new(NestedQuery {
         role,
@@ -299,7 +299,7 @@ where
     });
     // Both keys are registered before either batch runs, so siblings share both statements.
     let (page, total_count) = futures::try_join!(
-        loader(ctx).load_one(LinkPage::<R>::new(parent, query)),
+        loader(ctx).load_one(LinkPage::<R>::new(ctx, parent, query)),
         async {
             match count {
                 Some(key) => loader(ctx).load_one(key).await,
@@ -356,7 +356,7 @@ where
             role: None::<EnumFilter<()>>,
             filter: filter.clone(),
         });
-        ChildCount::<R>::new(parent, query)
+        ChildCount::<R>::new(ctx, parent, query)
     });
     let query = Arc::new(NestedQuery {
         role: None,
@@ -366,7 +366,7 @@ where
         after,
     });
     let (page, total_count) = futures::try_join!(
-        loader(ctx).load_one(ChildPage::<R>::new(parent, query)),
+        loader(ctx).load_one(ChildPage::<R>::new(ctx, parent, query)),
         async {
             match count {
                 Some(key) => loader(ctx).load_one(key).await,

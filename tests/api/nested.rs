@@ -263,6 +263,62 @@ async fn nested_statements_depend_on_the_query_shape_not_on_the_rows() {
     }
 }
 
+/// Siblings' keys are batched by their printed query, printed once per field of the document:
+/// two fields that ask the same (aliases, a fragment spread at two levels) still share one
+/// statement, and fields that ask differently get their own and their own answers.
+#[tokio::test]
+async fn fields_asking_the_same_share_a_statement_and_fields_asking_otherwise_do_not() {
+    let app = spawn_app().await;
+    generate(&app.store.connection).await;
+    let query = r#"fragment Deals on Organization { deals: agreements(first: 2) { nodes { slug } } }
+    query {
+      organizations(first: 30, filter: { slug: { startsWith: "gen-" } }) {
+        nodes {
+          a: agreements(first: 2) { nodes { slug } }
+          b: agreements(first: 2) { nodes { slug } }
+          one: agreements(first: 1) { totalCount nodes { slug } }
+          ...Deals
+          parent { ...Deals }
+        }
+      }
+    }"#;
+    let mut fewest = u64::MAX;
+    let mut data = Value::Null;
+    for _ in 0..3 {
+        let before = app.statements();
+        data = app.data(query, json!({})).await;
+        fewest = fewest.min(app.statements() - before);
+    }
+    let nodes = data["organizations"]["nodes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(nodes.len(), 30);
+    let mut parents = 0;
+    for org in &nodes {
+        let two = &org["a"]["nodes"];
+        assert!(!two.as_array().is_some_and(Vec::is_empty), "{org:#}");
+        assert_eq!(&org["b"]["nodes"], two, "{org:#}");
+        assert_eq!(&org["deals"]["nodes"], two, "{org:#}");
+        assert_eq!(
+            org["one"]["nodes"].as_array().map(Vec::len),
+            Some(1),
+            "{org:#}"
+        );
+        assert_eq!(org["one"]["nodes"][0], two[0], "{org:#}");
+        assert!(org["one"]["totalCount"].as_u64() >= two.as_array().map(|t| t.len() as u64));
+        if org["parent"].is_object() {
+            parents += 1;
+            assert!(org["parent"]["deals"]["nodes"].is_array(), "{org:#}");
+        }
+    }
+    assert!(parents > 0, "some generated organizations have a parent");
+    // The organizations' page; then their parents, the pages of two agreements (a, b and the
+    // spread of Deals: one statement, three would make 8), and the page of one and its count;
+    // then the parents' Deals, one level down.
+    assert_eq!(fewest, 6, "statements for the query");
+}
+
 #[tokio::test]
 async fn paging_through_a_nested_list_visits_every_row_once() {
     let app = spawn_app().await;
