@@ -3,12 +3,12 @@
 //! sea-orm's `FromQueryResult` finds each column by name: for a prefixed column (the `l_` of a
 //! link row in `nested::link_pages`) it formats the name first, and for every NULL it formats an
 //! error message that `Option` then throws away. On a nested page that was a fifth of the
-//! server's CPU (docs/BENCHMARKS.md, "Where the time goes"). The statements of the read path
-//! select a model's columns in `Column::iter()` order, so a model can be read from a known
-//! offset instead: one typed read per column on the driver's row, nothing formatted, nothing
-//! allocated but the values themselves. The values decode exactly as sea-orm decodes them
-//! (`try_getable_all!` asks sqlx for `Option<T>` on either engine), and each model's list of
-//! fields is checked against its `Column::iter()` by a test below.
+//! server's CPU (docs/BENCHMARKS.md, "What the figures changed", 13). The read path's
+//! statements select a model's columns in `Column::iter()` order, so a model can be read from
+//! a known offset instead: one typed read per column on the driver's row, nothing formatted,
+//! nothing allocated but the values themselves. The values decode exactly as sea-orm decodes
+//! them (`try_getable_all!` asks sqlx for `Option<T>` on either engine), and each model's list
+//! of fields is checked against its `Column::iter()` by a test below.
 
 use sea_orm::{
     ActiveEnum, QueryResult,
@@ -127,17 +127,46 @@ macro_rules! positional {
 }
 
 positional! {
-    organization { id, slug, name, acronym, kind, parent_id, website, description, source_id, created_at, updated_at, version }
-    agreement { id, slug, title, kind, signed_on, signed_precision, summary, source_id, created_at, updated_at, version }
-    project { id, slug, name, kind, status, summary, starts_on, starts_precision, ends_on, ends_precision, agreement_id, source_id, created_at, updated_at, version }
-    event { id, slug, name, kind, summary, starts_on, starts_precision, ends_on, ends_precision, location, recurrence, parent_id, project_id, agreement_id, source_id, created_at, updated_at, version }
-    instrument { id, slug, name, acronym, kind, issuer_id, adopted_on, adopted_precision, url, description, source_id, created_at, updated_at, version }
-    agreement_party { id, agreement_id, organization_id, role, since_on, since_precision, created_at, updated_at, version }
-    project_participant { id, project_id, organization_id, role, created_at, updated_at, version }
-    event_participant { id, event_id, organization_id, role, created_at, updated_at, version }
-    agreement_instrument { id, agreement_id, instrument_id, role, created_at, updated_at, version }
-    project_instrument { id, project_id, instrument_id, role, created_at, updated_at, version }
-    event_instrument { id, event_id, instrument_id, role, created_at, updated_at, version }
+    organization {
+        id, slug, name, acronym, kind, parent_id, website, description, source_id, created_at,
+        updated_at, version
+    }
+    agreement {
+        id, slug, title, kind, signed_on, signed_precision, summary, source_id, created_at,
+        updated_at, version
+    }
+    project {
+        id, slug, name, kind, status, summary, starts_on, starts_precision, ends_on,
+        ends_precision, agreement_id, source_id, created_at, updated_at, version
+    }
+    event {
+        id, slug, name, kind, summary, starts_on, starts_precision, ends_on, ends_precision,
+        location, recurrence, parent_id, project_id, agreement_id, source_id, created_at,
+        updated_at, version
+    }
+    instrument {
+        id, slug, name, acronym, kind, issuer_id, adopted_on, adopted_precision, url,
+        description, source_id, created_at, updated_at, version
+    }
+    agreement_party {
+        id, agreement_id, organization_id, role, since_on, since_precision, created_at,
+        updated_at, version
+    }
+    project_participant {
+        id, project_id, organization_id, role, created_at, updated_at, version
+    }
+    event_participant {
+        id, event_id, organization_id, role, created_at, updated_at, version
+    }
+    agreement_instrument {
+        id, agreement_id, instrument_id, role, created_at, updated_at, version
+    }
+    project_instrument {
+        id, project_id, instrument_id, role, created_at, updated_at, version
+    }
+    event_instrument {
+        id, event_id, instrument_id, role, created_at, updated_at, version
+    }
 }
 
 /// Every row of `rows`, read as `M` from column 0.
