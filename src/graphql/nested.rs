@@ -2,9 +2,9 @@
 //! per level however many parents a response holds (see `store::nested`). Edges through a link
 //! table carry the link's own data (the role, and for parties the date they joined).
 
-use std::sync::Arc;
+use std::{hash::Hash, sync::Arc};
 
-use async_graphql::{Context, Object, OutputType, connection::PageInfo};
+use async_graphql::{Context, Object, OutputType, connection::PageInfo, dataloader::Loader};
 use entity::{
     agreement_instrument, agreement_party, event_instrument, event_participant, project_instrument,
     project_participant,
@@ -17,7 +17,7 @@ use super::{
     errors::ResultExt,
     event::Event,
     instrument::Instrument,
-    loaders::{ChildCount, ChildPage, CountQuery, LinkCount, LinkPage},
+    loaders::{ChildCount, ChildPage, CountQuery, LinkCount, LinkPage, StoreLoader},
     organization::Organization,
     project::Project,
 };
@@ -243,6 +243,30 @@ fn bounds<M>(page: &Nested<M>, after: bool) -> Bounds {
     }
 }
 
+/// A parent's page and, when the query asks for `totalCount`, its count. Both keys are
+/// registered before either batch runs, so siblings share both statements.
+async fn page_and_count<P, K, V>(
+    ctx: &Context<'_>,
+    page: P,
+    count: Option<K>,
+) -> async_graphql::Result<(V, u64)>
+where
+    P: Send + Sync + Hash + Eq + Clone + 'static,
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    V: Default + Clone + Send + Sync + 'static,
+    StoreLoader:
+        Loader<P, Value = V, Error = Arc<AppError>> + Loader<K, Value = u64, Error = Arc<AppError>>,
+{
+    let (page, total_count) = futures::try_join!(loader(ctx).load_one(page), async {
+        match count {
+            Some(key) => loader(ctx).load_one(key).await,
+            None => Ok(Some(0)),
+        }
+    })
+    .gql()?;
+    Ok((page.unwrap_or_default(), total_count.unwrap_or(0)))
+}
+
 /// A nested list through a link table, for one parent (batched with its siblings).
 ///
 /// Boxed, like `children`: async-graphql resolves each selected field of an object in a future
@@ -262,56 +286,28 @@ where
     <R::Target as EntityTrait>::Column: std::fmt::Debug + Send + Sync,
     C: LinkConnection<R> + 'a,
 {
-    Box::pin(link_page::<R, C>(
-        ctx, parent, role, filter, order, first, after,
-    ))
-}
-
-async fn link_page<R, C>(
-    ctx: &Context<'_>,
-    parent: i64,
-    role: Option<EnumFilter<R::Role>>,
-    filter: R::Filter,
-    order: Vec<SortKey<<R::Target as EntityTrait>::Column>>,
-    first: Option<i32>,
-    after: Option<String>,
-) -> async_graphql::Result<C>
-where
-    R: LinkRelation,
-    <R::Target as EntityTrait>::Column: std::fmt::Debug + Send + Sync,
-    C: LinkConnection<R>,
-{
-    let (first, after) = window(first, after).gql()?;
-    let has_after = after.is_some();
-    let count = ctx.look_ahead().field("totalCount").exists().then(|| {
-        let query = Arc::new(CountQuery {
-            role: role.clone(),
-            filter: filter.clone(),
+    Box::pin(async move {
+        let (first, after) = window(first, after).gql()?;
+        let has_after = after.is_some();
+        let count = ctx.look_ahead().field("totalCount").exists().then(|| {
+            let query = Arc::new(CountQuery {
+                role: role.clone(),
+                filter: filter.clone(),
+            });
+            LinkCount::<R>::new(ctx, parent, query)
         });
-        LinkCount::<R>::new(ctx, parent, query)
-    });
-    let query = Arc::new(NestedQuery {
-        role,
-        filter,
-        order,
-        first,
-        after,
-    });
-    // Both keys are registered before either batch runs, so siblings share both statements.
-    let (page, total_count) = futures::try_join!(
-        loader(ctx).load_one(LinkPage::<R>::new(ctx, parent, query)),
-        async {
-            match count {
-                Some(key) => loader(ctx).load_one(key).await,
-                None => Ok(Some(0)),
-            }
-        }
-    )
-    .gql()?;
-    let page: Nested<LinkRow<R>> = page.unwrap_or_default();
-    let total_count = total_count.unwrap_or(0);
-    let bounds = bounds(&page, has_after);
-    Ok(C::build(page.rows, bounds, total_count))
+        let query = Arc::new(NestedQuery {
+            role,
+            filter,
+            order,
+            first,
+            after,
+        });
+        let (page, total_count) =
+            page_and_count(ctx, LinkPage::<R>::new(ctx, parent, query), count).await?;
+        let bounds = bounds(&page, has_after);
+        Ok(C::build(page.rows, bounds, total_count))
+    })
 }
 
 /// A nested list of child records, for one parent (batched with its siblings); boxed, as
@@ -330,58 +326,31 @@ where
     <R::Target as EntityTrait>::Column: std::fmt::Debug + Send + Sync,
     C: ConnectionType + 'a,
 {
-    Box::pin(child_page::<R, C>(
-        ctx, parent, filter, order, first, after, wrap,
-    ))
-}
-
-async fn child_page<R, C>(
-    ctx: &Context<'_>,
-    parent: i64,
-    filter: R::Filter,
-    order: Vec<SortKey<<R::Target as EntityTrait>::Column>>,
-    first: Option<i32>,
-    after: Option<String>,
-    wrap: fn(<R::Target as EntityTrait>::Model) -> C::Node,
-) -> async_graphql::Result<C>
-where
-    R: ChildRelation,
-    <R::Target as EntityTrait>::Column: std::fmt::Debug + Send + Sync,
-    C: ConnectionType,
-{
-    let (first, after) = window(first, after).gql()?;
-    let has_after = after.is_some();
-    let count = ctx.look_ahead().field("totalCount").exists().then(|| {
-        let query = Arc::new(CountQuery {
-            role: None::<EnumFilter<()>>,
-            filter: filter.clone(),
+    Box::pin(async move {
+        let (first, after) = window(first, after).gql()?;
+        let has_after = after.is_some();
+        let count = ctx.look_ahead().field("totalCount").exists().then(|| {
+            let query = Arc::new(CountQuery {
+                role: None::<EnumFilter<()>>,
+                filter: filter.clone(),
+            });
+            ChildCount::<R>::new(ctx, parent, query)
         });
-        ChildCount::<R>::new(ctx, parent, query)
-    });
-    let query = Arc::new(NestedQuery {
-        role: None,
-        filter,
-        order,
-        first,
-        after,
-    });
-    let (page, total_count) = futures::try_join!(
-        loader(ctx).load_one(ChildPage::<R>::new(ctx, parent, query)),
-        async {
-            match count {
-                Some(key) => loader(ctx).load_one(key).await,
-                None => Ok(Some(0)),
-            }
-        }
-    )
-    .gql()?;
-    let page = page.unwrap_or_default();
-    let total_count = total_count.unwrap_or(0);
-    let bounds = bounds(&page, has_after);
-    let edges = page
-        .rows
-        .into_iter()
-        .map(|(model, position)| (position, wrap(model)))
-        .collect();
-    Ok(C::build(edges, bounds, total_count))
+        let query = Arc::new(NestedQuery {
+            role: None,
+            filter,
+            order,
+            first,
+            after,
+        });
+        let (page, total_count) =
+            page_and_count(ctx, ChildPage::<R>::new(ctx, parent, query), count).await?;
+        let bounds = bounds(&page, has_after);
+        let edges = page
+            .rows
+            .into_iter()
+            .map(|(model, position)| (position, wrap(model)))
+            .collect();
+        Ok(C::build(edges, bounds, total_count))
+    })
 }
