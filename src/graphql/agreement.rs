@@ -14,6 +14,12 @@ use crate::dates::PartialDate;
 #[derive(Clone)]
 pub struct Agreement(pub agreement::Model);
 
+// The lazy columns its fields read; the others are left out of its pages (`projection`).
+super::projection::reads!(Agreement, agreement::Model, {
+    "summary" => ["summary"],
+    "version" => ["version"],
+});
+
 /// An agreement between organizations: a memorandum, a cooperation agreement, a framework of
 /// action, or a standing partnership.
 #[Object]

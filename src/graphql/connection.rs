@@ -5,8 +5,13 @@ use async_graphql::{Context, Enum, OutputType, connection::PageInfo, dataloader:
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
 use super::{
-    agreement::Agreement, errors::ResultExt, event::Event, instrument::Instrument,
-    organization::Organization, project::Project,
+    agreement::Agreement,
+    errors::ResultExt,
+    event::Event,
+    instrument::Instrument,
+    organization::Organization,
+    project::Project,
+    projection::{self, Reads},
 };
 use crate::{
     error::{AppError, AppResult},
@@ -225,7 +230,7 @@ pub fn connection<M, C: ConnectionType>(
 /// A root list field: one statement for the page, one more for `totalCount` when asked. The two
 /// run at once, each on a connection of its own: a filtered list's latency is the slower of the
 /// two, not their sum (both read the same rows on a hub, so each takes about as long).
-pub async fn list<E: Record, C: ConnectionType>(
+pub async fn list<E: Record, C: ConnectionType<Node: Reads<Model = E::Model>>>(
     ctx: &Context<'_>,
     filter: &(impl Filter + Clone + Send + Sync),
     order: Vec<SortKey<E::Column>>,
@@ -238,8 +243,10 @@ pub async fn list<E: Record, C: ConnectionType>(
     let mut filter = filter.clone();
     filter.resolve(&store.connection).await.gql()?;
     let filter = &filter;
-    let page = records::list::<E>(&store.connection, filter, &order, &args);
-    let (page, total) = if ctx.look_ahead().field("totalCount").exists() {
+    let selection = ctx.look_ahead();
+    let columns = projection::columns::<C::Node>(&projection::nodes(&selection));
+    let page = records::list::<E>(&store.connection, filter, &order, &args, columns);
+    let (page, total) = if selection.field("totalCount").exists() {
         let count = records::count::<E>(&store.connection, filter);
         futures::try_join!(page, count).gql()?
     } else {

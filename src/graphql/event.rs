@@ -18,6 +18,13 @@ use crate::dates::PartialDate;
 #[derive(Clone)]
 pub struct Event(pub event::Model);
 
+// The lazy columns its fields read; the others are left out of its pages (`projection`).
+super::projection::reads!(Event, event::Model, {
+    "summary" => ["summary"],
+    "location" => ["location"],
+    "version" => ["version"],
+});
+
 /// A forum, conference, session, round table or other gathering.
 #[Object]
 impl Event {

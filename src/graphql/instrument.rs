@@ -16,6 +16,14 @@ use crate::dates::PartialDate;
 #[derive(Clone)]
 pub struct Instrument(pub instrument::Model);
 
+// The lazy columns its fields read; the others are left out of its pages (`projection`).
+super::projection::reads!(Instrument, instrument::Model, {
+    "acronym" => ["acronym"],
+    "url" => ["url"],
+    "description" => ["description"],
+    "version" => ["version"],
+});
+
 /// A declaration, set of principles, guidelines or agenda that partnerships rest on.
 #[Object]
 impl Instrument {

@@ -18,7 +18,9 @@ use crate::{
     store::{
         self,
         filter::EnumFilter,
-        nested::{self, ChildQuery, ChildRelation, LinkQuery, LinkRelation, LinkRow, Nested},
+        nested::{
+            self, ChildQuery, ChildRelation, LinkQuery, LinkRelation, LinkRow, Nested, Projection,
+        },
         records::Record,
     },
 };
@@ -104,23 +106,30 @@ where
 }
 
 /// Keys for nested connections carry their query; keys whose queries print the same are
-/// batched into one statement. `R` is the relation and `K` says what is loaded (a page or a
-/// count, through a link or of children), so each has a loader of its own.
+/// batched into one statement, which reads the columns any of them needs (its `projection`).
+/// `R` is the relation and `K` says what is loaded (a page or a count, through a link or of
+/// children), so each has a loader of its own.
 pub struct NestedKey<R, Q, K> {
     pub parent: i64,
     pub query: Arc<Q>,
     fingerprint: Arc<str>,
+    projection: Projection,
     kind: PhantomData<fn() -> (R, K)>,
 }
 
 impl<R: 'static, Q: std::fmt::Debug + 'static, K: 'static> NestedKey<R, Q, K> {
-    /// The key of `parent` for the field `ctx` resolves, its query printed once per field of
-    /// the request (`Fingerprints`).
-    pub fn new(ctx: &Context<'_>, parent: i64, query: Arc<Q>) -> Self {
-        let fingerprint = ctx
+    /// The key of `parent` for the field `ctx` resolves, its query printed and the columns its
+    /// selection reads (`projection`) worked out once per field of the request (`Fingerprints`).
+    pub fn new(
+        ctx: &Context<'_>,
+        parent: i64,
+        query: Arc<Q>,
+        projection: impl FnOnce() -> Projection,
+    ) -> Self {
+        let (fingerprint, projection) = ctx
             .data_unchecked::<Fingerprints>()
-            .of::<Self, Q>(ctx.item, &query);
-        Self::with(parent, query, fingerprint)
+            .of::<Self, Q>(ctx.item, &query, projection);
+        Self::with(parent, query, fingerprint, projection)
     }
 }
 
@@ -133,30 +142,35 @@ impl<R: 'static, Q: std::fmt::Debug + 'static, K: 'static> NestedKey<R, Q, K> {
 /// loader: a field's address in the request's document is its identity only while the request
 /// runs.
 #[derive(Default)]
-pub struct Fingerprints(Mutex<HashMap<(TypeId, usize), Arc<str>>>);
+pub struct Fingerprints(Mutex<HashMap<FieldOf, (Arc<str>, Projection)>>);
+
+/// A field of the request's document (by address) and the key type it loads.
+type FieldOf = (TypeId, usize);
 
 impl Fingerprints {
     fn of<Key: 'static, Q: std::fmt::Debug>(
         &self,
         field: &Positioned<Field>,
         query: &Q,
-    ) -> Arc<str> {
+        projection: impl FnOnce() -> Projection,
+    ) -> (Arc<str>, Projection) {
         let id = (TypeId::of::<Key>(), std::ptr::from_ref(field) as usize);
         // A poisoned lock only means another resolver panicked; the map is still whole.
         let mut known = self.0.lock().unwrap_or_else(|e| e.into_inner());
         known
             .entry(id)
-            .or_insert_with(|| format!("{query:?}").into())
+            .or_insert_with(|| (format!("{query:?}").into(), projection()))
             .clone()
     }
 }
 
 impl<R, Q, K> NestedKey<R, Q, K> {
-    fn with(parent: i64, query: Arc<Q>, fingerprint: Arc<str>) -> Self {
+    fn with(parent: i64, query: Arc<Q>, fingerprint: Arc<str>, projection: Projection) -> Self {
         Self {
             parent,
             query,
             fingerprint,
+            projection,
             kind: PhantomData,
         }
     }
@@ -168,13 +182,16 @@ impl<R, Q, K> Clone for NestedKey<R, Q, K> {
             parent: self.parent,
             query: self.query.clone(),
             fingerprint: self.fingerprint.clone(),
+            projection: self.projection,
             kind: PhantomData,
         }
     }
 }
 impl<R, Q, K> PartialEq for NestedKey<R, Q, K> {
     fn eq(&self, other: &Self) -> bool {
-        self.parent == other.parent && self.fingerprint == other.fingerprint
+        self.parent == other.parent
+            && self.fingerprint == other.fingerprint
+            && self.projection == other.projection
     }
 }
 impl<R, Q, K> Eq for NestedKey<R, Q, K> {}
@@ -182,6 +199,7 @@ impl<R, Q, K> Hash for NestedKey<R, Q, K> {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         self.parent.hash(state);
         self.fingerprint.hash(state);
+        self.projection.hash(state);
     }
 }
 
@@ -190,35 +208,56 @@ pub struct LinkCountKind;
 pub struct ChildPageKind;
 pub struct ChildCountKind;
 
-/// Runs `fetch` once per distinct query and gives every key its parent's value (or the default).
+/// The keys of one statement: one query, the columns any of them reads, and the keys.
+struct Batch<'k, R, Q, K> {
+    query: Arc<Q>,
+    projection: Projection,
+    keys: Vec<&'k NestedKey<R, Q, K>>,
+}
+
+/// Runs `fetch` once per distinct query, reading the columns any of its keys reads, and gives
+/// every key its parent's value (or the default).
 async fn load_nested<R, Q, K, V, F, Fut>(
     keys: &[NestedKey<R, Q, K>],
     fetch: F,
 ) -> Result<HashMap<NestedKey<R, Q, K>, V>, Arc<AppError>>
 where
-    V: Default,
-    F: Fn(Arc<Q>, Vec<i64>) -> Fut,
+    V: Default + Clone,
+    F: Fn(Arc<Q>, Projection, Vec<i64>) -> Fut,
     Fut: Future<Output = Result<HashMap<i64, V>, AppError>>,
 {
-    let mut groups: HashMap<Arc<str>, (Arc<Q>, Vec<i64>)> = HashMap::new();
+    let mut batches: HashMap<Arc<str>, Batch<'_, R, Q, K>> = HashMap::new();
     for key in keys {
-        groups
+        let batch = batches
             .entry(key.fingerprint.clone())
-            .or_insert_with(|| (key.query.clone(), Vec::new()))
-            .1
-            .push(key.parent);
+            .or_insert_with(|| Batch {
+                query: key.query.clone(),
+                projection: key.projection,
+                keys: Vec::new(),
+            });
+        batch.projection = batch.projection.union(key.projection);
+        batch.keys.push(key);
     }
     let mut out = HashMap::with_capacity(keys.len());
-    for (fingerprint, (query, parents)) in groups {
-        let mut found = fetch(query.clone(), parents.clone())
+    for batch in batches.into_values() {
+        // A parent appears once per projection its fields ask with (usually once).
+        let mut asked: HashMap<i64, usize> = HashMap::with_capacity(batch.keys.len());
+        for key in &batch.keys {
+            *asked.entry(key.parent).or_default() += 1;
+        }
+        let parents = asked.keys().copied().collect();
+        let mut found = fetch(batch.query, batch.projection, parents)
             .await
             .map_err(logged)?;
-        for parent in parents {
-            let value = found.remove(&parent).unwrap_or_default();
-            out.insert(
-                NestedKey::with(parent, query.clone(), fingerprint.clone()),
-                value,
-            );
+        for key in batch.keys {
+            let left = asked.entry(key.parent).or_default();
+            *left -= 1;
+            let value = if *left == 0 {
+                found.remove(&key.parent)
+            } else {
+                found.get(&key.parent).cloned()
+            };
+            out.insert(key.clone(), value.unwrap_or_default());
         }
     }
     Ok(out)
@@ -250,8 +289,8 @@ impl<R: LinkRelation> Loader<LinkPage<R>> for StoreLoader {
         &self,
         keys: &[LinkPage<R>],
     ) -> Result<HashMap<LinkPage<R>, Self::Value>, Self::Error> {
-        load_nested(keys, |query, parents| async move {
-            nested::link_pages::<R>(&self.db, &parents, &query).await
+        load_nested(keys, |query, projection, parents| async move {
+            nested::link_pages::<R>(&self.db, &parents, &query, projection).await
         })
         .await
     }
@@ -265,7 +304,7 @@ impl<R: LinkRelation> Loader<LinkCount<R>> for StoreLoader {
         &self,
         keys: &[LinkCount<R>],
     ) -> Result<HashMap<LinkCount<R>, Self::Value>, Self::Error> {
-        load_nested(keys, |query, parents| async move {
+        load_nested(keys, |query, _, parents| async move {
             nested::link_counts::<R>(&self.db, &parents, query.role.as_ref(), &query.filter).await
         })
         .await
@@ -280,8 +319,8 @@ impl<R: ChildRelation> Loader<ChildPage<R>> for StoreLoader {
         &self,
         keys: &[ChildPage<R>],
     ) -> Result<HashMap<ChildPage<R>, Self::Value>, Self::Error> {
-        load_nested(keys, |query, parents| async move {
-            nested::child_pages::<R>(&self.db, &parents, &query).await
+        load_nested(keys, |query, projection, parents| async move {
+            nested::child_pages::<R>(&self.db, &parents, &query, projection.target).await
         })
         .await
     }
@@ -295,7 +334,7 @@ impl<R: ChildRelation> Loader<ChildCount<R>> for StoreLoader {
         &self,
         keys: &[ChildCount<R>],
     ) -> Result<HashMap<ChildCount<R>, Self::Value>, Self::Error> {
-        load_nested(keys, |query, parents| async move {
+        load_nested(keys, |query, _, parents| async move {
             nested::child_counts::<R>(&self.db, &parents, &query.filter).await
         })
         .await

@@ -24,6 +24,7 @@ mod organization;
 pub mod persisted;
 mod prelude;
 mod project;
+mod projection;
 mod roots;
 mod scalars;
 mod search;

@@ -4,7 +4,9 @@
 
 use std::{hash::Hash, sync::Arc};
 
-use async_graphql::{Context, Object, OutputType, connection::PageInfo, dataloader::Loader};
+use async_graphql::{
+    Context, Lookahead, Object, OutputType, connection::PageInfo, dataloader::Loader,
+};
 use entity::{
     agreement_instrument, agreement_party, event_instrument, event_participant, project_instrument,
     project_participant,
@@ -20,13 +22,15 @@ use super::{
     loaders::{ChildCount, ChildPage, CountQuery, LinkCount, LinkPage, StoreLoader},
     organization::Organization,
     project::Project,
+    projection::{self, Reads},
 };
 use crate::{
     dates::PartialDate,
     error::AppError,
     store::{
+        decode::Columns,
         filter::EnumFilter,
-        nested::{ChildRelation, LinkRelation, LinkRow, Nested, NestedQuery},
+        nested::{ChildRelation, LinkRelation, LinkRow, Nested, NestedQuery, Projection},
         page::{DEFAULT_PAGE_SIZE, Position, SortKey, size},
     },
 };
@@ -36,6 +40,9 @@ use sea_orm::EntityTrait;
 /// A connection through a link table, built from a parent's page.
 pub trait LinkConnection<R: LinkRelation>: OutputType {
     fn build(rows: Vec<(LinkRow<R>, Position)>, bounds: Bounds, total_count: u64) -> Self;
+    /// The columns of the links and of their records that the fields selected under the
+    /// connection (`ctx.look_ahead()` on it) read.
+    fn projection(connection: &Lookahead<'_>) -> Projection;
 }
 
 /// Declares a connection through a link table and its edge type.
@@ -84,6 +91,12 @@ macro_rules! link_connection {
             )?
         }
 
+        impl Reads for $edge {
+            type Model = $link::Model;
+            const READS: &'static [(&'static str, &'static [&'static str])] =
+                &[$((stringify!($since), &["since_on", "since_precision"]),)?];
+        }
+
         impl LinkConnection<$relation> for $connection {
             fn build(rows: Vec<(LinkRow<$relation>, Position)>, bounds: Bounds, total_count: u64) -> Self {
                 let edges = rows
@@ -91,6 +104,13 @@ macro_rules! link_connection {
                     .map(|((link, node), position)| $edge { position, link, node: $node(node) })
                     .collect();
                 Self { edges, bounds, total_count }
+            }
+
+            fn projection(connection: &Lookahead<'_>) -> Projection {
+                Projection {
+                    link: projection::columns::<$edge>(&[connection.field("edges")]),
+                    target: projection::columns::<$node>(&projection::nodes(connection)),
+                }
             }
         }
     };
@@ -294,7 +314,7 @@ where
                 role: role.clone(),
                 filter: filter.clone(),
             });
-            LinkCount::<R>::new(ctx, parent, query)
+            LinkCount::<R>::new(ctx, parent, query, || Projection::ALL)
         });
         let query = Arc::new(NestedQuery {
             role,
@@ -303,8 +323,8 @@ where
             first,
             after,
         });
-        let (page, total_count) =
-            page_and_count(ctx, LinkPage::<R>::new(ctx, parent, query), count).await?;
+        let page = LinkPage::<R>::new(ctx, parent, query, || C::projection(&ctx.look_ahead()));
+        let (page, total_count) = page_and_count(ctx, page, count).await?;
         let bounds = bounds(&page, has_after);
         Ok(C::build(page.rows, bounds, total_count))
     })
@@ -324,7 +344,7 @@ pub fn children<'a, R, C>(
 where
     R: ChildRelation,
     <R::Target as EntityTrait>::Column: std::fmt::Debug + Send + Sync,
-    C: ConnectionType + 'a,
+    C: ConnectionType<Node: Reads<Model = <R::Target as EntityTrait>::Model>> + 'a,
 {
     Box::pin(async move {
         let (first, after) = window(first, after).gql()?;
@@ -334,7 +354,7 @@ where
                 role: None::<EnumFilter<()>>,
                 filter: filter.clone(),
             });
-            ChildCount::<R>::new(ctx, parent, query)
+            ChildCount::<R>::new(ctx, parent, query, || Projection::ALL)
         });
         let query = Arc::new(NestedQuery {
             role: None,
@@ -343,8 +363,11 @@ where
             first,
             after,
         });
-        let (page, total_count) =
-            page_and_count(ctx, ChildPage::<R>::new(ctx, parent, query), count).await?;
+        let page = ChildPage::<R>::new(ctx, parent, query, || Projection {
+            link: Columns::ALL,
+            target: projection::columns::<C::Node>(&projection::nodes(&ctx.look_ahead())),
+        });
+        let (page, total_count) = page_and_count(ctx, page, count).await?;
         let bounds = bounds(&page, has_after);
         let edges = page
             .rows

@@ -15,6 +15,14 @@ use super::{
 #[derive(Clone)]
 pub struct Organization(pub organization::Model);
 
+// The lazy columns its fields read; the others are left out of its pages (`projection`).
+super::projection::reads!(Organization, organization::Model, {
+    "acronym" => ["acronym"],
+    "website" => ["website"],
+    "description" => ["description"],
+    "version" => ["version"],
+});
+
 /// An international organization, one of its bodies, or another actor in a partnership.
 #[Object]
 impl Organization {

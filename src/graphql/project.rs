@@ -17,6 +17,12 @@ use crate::dates::PartialDate;
 #[derive(Clone)]
 pub struct Project(pub project::Model);
 
+// The lazy columns its fields read; the others are left out of its pages (`projection`).
+super::projection::reads!(Project, project::Model, {
+    "summary" => ["summary"],
+    "version" => ["version"],
+});
+
 /// A programme, platform, initiative or network that organizations run together.
 #[Object]
 impl Project {

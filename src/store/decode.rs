@@ -28,8 +28,71 @@ pub trait FromColumn: Sized {
 pub trait Positional: Sized {
     /// The model's column names, in the order they are read.
     const COLUMNS: &'static [&'static str];
+    /// The columns a statement may leave out (bit i for the i-th column): long texts and
+    /// bookkeeping, which only some fields read (`Columns`).
+    const LAZY: u64;
 
-    fn read(row: &QueryResult, start: usize) -> AppResult<Self>;
+    /// Reads the columns `columns` selects, in order from `start`; a lazy column left out
+    /// takes its type's default (None, "", 0).
+    fn read_selected(row: &QueryResult, start: usize, columns: Columns) -> AppResult<Self>;
+
+    /// Reads every column.
+    fn read(row: &QueryResult, start: usize) -> AppResult<Self> {
+        Self::read_selected(row, start, Columns::ALL)
+    }
+}
+
+/// Which of a model's columns a statement selects: bit i for its i-th column in
+/// `Column::iter()` order. A column that is not lazy (`Positional::LAZY`) is always selected,
+/// whatever the bits say: ids, slugs, names, kinds, dates and references, which sort keys,
+/// cursors, lookups and grouping need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Columns(u64);
+
+impl Columns {
+    /// Every column.
+    pub const ALL: Self = Self(u64::MAX);
+
+    /// The columns of `M` that are not lazy.
+    pub fn required<M: Positional>() -> Self {
+        Self(!M::LAZY)
+    }
+
+    /// These columns and the one of `M` named `name` (a name `M` does not have adds nothing;
+    /// a test checks every name the read path uses).
+    #[must_use]
+    pub fn with<M: Positional>(self, name: &str) -> Self {
+        match M::COLUMNS.iter().position(|c| *c == name) {
+            Some(i) => Self(self.0 | 1 << i),
+            None => self,
+        }
+    }
+
+    /// The columns either selects.
+    #[must_use]
+    pub fn union(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+
+    /// Whether the `index`-th column is selected.
+    pub fn has(self, index: usize) -> bool {
+        index >= 64 || self.0 & (1 << index) != 0
+    }
+
+    /// The selected ones of a model's columns, given in `Column::iter()` order.
+    pub fn pick<C>(self, columns: impl Iterator<Item = C>) -> impl Iterator<Item = C> {
+        columns
+            .enumerate()
+            .filter(move |(i, _)| self.has(*i))
+            .map(|(_, c)| c)
+    }
+
+    /// How many of the columns of `M` a statement selects: where the next model's start.
+    pub fn count<M: Positional>(self) -> usize {
+        (0..M::COLUMNS.len())
+            .filter(|i| self.has(*i) || M::LAZY & (1 << i) == 0)
+            .count()
+    }
 }
 
 fn decode_error(index: usize, err: sqlx::Error) -> AppError {
@@ -105,21 +168,66 @@ string_enum!(
     InstrumentRole,
 );
 
-/// Each model's fields, in the order of its `Column` enum (the test checks it).
+/// Whether a field of `positional!` is marked `#[lazy]`.
+macro_rules! is_lazy {
+    () => {
+        false
+    };
+    (lazy) => {
+        true
+    };
+}
+
+/// Reads one field: always when it is not lazy, when selected when it is.
+macro_rules! field {
+    ($row:ident, $columns:ident, $bit:ident, $next:ident) => {
+        FromColumn::at($row, $next())?
+    };
+    ($row:ident, $columns:ident, $bit:ident, $next:ident, lazy) => {
+        if $columns.has($bit) {
+            FromColumn::at($row, $next())?
+        } else {
+            Default::default()
+        }
+    };
+}
+
+/// Each model's fields, in the order of its `Column` enum (the test checks it); `#[lazy]` marks
+/// the columns a statement may leave out (their type needs a `Default`).
 macro_rules! positional {
-    ($($module:ident { $($field:ident),* $(,)? })*) => {$(
+    ($($module:ident { $($(#[$lazy:ident])? $field:ident),* $(,)? })*) => {$(
         impl Positional for entity::$module::Model {
             const COLUMNS: &'static [&'static str] = &[$(stringify!($field)),*];
+            const LAZY: u64 = {
+                let mut mask = 0u64;
+                let mut bit = 0;
+                $(
+                    if is_lazy!($($lazy)?) {
+                        mask |= 1 << bit;
+                    }
+                    bit += 1;
+                )*
+                let _ = bit;
+                mask
+            };
 
-            fn read(row: &QueryResult, start: usize) -> AppResult<Self> {
+            fn read_selected(row: &QueryResult, start: usize, columns: Columns) -> AppResult<Self> {
                 let mut index = start;
                 let mut next = move || {
                     index += 1;
                     index - 1
                 };
+                let mut bit = 0;
+                let mut bits = move || {
+                    bit += 1;
+                    bit - 1
+                };
                 // Struct fields are evaluated in the order they are written.
                 Ok(Self {
-                    $($field: FromColumn::at(row, next())?,)*
+                    $($field: {
+                        let _bit = bits();
+                        field!(row, columns, _bit, next $(, $lazy)?)
+                    },)*
                 })
             }
         }
@@ -128,50 +236,64 @@ macro_rules! positional {
 
 positional! {
     organization {
-        id, slug, name, acronym, kind, parent_id, website, description, source_id, created_at,
-        updated_at, version
+        id, slug, name, #[lazy] acronym, kind, parent_id, #[lazy] website, #[lazy] description,
+        #[lazy] source_id, #[lazy] created_at, #[lazy] updated_at, #[lazy] version
     }
     agreement {
-        id, slug, title, kind, signed_on, signed_precision, summary, source_id, created_at,
-        updated_at, version
+        id, slug, title, kind, signed_on, signed_precision, #[lazy] summary, #[lazy] source_id,
+        #[lazy] created_at, #[lazy] updated_at, #[lazy] version
     }
     project {
-        id, slug, name, kind, status, summary, starts_on, starts_precision, ends_on,
-        ends_precision, agreement_id, source_id, created_at, updated_at, version
+        id, slug, name, kind, status, #[lazy] summary, starts_on, starts_precision, ends_on,
+        ends_precision, agreement_id, #[lazy] source_id, #[lazy] created_at, #[lazy] updated_at,
+        #[lazy] version
     }
     event {
-        id, slug, name, kind, summary, starts_on, starts_precision, ends_on, ends_precision,
-        location, recurrence, parent_id, project_id, agreement_id, source_id, created_at,
-        updated_at, version
+        id, slug, name, kind, #[lazy] summary, starts_on, starts_precision, ends_on,
+        ends_precision, #[lazy] location, recurrence, parent_id, project_id, agreement_id,
+        #[lazy] source_id, #[lazy] created_at, #[lazy] updated_at, #[lazy] version
     }
     instrument {
-        id, slug, name, acronym, kind, issuer_id, adopted_on, adopted_precision, url,
-        description, source_id, created_at, updated_at, version
+        id, slug, name, #[lazy] acronym, kind, issuer_id, adopted_on, adopted_precision,
+        #[lazy] url, #[lazy] description, #[lazy] source_id, #[lazy] created_at,
+        #[lazy] updated_at, #[lazy] version
     }
     agreement_party {
-        id, agreement_id, organization_id, role, since_on, since_precision, created_at,
-        updated_at, version
+        id, agreement_id, organization_id, role, #[lazy] since_on, #[lazy] since_precision,
+        #[lazy] created_at, #[lazy] updated_at, #[lazy] version
     }
     project_participant {
-        id, project_id, organization_id, role, created_at, updated_at, version
+        id, project_id, organization_id, role, #[lazy] created_at, #[lazy] updated_at,
+        #[lazy] version
     }
     event_participant {
-        id, event_id, organization_id, role, created_at, updated_at, version
+        id, event_id, organization_id, role, #[lazy] created_at, #[lazy] updated_at,
+        #[lazy] version
     }
     agreement_instrument {
-        id, agreement_id, instrument_id, role, created_at, updated_at, version
+        id, agreement_id, instrument_id, role, #[lazy] created_at, #[lazy] updated_at,
+        #[lazy] version
     }
     project_instrument {
-        id, project_id, instrument_id, role, created_at, updated_at, version
+        id, project_id, instrument_id, role, #[lazy] created_at, #[lazy] updated_at,
+        #[lazy] version
     }
     event_instrument {
-        id, event_id, instrument_id, role, created_at, updated_at, version
+        id, event_id, instrument_id, role, #[lazy] created_at, #[lazy] updated_at,
+        #[lazy] version
     }
 }
 
 /// Every row of `rows`, read as `M` from column 0.
 pub fn all<M: Positional>(rows: &[QueryResult]) -> AppResult<Vec<M>> {
-    rows.iter().map(|row| M::read(row, 0)).collect()
+    all_selected(rows, Columns::ALL)
+}
+
+/// Every row of `rows`, read as `M` from column 0, where the statement selected `columns`.
+pub fn all_selected<M: Positional>(rows: &[QueryResult], columns: Columns) -> AppResult<Vec<M>> {
+    rows.iter()
+        .map(|row| M::read_selected(row, 0, columns))
+        .collect()
 }
 
 #[cfg(test)]

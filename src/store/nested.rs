@@ -33,12 +33,15 @@ use sea_orm::{
 
 use super::{
     agreements::AgreementFilter,
-    decode::Positional,
+    decode::{Columns, Positional},
     events::EventFilter,
     filter::EnumFilter,
     instruments::InstrumentFilter,
     organizations::OrganizationFilter,
-    page::{Direction, Key, KeyColumn, Position, SortKey, check_position, ordering_name, seek},
+    page::{
+        Direction, Key, KeyColumn, Position, SortKey, check_position, ordering_name, seek,
+        sort_columns,
+    },
     projects::ProjectFilter,
     records::{Filter, Record},
 };
@@ -57,6 +60,31 @@ pub struct NestedQuery<Role, F, C> {
     pub order: Vec<SortKey<C>>,
     pub first: u64,
     pub after: Option<Position>,
+}
+
+/// Which columns a nested page reads: of the link row and of the related record (`decode`).
+/// The store adds what its statements need themselves (sort keys, ids).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Projection {
+    pub link: Columns,
+    pub target: Columns,
+}
+
+impl Projection {
+    /// Every column of both.
+    pub const ALL: Self = Self {
+        link: Columns::ALL,
+        target: Columns::ALL,
+    };
+
+    /// The columns either reads.
+    #[must_use]
+    pub fn union(self, other: Self) -> Self {
+        Self {
+            link: self.link.union(other.link),
+            target: self.target.union(other.target),
+        }
+    }
 }
 
 /// One parent's page.
@@ -192,10 +220,13 @@ pub async fn link_pages<R: LinkRelation>(
     db: &impl ConnectionTrait,
     owners: &[i64],
     query: &LinkQuery<R>,
+    projection: Projection,
 ) -> AppResult<HashMap<i64, Nested<LinkRow<R>>>> {
     if owners.is_empty() {
         return Ok(HashMap::new());
     }
+    let link_columns = projection.link;
+    let target_columns = sort_columns::<R::Target>(projection.target, &query.order);
     let ordering = format!("{},link", ordering_name(&query.order));
     let link_table: &'static str = R::Link::default().table_name();
     // The sort keys as the page reads them: the link's copy of a record column where it keeps
@@ -224,7 +255,7 @@ pub async fn link_pages<R: LinkRelation>(
 
     // The page of link rows, with the sort keys as k0, k1, … for the outer ordering.
     let mut page = R::Link::find().select_only();
-    for column in <R::Link as EntityTrait>::Column::iter() {
+    for column in link_columns.pick(<R::Link as EntityTrait>::Column::iter()) {
         page = page.column_as(column, format!("{LINK_PREFIX}{}", column.as_str()));
     }
     let mut page = page.filter(query.filter.condition());
@@ -251,13 +282,13 @@ pub async fn link_pages<R: LinkRelation>(
     // The link's columns, then the record's, each in `Column::iter()` order: the rows are read
     // by position (`decode`).
     let mut outer = Query::select();
-    for column in <R::Link as EntityTrait>::Column::iter() {
+    for column in link_columns.pick(<R::Link as EntityTrait>::Column::iter()) {
         outer.column((
             Alias::new(PAGE),
             Alias::new(format!("{LINK_PREFIX}{}", column.as_str())),
         ));
     }
-    for column in <R::Target as EntityTrait>::Column::iter() {
+    for column in target_columns.pick(<R::Target as EntityTrait>::Column::iter()) {
         outer.expr_as(
             Expr::col(column.as_column_ref()),
             Alias::new(column.as_str()),
@@ -318,8 +349,12 @@ pub async fn link_pages<R: LinkRelation>(
 
     let mut rows = Vec::with_capacity(results.len());
     for result in results {
-        let link = LinkModel::<R>::read(&result, 0)?;
-        let target = TargetModel::<R>::read(&result, LinkModel::<R>::COLUMNS.len())?;
+        let link = LinkModel::<R>::read_selected(&result, 0, link_columns)?;
+        let target = TargetModel::<R>::read_selected(
+            &result,
+            link_columns.count::<LinkModel<R>>(),
+            target_columns,
+        )?;
         let mut values = Vec::with_capacity(keys.len());
         for key in &query.order {
             values.push(Key::from_value(target.get(key.column))?);
@@ -420,7 +455,9 @@ pub async fn child_pages<R: ChildRelation>(
     db: &impl ConnectionTrait,
     parents: &[i64],
     query: &ChildQuery<R>,
+    columns: Columns,
 ) -> AppResult<HashMap<i64, Nested<<R::Target as EntityTrait>::Model>>> {
+    let columns = sort_columns::<R::Target>(columns, &query.order);
     let ordering = ordering_name(&query.order);
     let mut keys: Vec<KeyColumn> = query.order.iter().map(KeyColumn::of).collect();
     keys.push(KeyColumn::of(&SortKey {
@@ -428,6 +465,8 @@ pub async fn child_pages<R: ChildRelation>(
         direction: Direction::Asc,
     }));
     let mut select = R::Target::find()
+        .select_only()
+        .columns(columns.pick(<R::Target as EntityTrait>::Column::iter()))
         .filter(R::PARENT.is_in(parents.iter().copied()))
         .filter(query.filter.condition());
     if let Some(condition) = after_condition(query.after.as_ref(), &ordering, &keys)? {
@@ -444,7 +483,7 @@ pub async fn child_pages<R: ChildRelation>(
     .await?;
     let mut rows = Vec::with_capacity(results.len());
     for result in results {
-        let child = <R::Target as EntityTrait>::Model::read(&result, 0)?;
+        let child = <R::Target as EntityTrait>::Model::read_selected(&result, 0, columns)?;
         let mut values = Vec::with_capacity(keys.len());
         for key in &query.order {
             values.push(Key::from_value(child.get(key.column))?);

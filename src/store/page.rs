@@ -9,13 +9,13 @@
 
 use chrono::NaiveDate;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, ModelTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Select, Value,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IdenStatic, Iterable, ModelTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Value,
     sea_query::{DynIden, Expr, ExprTrait, NullOrdering, Order, OrderedStatement},
 };
 use serde::{Deserialize, Serialize};
 
-use super::decode::{self, Positional};
+use super::decode::{self, Columns, Positional};
 use crate::error::{AppError, AppResult};
 
 /// Items per page when the client does not say.
@@ -176,25 +176,40 @@ pub fn ordering_name<C: ColumnTrait>(order: &[SortKey<C>]) -> String {
     name.join(",")
 }
 
-/// One page of `select` in `order` (then id), as `args` asks.
+/// `columns` and the columns `order` sorts on: a position is read from the rows.
+pub fn sort_columns<E: EntityTrait<Model: Positional>>(
+    columns: Columns,
+    order: &[SortKey<E::Column>],
+) -> Columns {
+    order.iter().fold(columns, |columns, key| {
+        columns.with::<E::Model>(key.column.as_str())
+    })
+}
+
+/// One page of `select` in `order` (then id), as `args` asks, reading `columns` of the rows
+/// (and the sort keys).
 pub async fn fetch_page<E>(
     db: &impl ConnectionTrait,
     select: Select<E>,
     order: &[SortKey<E::Column>],
     id: E::Column,
     args: &PageArgs,
+    columns: Columns,
 ) -> AppResult<Page<E::Model>>
 where
     E: EntityTrait,
     E::Model: Sync + Positional,
 {
+    let columns = sort_columns::<E>(columns, order);
     let ordering = ordering_name(order);
     let mut keys: Vec<SortKey<E::Column>> = order.to_vec();
     keys.push(SortKey {
         column: id,
         direction: Direction::Asc,
     });
-    let mut select = select;
+    let mut select = select
+        .select_only()
+        .columns(columns.pick(E::Column::iter()));
     for (field, position, reversed) in [
         ("after", &args.after, false),
         ("before", &args.before, true),
@@ -223,9 +238,11 @@ where
         };
     }
     let limit = args.limit();
-    // `E::find()` selects the model's columns in `Column::iter()` order: read by position.
-    let mut rows: Vec<E::Model> =
-        decode::all(&db.query_all(&select.limit(limit + 1).into_query()).await?)?;
+    // The selected columns, in `Column::iter()` order: read by position.
+    let mut rows: Vec<E::Model> = decode::all_selected(
+        &db.query_all(&select.limit(limit + 1).into_query()).await?,
+        columns,
+    )?;
     let has_more = rows.len() as u64 > limit;
     rows.truncate(limit as usize);
     if backward {

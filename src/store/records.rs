@@ -6,7 +6,7 @@ use sea_orm::{
 };
 
 use super::{
-    decode::{self, Positional},
+    decode::{self, Columns, Positional},
     page::{self, Page, PageArgs, SortKey},
 };
 use crate::error::AppResult;
@@ -90,14 +90,16 @@ pub async fn find_by_ids<E: Record>(
     decode::all(&db.query_all(&select.into_query()).await?)
 }
 
-/// One page of the records matching `filter`, in `order` then id.
+/// One page of the records matching `filter`, in `order` then id, reading `columns`.
 pub async fn list<E: Record>(
     db: &impl ConnectionTrait,
     filter: &impl Filter,
     order: &[SortKey<E::Column>],
     args: &PageArgs,
+    columns: Columns,
 ) -> AppResult<Page<E::Model>> {
-    page::fetch_page(db, E::find().filter(filter.condition()), order, E::ID, args).await
+    let select = E::find().filter(filter.condition());
+    page::fetch_page(db, select, order, E::ID, args, columns).await
 }
 
 /// How many records match `filter`.

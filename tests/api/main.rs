@@ -24,6 +24,7 @@ mod operations;
 mod order;
 mod order_keys;
 mod persisted;
+mod projection;
 mod proxy;
 mod queries;
 mod schema;
