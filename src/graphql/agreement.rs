@@ -73,7 +73,7 @@ impl Agreement {
         order_by: Option<Vec<Order<OrganizationOrderFieldInput>>>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<AgreementPartyConnection> {
+    ) -> async_graphql::Result<Fast<AgreementPartyConnection>> {
         let order = sort_keys(
             order_by,
             OrganizationOrderFieldInput::Name,
@@ -105,7 +105,7 @@ impl Agreement {
         order_by: Option<Vec<Order<InstrumentOrderFieldInput>>>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<AgreementInstrumentConnection> {
+    ) -> async_graphql::Result<Fast<AgreementInstrumentConnection>> {
         let order = sort_keys(
             order_by,
             InstrumentOrderFieldInput::Name,
@@ -134,7 +134,7 @@ impl Agreement {
         order_by: Option<Vec<Order<ProjectOrderFieldInput>>>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<ProjectConnection> {
+    ) -> async_graphql::Result<Fast<ProjectConnection>> {
         let order = sort_keys(
             order_by,
             ProjectOrderFieldInput::Name,
@@ -157,7 +157,7 @@ impl Agreement {
         order_by: Option<Vec<Order<EventOrderFieldInput>>>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<EventConnection> {
+    ) -> async_graphql::Result<Fast<EventConnection>> {
         let order = sort_keys(
             order_by,
             EventOrderFieldInput::Name,

@@ -1,13 +1,16 @@
 //! Relay cursor connections: one generic page type, opaque cursors over store positions, and the
 //! helper every list field uses.
 
-use async_graphql::{Context, Enum, OutputType, connection::PageInfo, dataloader::DataLoader};
+use async_graphql::{
+    ContainerType, Context, Enum, OutputType, connection::PageInfo, dataloader::DataLoader,
+};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
 use super::{
     agreement::Agreement,
     errors::ResultExt,
     event::Event,
+    fast::Fast,
     instrument::Instrument,
     organization::Organization,
     project::Project,
@@ -23,7 +26,7 @@ use crate::{
 };
 
 /// A Relay connection type: built from a page's edges.
-pub trait ConnectionType: OutputType {
+pub trait ConnectionType: ContainerType {
     type Node: OutputType + Clone;
     fn build(edges: Vec<(Position, Self::Node)>, bounds: Bounds, total_count: u64) -> Self;
 }
@@ -63,13 +66,13 @@ macro_rules! page_object {
         #[async_graphql::Object]
         impl $connection {
             #[doc = $edges_doc]
-            async fn edges(&self) -> &[$edge] {
-                &self.edges
+            async fn edges(&self) -> $crate::graphql::fast::List<'_, $edge> {
+                $crate::graphql::fast::List(self.edges.iter().collect())
             }
 
             #[doc = $nodes_doc]
-            async fn nodes(&self) -> Vec<$node> {
-                self.edges.iter().map(|e| e.node.clone()).collect()
+            async fn nodes(&self) -> $crate::graphql::fast::List<'_, $node> {
+                $crate::graphql::fast::List(self.edges.iter().map(|e| &e.node).collect())
             }
 
             /// Where this page sits in the whole list.
@@ -119,8 +122,8 @@ macro_rules! connection {
             }
 
             /// The item.
-            async fn node(&self) -> &$node {
-                &self.node
+            async fn node(&self) -> Fast<&$node> {
+                Fast(&self.node)
             }
         }
 
@@ -236,7 +239,7 @@ pub async fn list<E: Record, C: ConnectionType<Node: Reads<Model = E::Model>>>(
     order: Vec<SortKey<E::Column>>,
     window: Window,
     wrap: impl Fn(E::Model) -> C::Node,
-) -> async_graphql::Result<C> {
+) -> async_graphql::Result<Fast<C>> {
     let store = ctx.data_unchecked::<Store>();
     let args = window.args().gql()?;
     // Slugs named through a relation become ids first, once for the page and the count.
@@ -252,7 +255,7 @@ pub async fn list<E: Record, C: ConnectionType<Node: Reads<Model = E::Model>>>(
     } else {
         (page.await.gql()?, 0)
     };
-    Ok(connection(page, total, wrap))
+    Ok(Fast(connection(page, total, wrap)))
 }
 
 /// The request's loader.

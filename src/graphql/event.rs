@@ -117,7 +117,7 @@ impl Event {
         order_by: Option<Vec<Order<OrganizationOrderFieldInput>>>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<EventParticipantConnection> {
+    ) -> async_graphql::Result<Fast<EventParticipantConnection>> {
         let order = sort_keys(
             order_by,
             OrganizationOrderFieldInput::Name,
@@ -149,7 +149,7 @@ impl Event {
         order_by: Option<Vec<Order<InstrumentOrderFieldInput>>>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<EventInstrumentConnection> {
+    ) -> async_graphql::Result<Fast<EventInstrumentConnection>> {
         let order = sort_keys(
             order_by,
             InstrumentOrderFieldInput::Name,
@@ -178,7 +178,7 @@ impl Event {
         order_by: Option<Vec<Order<EventOrderFieldInput>>>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<EventConnection> {
+    ) -> async_graphql::Result<Fast<EventConnection>> {
         let order = sort_keys(
             order_by,
             EventOrderFieldInput::Name,

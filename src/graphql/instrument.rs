@@ -96,7 +96,7 @@ impl Instrument {
         order_by: Option<Vec<Order<AgreementOrderFieldInput>>>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<InstrumentAgreementConnection> {
+    ) -> async_graphql::Result<Fast<InstrumentAgreementConnection>> {
         let order = sort_keys(
             order_by,
             AgreementOrderFieldInput::Title,
@@ -128,7 +128,7 @@ impl Instrument {
         order_by: Option<Vec<Order<ProjectOrderFieldInput>>>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<InstrumentProjectConnection> {
+    ) -> async_graphql::Result<Fast<InstrumentProjectConnection>> {
         let order = sort_keys(
             order_by,
             ProjectOrderFieldInput::Name,
@@ -160,7 +160,7 @@ impl Instrument {
         order_by: Option<Vec<Order<EventOrderFieldInput>>>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<InstrumentEventConnection> {
+    ) -> async_graphql::Result<Fast<InstrumentEventConnection>> {
         let order = sort_keys(
             order_by,
             EventOrderFieldInput::Name,

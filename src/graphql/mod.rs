@@ -9,6 +9,7 @@ pub mod errors;
 mod event;
 mod explore;
 mod facets;
+mod fast;
 mod filters;
 pub mod ids;
 mod instrument;

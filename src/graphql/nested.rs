@@ -5,7 +5,7 @@
 use std::{hash::Hash, sync::Arc};
 
 use async_graphql::{
-    Context, Lookahead, Object, OutputType, connection::PageInfo, dataloader::Loader,
+    ContainerType, Context, Lookahead, Object, connection::PageInfo, dataloader::Loader,
 };
 use entity::{
     agreement_instrument, agreement_party, event_instrument, event_participant, project_instrument,
@@ -18,6 +18,7 @@ use super::{
     enums::{EventRole, InstrumentRole, PartyRole, ProjectRole},
     errors::ResultExt,
     event::Event,
+    fast::Fast,
     instrument::Instrument,
     loaders::{ChildCount, ChildPage, CountQuery, LinkCount, LinkPage, StoreLoader},
     organization::Organization,
@@ -38,7 +39,7 @@ use futures::future::BoxFuture;
 use sea_orm::EntityTrait;
 
 /// A connection through a link table, built from a parent's page.
-pub trait LinkConnection<R: LinkRelation>: OutputType {
+pub trait LinkConnection<R: LinkRelation>: ContainerType {
     fn build(rows: Vec<(LinkRow<R>, Position)>, bounds: Bounds, total_count: u64) -> Self;
     /// The columns of the links and of their records that the fields selected under the
     /// connection (`ctx.look_ahead()` on it) read.
@@ -74,8 +75,8 @@ macro_rules! link_connection {
             }
 
             /// The item.
-            async fn node(&self) -> &$node {
-                &self.node
+            async fn node(&self) -> Fast<&$node> {
+                Fast(&self.node)
             }
 
             #[doc = $role_doc]
@@ -300,7 +301,7 @@ pub fn links<'a, R, C>(
     order: Vec<SortKey<<R::Target as EntityTrait>::Column>>,
     first: Option<i32>,
     after: Option<String>,
-) -> BoxFuture<'a, async_graphql::Result<C>>
+) -> BoxFuture<'a, async_graphql::Result<Fast<C>>>
 where
     R: LinkRelation,
     <R::Target as EntityTrait>::Column: std::fmt::Debug + Send + Sync,
@@ -326,7 +327,7 @@ where
         let page = LinkPage::<R>::new(ctx, parent, query, || C::projection(&ctx.look_ahead()));
         let (page, total_count) = page_and_count(ctx, page, count).await?;
         let bounds = bounds(&page, has_after);
-        Ok(C::build(page.rows, bounds, total_count))
+        Ok(Fast(C::build(page.rows, bounds, total_count)))
     })
 }
 
@@ -340,7 +341,7 @@ pub fn children<'a, R, C>(
     first: Option<i32>,
     after: Option<String>,
     wrap: fn(<R::Target as EntityTrait>::Model) -> C::Node,
-) -> BoxFuture<'a, async_graphql::Result<C>>
+) -> BoxFuture<'a, async_graphql::Result<Fast<C>>>
 where
     R: ChildRelation,
     <R::Target as EntityTrait>::Column: std::fmt::Debug + Send + Sync,
@@ -374,6 +375,6 @@ where
             .into_iter()
             .map(|(model, position)| (position, wrap(model)))
             .collect();
-        Ok(C::build(edges, bounds, total_count))
+        Ok(Fast(C::build(edges, bounds, total_count)))
     })
 }

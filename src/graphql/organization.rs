@@ -88,7 +88,7 @@ impl Organization {
         order_by: Option<Vec<Order<AgreementOrderFieldInput>>>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<OrganizationAgreementConnection> {
+    ) -> async_graphql::Result<Fast<OrganizationAgreementConnection>> {
         let order = sort_keys(
             order_by,
             AgreementOrderFieldInput::Title,
@@ -119,7 +119,7 @@ impl Organization {
         order_by: Option<Vec<Order<ProjectOrderFieldInput>>>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<OrganizationProjectConnection> {
+    ) -> async_graphql::Result<Fast<OrganizationProjectConnection>> {
         let order = sort_keys(
             order_by,
             ProjectOrderFieldInput::Name,
@@ -150,7 +150,7 @@ impl Organization {
         order_by: Option<Vec<Order<EventOrderFieldInput>>>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<OrganizationEventConnection> {
+    ) -> async_graphql::Result<Fast<OrganizationEventConnection>> {
         let order = sort_keys(
             order_by,
             EventOrderFieldInput::Name,
@@ -179,7 +179,7 @@ impl Organization {
         order_by: Option<Vec<Order<OrganizationOrderFieldInput>>>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<OrganizationConnection> {
+    ) -> async_graphql::Result<Fast<OrganizationConnection>> {
         let order = sort_keys(
             order_by,
             OrganizationOrderFieldInput::Name,

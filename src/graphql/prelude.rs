@@ -14,6 +14,7 @@ pub(super) use super::{
         ProjectOrderField as ProjectOrderFieldInput, ProjectRole,
     },
     event::Event,
+    fast::Fast,
     filters::{
         AgreementFilter, EnumFilter, EventFilter, InstrumentFilter, Order, OrganizationFilter,
         ProjectFilter, sort_keys,

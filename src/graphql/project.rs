@@ -112,7 +112,7 @@ impl Project {
         order_by: Option<Vec<Order<OrganizationOrderFieldInput>>>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<ProjectParticipantConnection> {
+    ) -> async_graphql::Result<Fast<ProjectParticipantConnection>> {
         let order = sort_keys(
             order_by,
             OrganizationOrderFieldInput::Name,
@@ -144,7 +144,7 @@ impl Project {
         order_by: Option<Vec<Order<InstrumentOrderFieldInput>>>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<ProjectInstrumentConnection> {
+    ) -> async_graphql::Result<Fast<ProjectInstrumentConnection>> {
         let order = sort_keys(
             order_by,
             InstrumentOrderFieldInput::Name,
@@ -173,7 +173,7 @@ impl Project {
         order_by: Option<Vec<Order<EventOrderFieldInput>>>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<EventConnection> {
+    ) -> async_graphql::Result<Fast<EventConnection>> {
         let order = sort_keys(
             order_by,
             EventOrderFieldInput::Name,

@@ -47,7 +47,7 @@ macro_rules! record_queries {
                 #[graphql(desc = "Page size going backwards (from the end, or from `before`), at most 100.")]
                 last: Option<i32>,
                 #[graphql(desc = "Return the items before this cursor.")] before: Option<String>,
-            ) -> async_graphql::Result<$connection> {
+            ) -> async_graphql::Result<Fast<$connection>> {
                 let filter: $store_filter = filter.map(Into::into).unwrap_or_default();
                 let order = sort_keys(order_by, $order_input::$default, |f: $order_store, d| f.key(d))?;
                 let window = Window { first, after, last, before };

@@ -9,6 +9,7 @@ mod containers;
 mod decode;
 mod examples;
 mod explore;
+mod fast;
 mod fuzz;
 mod generate;
 mod graphql;

@@ -1,0 +1,265 @@
+//! Objects of the read path resolved without a future per field.
+//!
+//! async-graphql resolves every selected field of an object in a boxed future of its own, runs
+//! them in a `FuturesUnordered` (a task node per field) and does the same for each item of a
+//! list. A nested list of 20 organizations × their agreements × their parties selects about
+//! 1,400 fields, nearly all of them plain reads of a loaded row (`slug`, `name`, `role`), and that
+//! machinery was the larger part of the server's time on it (docs/BENCHMARKS.md).
+//!
+//! [`resolve_object`] does what async-graphql's `resolve_container` does, in the same order and
+//! through the same generated `resolve_field`, with one difference: a field that takes no
+//! arguments and selects nothing under it (a leaf: scalars and enums) is polled once in place,
+//! and nearly always answers there and then; only the others (connections, objects, lists) get
+//! a boxed future, and those run concurrently as before, so loaders still batch siblings. A leaf
+//! that does not answer at once is run again as a future. [`Fast`] and [`List`] are the output
+//! types that resolve an object, or a list of objects, this way; they register as the type they
+//! wrap, so the schema does not change.
+//!
+//! It relies on the schema having no async-graphql extensions (`graphql::Api` runs what they
+//! did around execution), since it calls no extension's `resolve` hook. A field that carries a
+//! directive after `@skip`/`@include` are applied (a custom directive) sends its whole object
+//! down async-graphql's own path.
+
+use std::{borrow::Cow, future::Future, pin::Pin};
+
+use async_graphql::{
+    ContainerType, ContextSelectionSet, Name, OutputType, Positioned, ServerError, ServerResult,
+    Value,
+    indexmap::IndexMap,
+    parser::types::{Field, Selection},
+    registry::Registry,
+    resolver_utils::resolve_container,
+};
+use futures::{
+    FutureExt,
+    future::{join_all, try_join_all},
+};
+
+/// An object resolved by [`resolve_object`]; it stands for `T` in the schema.
+pub struct Fast<T>(pub T);
+
+impl<T: ContainerType> OutputType for Fast<T> {
+    fn type_name() -> Cow<'static, str> {
+        T::type_name()
+    }
+
+    fn qualified_type_name() -> String {
+        T::qualified_type_name()
+    }
+
+    fn introspection_type_name(&self) -> Cow<'static, str> {
+        self.0.introspection_type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        T::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        _field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        resolve_object(ctx, &self.0).await
+    }
+}
+
+/// A list of objects, each resolved by [`resolve_object`]; it stands for `[T!]!`.
+pub struct List<'a, T>(pub Vec<&'a T>);
+
+impl<T: ContainerType> OutputType for List<'_, T> {
+    fn type_name() -> Cow<'static, str> {
+        <Vec<T> as OutputType>::type_name()
+    }
+
+    fn qualified_type_name() -> String {
+        <Vec<T> as OutputType>::qualified_type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        <Vec<T> as OutputType>::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        _field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        // The items run concurrently, so that their nested fields batch in the loaders (as
+        // async-graphql's own `resolve_list` runs them).
+        let items = self.0.iter().enumerate().map(|(index, item)| {
+            let ctx = ctx.with_index(index);
+            async move {
+                resolve_object(&ctx, *item)
+                    .await
+                    .map_err(|err| ctx.set_error_path(err))
+            }
+        });
+        Ok(Value::List(try_join_all(items).await?))
+    }
+}
+
+type FieldFuture<'a> = Pin<Box<dyn Future<Output = ServerResult<(Name, Value)>> + Send + 'a>>;
+
+/// A field of the object, in the order the query selects it.
+enum Slot<'a> {
+    /// Answered: its response key and value.
+    Done(Name, Value),
+    /// Failed; the error is in the response's errors and the key is left out.
+    Failed,
+    /// Still to run.
+    Pending(FieldFuture<'a>),
+}
+
+/// Resolves `root`'s selection: leaves in place, the other fields concurrently; the answer's
+/// keys in the query's order, same-named fields merged, as async-graphql's own resolver does.
+pub async fn resolve_object<'a, T: ContainerType + ?Sized>(
+    ctx: &ContextSelectionSet<'a>,
+    root: &'a T,
+) -> ServerResult<Value> {
+    let mut slots = Vec::with_capacity(ctx.item.node.items.len());
+    if !collect(ctx, root, &mut slots)? {
+        return resolve_container(ctx, root).await;
+    }
+    let mut futures = Vec::new();
+    for (index, slot) in slots.iter_mut().enumerate() {
+        if matches!(slot, Slot::Pending(_))
+            && let Slot::Pending(future) = std::mem::replace(slot, Slot::Failed)
+        {
+            futures.push((index, future));
+        }
+    }
+    if !futures.is_empty() {
+        let answers = join_all(futures.iter_mut().map(|(_, future)| future.as_mut())).await;
+        for ((index, _), answer) in futures.iter().zip(answers) {
+            slots[*index] = match answer {
+                Ok((name, value)) => Slot::Done(name, value),
+                Err(err) => {
+                    ctx.add_error(err);
+                    Slot::Failed
+                }
+            };
+        }
+    }
+    let mut results = IndexMap::with_capacity(slots.len());
+    for slot in slots {
+        if let Slot::Done(name, value) = slot {
+            insert_value(&mut results, name, value);
+        }
+    }
+    Ok(if results.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(results)
+    })
+}
+
+/// Adds the fields of `ctx`'s selection set to `slots`, walking fragments as async-graphql's
+/// `Fields::add_set` does. Returns false, having decided nothing, when a field carries a
+/// directive: the object then goes down async-graphql's own path.
+fn collect<'a, T: ContainerType + ?Sized>(
+    ctx: &ContextSelectionSet<'a>,
+    root: &'a T,
+    slots: &mut Vec<Slot<'a>>,
+) -> ServerResult<bool> {
+    for selection in &ctx.item.node.items {
+        let (type_condition, selection_set) = match &selection.node {
+            Selection::Field(field) => {
+                if !field.node.directives.is_empty() {
+                    return Ok(false);
+                }
+                slots.push(field_slot(ctx, root, field));
+                continue;
+            }
+            Selection::FragmentSpread(spread) => {
+                let Some(fragment) = ctx.query_env.fragments.get(&spread.node.fragment_name.node)
+                else {
+                    return Err(ServerError::new(
+                        format!(r#"Unknown fragment "{}"."#, spread.node.fragment_name.node),
+                        Some(spread.pos),
+                    ));
+                };
+                (
+                    Some(&fragment.node.type_condition),
+                    &fragment.node.selection_set,
+                )
+            }
+            Selection::InlineFragment(fragment) => (
+                fragment.node.type_condition.as_ref(),
+                &fragment.node.selection_set,
+            ),
+        };
+        let condition = type_condition.map(|c| c.node.on.node.as_str());
+        let own = root.introspection_type_name();
+        let applies = condition.is_none_or(|c| {
+            own == c
+                || T::type_name() == c
+                || ctx
+                    .schema_env
+                    .registry
+                    .implements
+                    .get(&*own)
+                    .is_some_and(|interfaces| interfaces.contains(c))
+        });
+        if applies && !collect(&ctx.with_selection_set(selection_set), root, slots)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// One field: answered in place when it is a leaf that answers at once, a future otherwise.
+fn field_slot<'a, T: ContainerType + ?Sized>(
+    ctx: &ContextSelectionSet<'a>,
+    root: &'a T,
+    field: &'a Positioned<Field>,
+) -> Slot<'a> {
+    let name = field.node.response_key().node.clone();
+    if field.node.name.node == "__typename" {
+        return Slot::Done(name, Value::String(root.introspection_type_name().into()));
+    }
+    if field.node.arguments.is_empty() && field.node.selection_set.node.items.is_empty() {
+        let ctx_field = ctx.with_field(field);
+        match root.resolve_field(&ctx_field).now_or_never() {
+            Some(Ok(value)) => return Slot::Done(name, value.unwrap_or_default()),
+            Some(Err(err)) => {
+                ctx.add_error(err);
+                return Slot::Failed;
+            }
+            // Not a plain read after all: run it as a future, like the others.
+            None => {}
+        }
+    }
+    let ctx = ctx.clone();
+    Slot::Pending(Box::pin(async move {
+        let ctx_field = ctx.with_field(field);
+        let value = root.resolve_field(&ctx_field).await?;
+        Ok((name, value.unwrap_or_default()))
+    }))
+}
+
+/// async-graphql's merge of a response key selected more than once (its `insert_value`).
+fn insert_value(target: &mut IndexMap<Name, Value>, name: Name, value: Value) {
+    match (target.get_mut(&name), value) {
+        (None, value) => {
+            target.insert(name, value);
+        }
+        (Some(Value::Object(into)), Value::Object(from)) => {
+            for (key, value) in from {
+                insert_value(into, key, value);
+            }
+        }
+        (Some(Value::List(into)), Value::List(from)) => {
+            for (index, value) in from.into_iter().enumerate() {
+                if let (Some(Value::Object(into)), Value::Object(from)) =
+                    (into.get_mut(index), value)
+                {
+                    for (key, value) in from {
+                        insert_value(into, key, value);
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
