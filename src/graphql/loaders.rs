@@ -4,7 +4,7 @@
 
 use std::{
     any::TypeId,
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     hash::Hash,
     marker::PhantomData,
     sync::{Arc, Mutex},
@@ -112,7 +112,7 @@ where
 pub struct NestedKey<R, Q, K> {
     pub parent: i64,
     pub query: Arc<Q>,
-    fingerprint: Arc<str>,
+    fingerprint: Fingerprint,
     projection: Projection,
     kind: PhantomData<fn() -> (R, K)>,
 }
@@ -137,15 +137,39 @@ impl<R: 'static, Q: std::fmt::Debug + 'static, K: 'static> NestedKey<R, Q, K> {
 /// key. Every parent under one field of the query asks with that field's arguments (they and
 /// the variables are the same for each parent), so its query prints the same: it is printed
 /// once per field instead of once per parent (printing was 2.4 % of a nested list's profile,
-/// docs/BENCHMARKS.md). Keys still compare by the printed query, so two fields asking the same
-/// (aliases, a fragment spread twice) share one statement as before. Request-scoped, like the
-/// loader: a field's address in the request's document is its identity only while the request
-/// runs.
+/// docs/BENCHMARKS.md). Equal texts are interned, so two fields asking the same (aliases, a
+/// fragment spread twice) get one `Fingerprint` and share one statement. Request-scoped, like
+/// the loader: a field's address in the request's document is its identity only while the
+/// request runs.
 #[derive(Default)]
-pub struct Fingerprints(Mutex<HashMap<FieldOf, (Arc<str>, Projection)>>);
+pub struct Fingerprints(Mutex<Printed>);
+
+#[derive(Default)]
+struct Printed {
+    by_field: HashMap<FieldOf, (Fingerprint, Projection)>,
+    texts: HashSet<Arc<str>>,
+}
 
 /// A field of the request's document (by address) and the key type it loads.
 type FieldOf = (TypeId, usize);
+
+/// A nested query as printed, interned per request (`Fingerprints`): keys compare and hash it
+/// by address. Hashing the text itself (a few hundred bytes, several times per key in the
+/// loader's maps) was 3 % of a nested list's profile.
+#[derive(Clone)]
+struct Fingerprint(Arc<str>);
+
+impl PartialEq for Fingerprint {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+impl Eq for Fingerprint {}
+impl Hash for Fingerprint {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        std::ptr::hash(Arc::as_ptr(&self.0).cast::<u8>(), state);
+    }
+}
 
 impl Fingerprints {
     fn of<Key: 'static, Q: std::fmt::Debug>(
@@ -153,19 +177,29 @@ impl Fingerprints {
         field: &Positioned<Field>,
         query: &Q,
         projection: impl FnOnce() -> Projection,
-    ) -> (Arc<str>, Projection) {
+    ) -> (Fingerprint, Projection) {
         let id = (TypeId::of::<Key>(), std::ptr::from_ref(field) as usize);
-        // A poisoned lock only means another resolver panicked; the map is still whole.
-        let mut known = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        // A poisoned lock only means another resolver panicked; the maps are still whole.
+        let mut printed = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(known) = printed.by_field.get(&id) {
+            return known.clone();
+        }
+        let text: Arc<str> = format!("{query:?}").into();
+        let text = match printed.texts.get(&text) {
+            Some(same) => same.clone(),
+            None => {
+                printed.texts.insert(text.clone());
+                text
+            }
+        };
+        let known = (Fingerprint(text), projection());
+        printed.by_field.insert(id, known.clone());
         known
-            .entry(id)
-            .or_insert_with(|| (format!("{query:?}").into(), projection()))
-            .clone()
     }
 }
 
 impl<R, Q, K> NestedKey<R, Q, K> {
-    fn with(parent: i64, query: Arc<Q>, fingerprint: Arc<str>, projection: Projection) -> Self {
+    fn with(parent: i64, query: Arc<Q>, fingerprint: Fingerprint, projection: Projection) -> Self {
         Self {
             parent,
             query,
@@ -226,7 +260,7 @@ where
     F: Fn(Arc<Q>, Projection, Vec<i64>) -> Fut,
     Fut: Future<Output = Result<HashMap<i64, V>, AppError>>,
 {
-    let mut batches: HashMap<Arc<str>, Batch<'_, R, Q, K>> = HashMap::new();
+    let mut batches: HashMap<Fingerprint, Batch<'_, R, Q, K>> = HashMap::new();
     for key in keys {
         let batch = batches
             .entry(key.fingerprint.clone())
