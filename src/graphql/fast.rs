@@ -3,17 +3,21 @@
 //! async-graphql resolves every selected field of an object in a boxed future of its own, runs
 //! them in a `FuturesUnordered` (a task node per field) and does the same for each item of a
 //! list. A nested list of 20 organizations × their agreements × their parties selects about
-//! 1,400 fields, nearly all of them plain reads of a loaded row (`slug`, `name`, `role`), and that
-//! machinery was the larger part of the server's time on it (docs/BENCHMARKS.md).
+//! 1,400 fields, nearly all of them plain reads of a loaded row (`slug`, `name`, `role`); going
+//! around that machinery cut the server's CPU per request by a sixth to a fifth on the nested
+//! list and the hub detail (docs/BENCHMARKS.md, item 17).
 //!
 //! [`resolve_object`] does what async-graphql's `resolve_container` does, in the same order and
 //! through the same generated `resolve_field`, with one difference: a field that takes no
 //! arguments and selects nothing under it (a leaf: scalars and enums) is polled once in place,
 //! and nearly always answers there and then; only the others (connections, objects, lists) get
 //! a boxed future, and those run concurrently as before, so loaders still batch siblings. A leaf
-//! that does not answer at once is run again as a future. [`Fast`] and [`List`] are the output
-//! types that resolve an object, or a list of objects, this way; they register as the type they
-//! wrap, so the schema does not change.
+//! that does not answer at once (one that loads: a project's regions and themes) is dropped,
+//! the load it asked for with it, and run again as a future; the loader keeps one copy of a
+//! key, so this costs no statement (`tests/api/fast.rs` pins it).
+//!
+//! [`Fast`] and [`List`] are the output types that resolve an object, or a list of objects, this
+//! way; they register as the type they wrap, so the schema does not change.
 //!
 //! It relies on the schema having no async-graphql extensions (`graphql::Api` runs what they
 //! did around execution), since it calls no extension's `resolve` hook. A field that carries a
@@ -105,10 +109,12 @@ type FieldFuture<'a> = Pin<Box<dyn Future<Output = ServerResult<(Name, Value)>> 
 enum Slot<'a> {
     /// Answered: its response key and value.
     Done(Name, Value),
-    /// Failed; the error is in the response's errors and the key is left out.
-    Failed,
+    /// Failed: the error goes to the response's errors and the key is left out.
+    Failed(ServerError),
     /// Still to run.
     Pending(FieldFuture<'a>),
+    /// Taken out to run.
+    Running,
 }
 
 /// Resolves `root`'s selection: leaves in place, the other fields concurrently; the answer's
@@ -124,7 +130,7 @@ pub async fn resolve_object<'a, T: ContainerType + ?Sized>(
     let mut futures = Vec::new();
     for (index, slot) in slots.iter_mut().enumerate() {
         if matches!(slot, Slot::Pending(_))
-            && let Slot::Pending(future) = std::mem::replace(slot, Slot::Failed)
+            && let Slot::Pending(future) = std::mem::replace(slot, Slot::Running)
         {
             futures.push((index, future));
         }
@@ -134,17 +140,18 @@ pub async fn resolve_object<'a, T: ContainerType + ?Sized>(
         for ((index, _), answer) in futures.iter().zip(answers) {
             slots[*index] = match answer {
                 Ok((name, value)) => Slot::Done(name, value),
-                Err(err) => {
-                    ctx.add_error(err);
-                    Slot::Failed
-                }
+                Err(err) => Slot::Failed(err),
             };
         }
     }
     let mut results = IndexMap::with_capacity(slots.len());
+    // Errors are recorded only now, so an object sent down async-graphql's path above
+    // reports none twice.
     for slot in slots {
-        if let Slot::Done(name, value) = slot {
-            insert_value(&mut results, name, value);
+        match slot {
+            Slot::Done(name, value) => insert_value(&mut results, name, value),
+            Slot::Failed(err) => ctx.add_error(err),
+            Slot::Pending(_) | Slot::Running => {}
         }
     }
     Ok(if results.is_empty() {
@@ -222,10 +229,7 @@ fn field_slot<'a, T: ContainerType + ?Sized>(
         let ctx_field = ctx.with_field(field);
         match root.resolve_field(&ctx_field).now_or_never() {
             Some(Ok(value)) => return Slot::Done(name, value.unwrap_or_default()),
-            Some(Err(err)) => {
-                ctx.add_error(err);
-                return Slot::Failed;
-            }
+            Some(Err(err)) => return Slot::Failed(err),
             // Not a plain read after all: run it as a future, like the others.
             None => {}
         }

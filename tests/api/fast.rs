@@ -120,3 +120,47 @@ async fn a_failing_field_inside_a_page_has_its_path_and_its_siblings_answer() {
         assert!(edge["node"]["title"].is_string(), "{edge}");
     }
 }
+
+/// A leaf that loads (a project's regions and themes) does not answer at once: its first try is
+/// dropped and it runs as a future beside the others. Its load must still batch: a page of
+/// projects costs the page and one statement each for all their regions and all their themes,
+/// however many projects there are.
+#[tokio::test]
+async fn a_leaf_that_loads_still_batches_with_its_siblings() {
+    let app = spawn_app().await;
+    let query = "query($first: Int) { projects(first: $first) { nodes { slug regions themes } } }";
+    let mut figures = Vec::new();
+    for first in [2, 20] {
+        // The fewest of three runs, as in `nested`: on a saturated machine a key can miss the
+        // loader's window once; an N+1 costs a statement per project every time.
+        let mut fewest = u64::MAX;
+        let mut data = Value::Null;
+        for _ in 0..3 {
+            let before = app.statements();
+            data = app.data(query, json!({ "first": first })).await;
+            fewest = fewest.min(app.statements() - before);
+        }
+        figures.push((first, fewest));
+        let nodes = data["projects"]["nodes"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if first == 20 {
+            let asia = nodes
+                .iter()
+                .find(|p| p["slug"] == "responsible-supply-chains-asia")
+                .unwrap_or_else(|| panic!("no responsible-supply-chains-asia in {data:#}"));
+            assert_eq!(asia["regions"], json!(["asia"]), "{asia}");
+            assert!(
+                asia["themes"].as_array().is_some_and(|t| !t.is_empty()),
+                "{asia}"
+            );
+        }
+    }
+    assert_eq!(
+        figures[0].1, figures[1].1,
+        "statements by page size: {figures:?}"
+    );
+    // The page, the regions of every project, the themes of every project.
+    assert_eq!(figures[1].1, 3, "statements by page size: {figures:?}");
+}
