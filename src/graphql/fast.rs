@@ -106,15 +106,20 @@ impl<T: ContainerType> OutputType for List<'_, T> {
 type FieldFuture<'a> = Pin<Box<dyn Future<Output = ServerResult<(Name, Value)>> + Send + 'a>>;
 
 /// A field of the object, in the order the query selects it.
-enum Slot<'a> {
+enum Slot {
     /// Answered: its response key and value.
     Done(Name, Value),
     /// Failed: the error goes to the response's errors and the key is left out.
     Failed(ServerError),
-    /// Still to run.
-    Pending(FieldFuture<'a>),
-    /// Taken out to run.
-    Running,
+    /// Answered by the next of `Fields::futures` (they are in the order of their slots).
+    Pending,
+}
+
+/// An object's selected fields as `collect` finds them, and the futures of those that run.
+#[derive(Default)]
+struct Fields<'a> {
+    slots: Vec<Slot>,
+    futures: Vec<FieldFuture<'a>>,
 }
 
 /// Resolves `root`'s selection: leaves in place, the other fields concurrently; the answer's
@@ -123,35 +128,26 @@ pub async fn resolve_object<'a, T: ContainerType + ?Sized>(
     ctx: &ContextSelectionSet<'a>,
     root: &'a T,
 ) -> ServerResult<Value> {
-    let mut slots = Vec::with_capacity(ctx.item.node.items.len());
-    if !collect(ctx, root, &mut slots)? {
+    let mut fields = Fields::default();
+    if !collect(ctx, root, &mut fields)? {
         return resolve_container(ctx, root).await;
     }
-    let mut futures = Vec::new();
-    for (index, slot) in slots.iter_mut().enumerate() {
-        if matches!(slot, Slot::Pending(_))
-            && let Slot::Pending(future) = std::mem::replace(slot, Slot::Running)
-        {
-            futures.push((index, future));
-        }
-    }
-    if !futures.is_empty() {
-        let answers = join_all(futures.iter_mut().map(|(_, future)| future.as_mut())).await;
-        for ((index, _), answer) in futures.iter().zip(answers) {
-            slots[*index] = match answer {
-                Ok((name, value)) => Slot::Done(name, value),
-                Err(err) => Slot::Failed(err),
-            };
-        }
-    }
-    let mut results = IndexMap::with_capacity(slots.len());
+    let mut answers = join_all(fields.futures).await.into_iter();
+    let mut results = IndexMap::with_capacity(fields.slots.len());
     // Errors are recorded only now, so an object sent down async-graphql's path above
     // reports none twice.
-    for slot in slots {
-        match slot {
-            Slot::Done(name, value) => insert_value(&mut results, name, value),
-            Slot::Failed(err) => ctx.add_error(err),
-            Slot::Pending(_) | Slot::Running => {}
+    for slot in fields.slots {
+        let answer = match slot {
+            Slot::Done(name, value) => Ok((name, value)),
+            Slot::Failed(err) => Err(err),
+            Slot::Pending => match answers.next() {
+                Some(answer) => answer,
+                None => continue, // one answer per pending slot: not reached
+            },
+        };
+        match answer {
+            Ok((name, value)) => insert_value(&mut results, name, value),
+            Err(err) => ctx.add_error(err),
         }
     }
     Ok(if results.is_empty() {
@@ -167,7 +163,7 @@ pub async fn resolve_object<'a, T: ContainerType + ?Sized>(
 fn collect<'a, T: ContainerType + ?Sized>(
     ctx: &ContextSelectionSet<'a>,
     root: &'a T,
-    slots: &mut Vec<Slot<'a>>,
+    fields: &mut Fields<'a>,
 ) -> ServerResult<bool> {
     for selection in &ctx.item.node.items {
         let (type_condition, selection_set) = match &selection.node {
@@ -175,7 +171,7 @@ fn collect<'a, T: ContainerType + ?Sized>(
                 if !field.node.directives.is_empty() {
                     return Ok(false);
                 }
-                slots.push(field_slot(ctx, root, field));
+                add_field(ctx, root, field, fields);
                 continue;
             }
             Selection::FragmentSpread(spread) => {
@@ -208,7 +204,7 @@ fn collect<'a, T: ContainerType + ?Sized>(
                     .get(&*own)
                     .is_some_and(|interfaces| interfaces.contains(c))
         });
-        if applies && !collect(&ctx.with_selection_set(selection_set), root, slots)? {
+        if applies && !collect(&ctx.with_selection_set(selection_set), root, fields)? {
             return Ok(false);
         }
     }
@@ -216,30 +212,42 @@ fn collect<'a, T: ContainerType + ?Sized>(
 }
 
 /// One field: answered in place when it is a leaf that answers at once, a future otherwise.
-fn field_slot<'a, T: ContainerType + ?Sized>(
+fn add_field<'a, T: ContainerType + ?Sized>(
     ctx: &ContextSelectionSet<'a>,
     root: &'a T,
     field: &'a Positioned<Field>,
-) -> Slot<'a> {
+    fields: &mut Fields<'a>,
+) {
     let name = field.node.response_key().node.clone();
     if field.node.name.node == "__typename" {
-        return Slot::Done(name, Value::String(root.introspection_type_name().into()));
+        let typename = Value::String(root.introspection_type_name().into());
+        fields.slots.push(Slot::Done(name, typename));
+        return;
     }
     if field.node.arguments.is_empty() && field.node.selection_set.node.items.is_empty() {
         let ctx_field = ctx.with_field(field);
         match root.resolve_field(&ctx_field).now_or_never() {
-            Some(Ok(value)) => return Slot::Done(name, value.unwrap_or_default()),
-            Some(Err(err)) => return Slot::Failed(err),
+            Some(Ok(value)) => {
+                fields
+                    .slots
+                    .push(Slot::Done(name, value.unwrap_or_default()));
+                return;
+            }
+            Some(Err(err)) => {
+                fields.slots.push(Slot::Failed(err));
+                return;
+            }
             // Not a plain read after all: run it as a future, like the others.
             None => {}
         }
     }
     let ctx = ctx.clone();
-    Slot::Pending(Box::pin(async move {
+    fields.slots.push(Slot::Pending);
+    fields.futures.push(Box::pin(async move {
         let ctx_field = ctx.with_field(field);
         let value = root.resolve_field(&ctx_field).await?;
         Ok((name, value.unwrap_or_default()))
-    }))
+    }));
 }
 
 /// async-graphql's merge of a response key selected more than once (its `insert_value`).

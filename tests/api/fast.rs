@@ -131,15 +131,9 @@ async fn a_leaf_that_loads_still_batches_with_its_siblings() {
     let query = "query($first: Int) { projects(first: $first) { nodes { slug regions themes } } }";
     let mut figures = Vec::new();
     for first in [2, 20] {
-        // The fewest of three runs, as in `nested`: on a saturated machine a key can miss the
-        // loader's window once; an N+1 costs a statement per project every time.
-        let mut fewest = u64::MAX;
-        let mut data = Value::Null;
-        for _ in 0..3 {
-            let before = app.statements();
-            data = app.data(query, json!({ "first": first })).await;
-            fewest = fewest.min(app.statements() - before);
-        }
+        let (data, fewest) = app
+            .fewest_statements(query, json!({ "first": first }))
+            .await;
         figures.push((first, fewest));
         let nodes = data["projects"]["nodes"]
             .as_array()

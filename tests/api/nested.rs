@@ -208,17 +208,9 @@ async fn nested_statements_depend_on_the_query_shape_not_on_the_rows() {
 
     let mut figures = Vec::new();
     for first in [2, 50, 100] {
-        // The fewest statements of three runs: a DataLoader batch closes after a fixed window,
-        // and on a saturated machine (the whole suite on 2 cores) a task that yields can register
-        // its key after the window and cost one statement more. An N+1 costs a statement per
-        // parent in every run, so it still fails.
-        let mut fewest = u64::MAX;
-        let mut data = Value::Null;
-        for _ in 0..3 {
-            let before = app.statements();
-            data = app.data(NESTED, json!({ "first": first })).await;
-            fewest = fewest.min(app.statements() - before);
-        }
+        let (data, fewest) = app
+            .fewest_statements(NESTED, json!({ "first": first }))
+            .await;
         figures.push((first, fewest));
         let nodes = data["organizations"]["nodes"]
             .as_array()
@@ -282,13 +274,7 @@ async fn fields_asking_the_same_share_a_statement_and_fields_asking_otherwise_do
         }
       }
     }"#;
-    let mut fewest = u64::MAX;
-    let mut data = Value::Null;
-    for _ in 0..3 {
-        let before = app.statements();
-        data = app.data(query, json!({})).await;
-        fewest = fewest.min(app.statements() - before);
-    }
+    let (data, fewest) = app.fewest_statements(query, json!({})).await;
     let nodes = data["organizations"]["nodes"]
         .as_array()
         .cloned()
