@@ -157,7 +157,7 @@ pub async fn resolve_object<'a, T: ContainerType + ?Sized>(
     })
 }
 
-/// Adds the fields of `ctx`'s selection set to `slots`, walking fragments as async-graphql's
+/// Adds the fields of `ctx`'s selection set to `fields`, walking fragments as async-graphql's
 /// `Fields::add_set` does. Returns false, having decided nothing, when a field carries a
 /// directive: the object then goes down async-graphql's own path.
 fn collect<'a, T: ContainerType + ?Sized>(
