@@ -46,9 +46,9 @@ enum Command {
     },
     /// Load a dataset file (upsert by slug; loading twice changes nothing).
     Seed {
-        /// The dataset file, in the format of docs/DATA.md.
-        #[arg(default_value = "data/ilo-partnerships.yaml")]
-        file: PathBuf,
+        /// The dataset file, in the format of docs/DATA.md (default: the ILO dataset the
+        /// binary carries).
+        file: Option<PathBuf>,
         /// Also apply pending migrations first.
         #[arg(long)]
         migrate: bool,
@@ -67,9 +67,10 @@ enum Command {
         /// The random seed: the same seed over the same database gives the same rows.
         #[arg(long, default_value_t = 42)]
         seed: u64,
-        /// The dataset loaded first when the database holds no organization yet.
-        #[arg(long, default_value = "data/ilo-partnerships.yaml")]
-        dataset: PathBuf,
+        /// The dataset file loaded first when the database holds no organization yet
+        /// (default: the ILO dataset the binary carries).
+        #[arg(long)]
+        dataset: Option<PathBuf>,
         /// Also apply pending migrations first.
         #[arg(long)]
         migrate: bool,
@@ -166,13 +167,14 @@ impl Cli {
                 log,
             } => {
                 telemetry::init(&log.log_level, log.log_format);
-                let db = store::connect(&database).await?.connection;
+                let db = store::connect(&database).await?.writer;
                 if migrate {
                     Migrator::up(&db, None)
                         .await
                         .context("Failed to apply migrations")?;
                 }
-                let report = seed::load_file(&db, &file).await?;
+                let dataset = seed::Dataset::or_builtin(file);
+                let report = seed::load_dataset(&db, &dataset, "the FILE argument").await?;
                 println!("{report}");
                 Ok(())
             }
@@ -185,14 +187,15 @@ impl Cli {
                 log,
             } => {
                 telemetry::init(&log.log_level, log.log_format);
-                let db = store::connect(&database).await?.connection;
+                let db = store::connect(&database).await?.writer;
                 if migrate {
                     Migrator::up(&db, None)
                         .await
                         .context("Failed to apply migrations")?;
                 }
                 if generate::is_empty(&db).await? {
-                    println!("{}", seed::load_file(&db, &dataset).await?);
+                    let dataset = seed::Dataset::or_builtin(dataset);
+                    println!("{}", seed::load_dataset(&db, &dataset, "--dataset").await?);
                 }
                 let options = generate::Options {
                     scale,
@@ -234,7 +237,7 @@ impl Cli {
 }
 
 async fn migrate(action: MigrateAction, database: &DatabaseSettings) -> anyhow::Result<()> {
-    let db = store::connect(database).await?.connection;
+    let db = store::connect(database).await?.writer;
     match action {
         MigrateAction::Up { steps } => Migrator::up(&db, steps).await,
         MigrateAction::Down { steps } => Migrator::down(&db, Some(steps)).await,

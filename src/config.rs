@@ -34,6 +34,14 @@ pub struct DatabaseSettings {
     /// Seconds a request waits for a free pooled connection before failing with SERVICE_UNAVAILABLE.
     #[arg(long, env = "DB_ACQUIRE_TIMEOUT_SECS", default_value_t = 5)]
     pub acquire_timeout_secs: u64,
+    /// Embedded SQLite only: seconds a write waits for its turn at the one writer connection
+    /// before failing with SERVICE_UNAVAILABLE. Writes queue; this bounds the queue's wait.
+    #[arg(long, env = "DB_WRITE_QUEUE_SECS", default_value_t = 30)]
+    pub write_queue_secs: u64,
+    /// Embedded SQLite only: milliseconds a statement waits for the file's lock held by another
+    /// process (a `partnerships seed` run beside the server, say) before failing as busy.
+    #[arg(long, env = "SQLITE_BUSY_TIMEOUT_MS", default_value_t = 5_000)]
+    pub sqlite_busy_timeout_ms: u64,
 }
 
 impl DatabaseSettings {
@@ -56,6 +64,14 @@ impl DatabaseSettings {
 
     pub fn acquire_timeout(&self) -> Duration {
         Duration::from_secs(self.acquire_timeout_secs)
+    }
+
+    pub fn write_queue_timeout(&self) -> Duration {
+        Duration::from_secs(self.write_queue_secs)
+    }
+
+    pub fn sqlite_busy_timeout(&self) -> Duration {
+        Duration::from_millis(self.sqlite_busy_timeout_ms)
     }
 }
 
@@ -316,9 +332,10 @@ pub struct ServeSettings {
     pub graphql: GraphqlSettings,
     #[command(flatten)]
     pub auth: AuthSettings,
-    /// The dataset loaded into an empty embedded database on first start.
-    #[arg(long, env = "SEED_FILE", default_value = "data/ilo-partnerships.yaml")]
-    pub seed_file: PathBuf,
+    /// A dataset file (docs/DATA.md) loaded into an empty embedded database on first start,
+    /// instead of the ILO dataset the binary carries.
+    #[arg(long, env = "SEED_FILE")]
+    pub seed_file: Option<PathBuf>,
     /// Apply pending migrations before serving. Always on for the embedded SQLite store; for
     /// PostgreSQL, production runs `partnerships migrate up` as its own step instead.
     #[arg(long, env = "MIGRATE_ON_START", default_value_t = false, action = clap::ArgAction::Set)]

@@ -32,9 +32,14 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: ServeSettings) -> anyhow::Result<Self> {
+        // A SEED_FILE that cannot be read is a mistake to hear about at once, not on the day
+        // an empty database would need it.
+        if let Some(file) = &settings.seed_file {
+            seed::Dataset::File(file.clone()).text(SEED_FILE)?;
+        }
         let store = store::connect_lazily(&settings.database).await?;
         if settings.database.is_embedded() {
-            Migrator::up(&store.connection, None)
+            Migrator::up(&store.writer, None)
                 .await
                 .context("Failed to apply migrations")?;
             seed_if_empty(&store, &settings).await?;
@@ -174,6 +179,9 @@ fn watch_database(store: &Store, settings: &ServeSettings) {
     ));
 }
 
+/// Where `ServeSettings::seed_file` comes from, for errors.
+const SEED_FILE: &str = "SEED_FILE (--seed-file)";
+
 /// The embedded store serves the ILO data on first start: an empty database is seeded.
 async fn seed_if_empty(store: &Store, settings: &ServeSettings) -> anyhow::Result<()> {
     let organizations = entity::organization::Entity::find()
@@ -181,8 +189,9 @@ async fn seed_if_empty(store: &Store, settings: &ServeSettings) -> anyhow::Resul
         .await
         .context("Failed to count organizations")?;
     if organizations == 0 {
-        tracing::info!(file = %settings.seed_file.display(), "Seeding the empty embedded database");
-        let report = seed::load_file(&store.connection, &settings.seed_file).await?;
+        let dataset = seed::Dataset::or_builtin(settings.seed_file.clone());
+        tracing::info!(%dataset, "Seeding the empty embedded database");
+        let report = seed::load_dataset(&store.writer, &dataset, SEED_FILE).await?;
         tracing::info!("Seeded:\n{report}");
     }
     Ok(())

@@ -16,21 +16,30 @@ use sea_orm::{
 };
 
 use super::{
-    Counts, RecordChange, SeedReport,
+    Counts, Dataset, RecordChange, SeedReport,
     document::{Document, InstrumentLinkDoc, Problems, parents_first},
 };
 use crate::{dates::PartialDate, error::AppError};
 
 /// Reads, checks and loads a dataset file.
 pub async fn load_file(db: &DatabaseConnection, path: &Path) -> anyhow::Result<SeedReport> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("Failed to read the dataset file {}", path.display()))?;
+    load_dataset(db, &Dataset::File(path.to_owned()), "the command").await
+}
+
+/// Reads, checks and loads a dataset; `setting` names where a file came from, for the error
+/// when it cannot be read.
+pub async fn load_dataset(
+    db: &DatabaseConnection,
+    dataset: &Dataset,
+    setting: &str,
+) -> anyhow::Result<SeedReport> {
+    let text = dataset.text(setting)?;
     let document = Document::parse(&text)
         .map_err(|e| anyhow!("{e}"))
-        .with_context(|| format!("{} is not a valid dataset file", path.display()))?;
+        .with_context(|| format!("{dataset} is not a valid dataset file"))?;
     load(db, &document)
         .await
-        .with_context(|| format!("Failed to load {}", path.display()))
+        .with_context(|| format!("Failed to load {dataset}"))
 }
 
 /// Checks and loads a parsed document in one transaction; on any problem nothing is written.

@@ -5,10 +5,12 @@
 //! editing the file and loading again updates just what changed (bumping `version`), and any
 //! problem (a bad slug, a reference to nothing) aborts the whole load with every problem listed.
 
+mod dataset;
 pub mod document;
 mod load;
 mod report;
 
+pub use dataset::{Dataset, ILO};
 pub use document::Document;
-pub use load::{load, load_file, load_in};
+pub use load::{load, load_dataset, load_file, load_in};
 pub use report::{Counts, RecordChange, SeedReport};

@@ -6,7 +6,10 @@ use std::sync::{
 };
 
 use anyhow::Context;
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DatabaseConnectionType};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseConnectionType,
+    sqlx::sqlite::SqliteJournalMode,
+};
 
 use super::health::DbHealth;
 use crate::config::DatabaseSettings;
@@ -34,7 +37,17 @@ pub struct PoolStats {
 /// An open pool and its statement counter.
 #[derive(Debug, Clone)]
 pub struct Store {
+    /// Where reads go.
     pub connection: DatabaseConnection,
+    /// Where every write goes (mutations, imports, seeding, migrations). On PostgreSQL the same
+    /// pool as `connection`. On SQLite a pool of one connection: SQLite lets one transaction
+    /// write at a time, so writers queue for that connection in the server, first come first
+    /// served, for up to `DB_WRITE_QUEUE_SECS`. Contending for the file's lock instead, each
+    /// waiting writer polls SQLite's busy handler, in no order, and fails as "database is
+    /// locked" after the busy timeout however short its turn was; behind an import that
+    /// outlasts the timeout, every other write failed. The file is in WAL mode, so the readers'
+    /// pool reads the last commit meanwhile and never waits on the writer.
+    pub writer: DatabaseConnection,
     pub statements: StatementCounter,
     /// Whether PostgreSQL answers (kept by [`super::health::watch`]; always up for SQLite).
     pub health: Arc<DbHealth>,
@@ -45,19 +58,37 @@ impl Store {
     /// counter as well as in the pool's.
     pub fn scoped(&self) -> (Store, StatementCounter) {
         let request = StatementCounter::default();
-        let mut connection = self.connection.clone();
-        let (total, own) = (self.statements.0.clone(), request.0.clone());
-        // The clone carries its own callback; the pool and other handles keep theirs.
-        connection.set_metric_callback(move |_info| {
-            total.fetch_add(1, Ordering::Relaxed);
-            own.fetch_add(1, Ordering::Relaxed);
-        });
+        let counted = |pool: &DatabaseConnection| {
+            let mut connection = pool.clone();
+            let (total, own) = (self.statements.0.clone(), request.0.clone());
+            // The clone carries its own callback; the pool and other handles keep theirs.
+            connection.set_metric_callback(move |_info| {
+                total.fetch_add(1, Ordering::Relaxed);
+                own.fetch_add(1, Ordering::Relaxed);
+            });
+            connection
+        };
+        let connection = counted(&self.connection);
+        let writer = if self.has_own_writer() {
+            counted(&self.writer)
+        } else {
+            connection.clone()
+        };
         let store = Store {
             connection,
+            writer,
             statements: self.statements.clone(),
             health: self.health.clone(),
         };
         (store, request)
+    }
+
+    /// Whether writes have a pool of their own (SQLite's one writer).
+    fn has_own_writer(&self) -> bool {
+        matches!(
+            self.writer.inner,
+            DatabaseConnectionType::SqlxSqlitePoolConnection(_)
+        )
     }
 
     /// The pool's connections right now, for `/metrics`.
@@ -130,20 +161,52 @@ async fn open(settings: &DatabaseSettings, lazy: bool) -> anyhow::Result<Store> 
             pg.options([("statement_timeout", timeout.as_str())])
         });
     }
-    let mut connection =
-        Database::connect(options)
-            .await
-            .with_context(|| match &settings.database_url {
-                Some(url) => format!("Failed to connect to {url}"),
-                None => format!("Failed to open {}", settings.sqlite_path.display()),
-            })?;
     let statements = StatementCounter::default();
-    let counter = statements.0.clone();
-    connection.set_metric_callback(move |_info| {
-        counter.fetch_add(1, Ordering::Relaxed);
-    });
+    let connect = |options: ConnectOptions| {
+        let counter = statements.0.clone();
+        async move {
+            let mut connection =
+                Database::connect(options)
+                    .await
+                    .with_context(|| match &settings.database_url {
+                        Some(url) => format!("Failed to connect to {url}"),
+                        None => format!("Failed to open {}", settings.sqlite_path.display()),
+                    })?;
+            connection.set_metric_callback(move |_info| {
+                counter.fetch_add(1, Ordering::Relaxed);
+            });
+            anyhow::Ok(connection)
+        }
+    };
+    if !settings.is_embedded() {
+        let connection = connect(options).await?;
+        return Ok(Store {
+            writer: connection.clone(),
+            connection,
+            statements,
+            health: Arc::default(),
+        });
+    }
+    // The writer first: its first connection turns the file to WAL mode, which needs the file
+    // to itself; the readers then find it in WAL already.
+    let busy = settings.sqlite_busy_timeout();
+    let mut writer = options.clone();
+    writer
+        .max_connections(1)
+        .min_connections(1)
+        .acquire_timeout(settings.write_queue_timeout());
+    for options in [&mut writer, &mut options] {
+        options.map_sqlx_sqlite_opts(move |sqlite| {
+            sqlite
+                .journal_mode(SqliteJournalMode::Wal)
+                .busy_timeout(busy)
+        });
+    }
+    let writer = connect(writer).await?;
+    let connection = connect(options).await?;
     Ok(Store {
         connection,
+        writer,
         statements,
         health: Arc::default(),
     })

@@ -30,7 +30,7 @@ fn invalid_configuration_is_a_clear_error_and_a_failure() {
         &'static [(&'static str, &'static str)],
         &'static str,
     );
-    let cases: [Case; 4] = [
+    let cases: [Case; 5] = [
         (
             "a port that is not a number",
             &["serve", "--port", "eighty"],
@@ -50,6 +50,12 @@ fn invalid_configuration_is_a_clear_error_and_a_failure() {
             "Failed to parse DATABASE_URL",
         ),
         (
+            "a seed file that is not there",
+            &["serve"],
+            &[("SEED_FILE", "no/such/dataset.yaml")],
+            "Failed to read the dataset file no/such/dataset.yaml named by SEED_FILE",
+        ),
+        (
             "a CORS origin with a path",
             &["serve"],
             &[("CORS_ALLOWED_ORIGINS", "https://app.example.org/graphql")],
@@ -63,6 +69,66 @@ fn invalid_configuration_is_a_clear_error_and_a_failure() {
         assert!(stderr.contains(expected), "{reason}: stderr was {stderr}");
         assert!(!stderr.contains("panicked"), "{reason}: panicked: {stderr}");
     }
+}
+
+/// The release binary copied anywhere: no checkout beside it, no environment at all.
+#[tokio::test]
+async fn the_binary_started_in_an_empty_directory_with_no_environment_serves_the_ilo_data() {
+    use std::io::{BufRead, BufReader};
+    let dir = std::env::temp_dir().join(format!("partnerships-cli-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_partnerships"))
+        .args(["--port", "0"])
+        .current_dir(&dir)
+        .env_clear()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting partnerships: {e}"));
+    let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+    // The log line that names the address (the port is the system's pick).
+    let address = tokio::task::spawn_blocking(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        lines.find_map(|line| {
+            let line = line.ok()?;
+            let start = line.find("http://127.0.0.1:")?;
+            let rest = &line[start..];
+            let end = rest.find("/graphql")?;
+            Some(rest[..end].to_owned())
+        })
+    });
+    let address = tokio::time::timeout(std::time::Duration::from_secs(60), address)
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .flatten();
+    let Some(address) = address else {
+        let _ = child.kill();
+        let output = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+        panic!(
+            "it did not start: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    let body: serde_json::Value = reqwest::Client::new()
+        .post(format!("{address}/graphql"))
+        .json(&serde_json::json!({
+            "query": r#"{ organization(by: {slug: "waipa"}) { acronym agreements(first: 5) { totalCount } } }"#
+        }))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(body["data"]["organization"]["acronym"], "WAIPA", "{body:#}");
+    assert!(
+        dir.join("data/partnerships.db").exists(),
+        "the SQLite file is made relative to the working directory"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

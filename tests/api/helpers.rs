@@ -211,6 +211,8 @@ pub fn settings(database_url: Option<&str>, sqlite_path: PathBuf) -> ServeSettin
             connect_timeout_secs: 5,
             statement_timeout_ms: 10_000,
             acquire_timeout_secs: 5,
+            write_queue_secs: 30,
+            sqlite_busy_timeout_ms: 5_000,
         },
         http: HttpSettings {
             host: "127.0.0.1".into(),
@@ -232,7 +234,7 @@ pub fn settings(database_url: Option<&str>, sqlite_path: PathBuf) -> ServeSettin
             ..GraphqlSettings::default()
         },
         auth: AuthSettings::default(),
-        seed_file: seed_file(),
+        seed_file: Some(seed_file()),
         migrate_on_start: false,
     }
 }

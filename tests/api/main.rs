@@ -31,3 +31,4 @@ mod queries;
 mod schema;
 mod seed;
 mod sqlite;
+mod writers;

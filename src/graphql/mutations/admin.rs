@@ -231,7 +231,7 @@ impl AdminMutation {
             .parse()
             .map_err(|_| AppError::bad_field("auditEntryId", "not an audit entry id"))
             .gql()?;
-        let txn = write::begin(&store(ctx).connection).await.gql()?;
+        let txn = write::begin(&store(ctx).writer).await.gql()?;
         let (table, id, entry) = restore(&txn, &actor, entry_id).await.gql()?;
         let record = match table {
             Table::Organization => Node::Organization(Organization(
@@ -272,7 +272,7 @@ impl AdminMutation {
         #[graphql(desc = "Only report what would change.", default = false)] dry_run: bool,
     ) -> async_graphql::Result<ImportPayload> {
         let actor = actor(ctx, Role::Editor).gql()?;
-        let (report, entry) = import::import(&store(ctx).connection, &actor, &document, dry_run)
+        let (report, entry) = import::import(&store(ctx).writer, &actor, &document, dry_run)
             .await
             .gql()?;
         Ok(ImportPayload::new(dry_run, report, entry.map(Into::into)))

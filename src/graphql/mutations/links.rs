@@ -53,7 +53,7 @@ macro_rules! link_mutations {
                 let (mut key, owner) = input.key();
                 key.owner = record_id(owner, NodeType::$owner_node, "input.owner").gql()?;
                 let extra = $extra(input.since());
-                let txn = write::begin(&store(ctx).connection).await.gql()?;
+                let txn = write::begin(&store(ctx).writer).await.gql()?;
                 let owner_id = key.owner;
                 let (_, entry) = links::add::<$link::Entity>(&txn, &actor, key, extra, "input").await.gql()?;
                 let record = existing::<$owner::Entity>(&txn, owner_id).await.gql()?;
@@ -72,7 +72,7 @@ macro_rules! link_mutations {
                 key.owner = record_id(owner, NodeType::$owner_node, "input.owner").gql()?;
                 let new_role = input.new_role();
                 let extra = $extra(input.since());
-                let txn = write::begin(&store(ctx).connection).await.gql()?;
+                let txn = write::begin(&store(ctx).writer).await.gql()?;
                 let owner_id = key.owner;
                 let (_, entry) = links::change::<$link::Entity>(&txn, &actor, key, new_role, extra, "input")
                     .await
@@ -91,7 +91,7 @@ macro_rules! link_mutations {
                 let actor = actor(ctx, Role::Editor).gql()?;
                 let (mut key, owner) = input.key();
                 key.owner = record_id(owner, NodeType::$owner_node, "input.owner").gql()?;
-                let txn = write::begin(&store(ctx).connection).await.gql()?;
+                let txn = write::begin(&store(ctx).writer).await.gql()?;
                 let owner_id = key.owner;
                 let entry = links::remove::<$link::Entity>(&txn, &actor, key).await.gql()?;
                 let record = existing::<$owner::Entity>(&txn, owner_id).await.gql()?;

@@ -106,7 +106,7 @@ macro_rules! record_mutations {
                 #[graphql(desc = "The new record, with any nested records.")] input: $create_input,
             ) -> async_graphql::Result<$payload> {
                 let actor = actor(ctx, Role::Editor).gql()?;
-                let txn = write::begin(&store(ctx).connection).await.gql()?;
+                let txn = write::begin(&store(ctx).writer).await.gql()?;
                 let (model, entry) = records::create(&txn, &actor, input.fields(), "input", input.nested_references())
                     .await
                     .gql()?;
@@ -124,7 +124,7 @@ macro_rules! record_mutations {
                 let actor = actor(ctx, Role::Editor).gql()?;
                 let id = record_id(&input.id, NodeType::$node_type, "input.id").gql()?;
                 let version = input.version;
-                let txn = write::begin(&store(ctx).connection).await.gql()?;
+                let txn = write::begin(&store(ctx).writer).await.gql()?;
                 let (model, entry) = records::update::<$fields>(&txn, &actor, id, version, "input", |f| input.patch(f))
                     .await
                     .gql()?;
@@ -139,7 +139,7 @@ macro_rules! record_mutations {
                 #[graphql(desc = "The record, found by its slug.")] input: $create_input,
             ) -> async_graphql::Result<$payload> {
                 let actor = actor(ctx, Role::Editor).gql()?;
-                let txn = write::begin(&store(ctx).connection).await.gql()?;
+                let txn = write::begin(&store(ctx).writer).await.gql()?;
                 let existing = find_by_slug::<$entity::Entity>(&txn, &input.slug).await.gql()?;
                 let payload = match existing {
                     Some(found) => {
@@ -170,7 +170,7 @@ macro_rules! record_mutations {
                 let actor = actor(ctx, Role::Admin).gql()?;
                 let id = record_id(&input.id, NodeType::$node_type, "input.id").gql()?;
                 let options = DeleteOptions { detach_links: input.detach_links };
-                let txn = write::begin(&store(ctx).connection).await.gql()?;
+                let txn = write::begin(&store(ctx).writer).await.gql()?;
                 let entry = records::delete::<$entity::Entity>(&txn, &actor, id, input.version, options)
                     .await
                     .gql()?;
