@@ -10,6 +10,7 @@ import glob
 import json
 import os
 import re
+import statistics
 import sys
 import time
 import urllib.error
@@ -594,10 +595,65 @@ def cmd_wait(args):
     sys.exit(f"{args.url} did not answer within {args.seconds} s")
 
 
+# --- scripts/bench-embedded --------------------------------------------------------------------
+
+def cmd_cold_start(args):
+    """Process start to the first answered query, on the embedded store, in a new empty
+    directory each run with no environment but PATH (so migrations and seeding from the
+    dataset the binary carries are included): one JSON line with each run's ms and the median."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    query = json.dumps({"query": '{ organization(by: {slug: "ilo"}) { name } }'}).encode()
+    runs = []
+    for _ in range(args.runs):
+        workdir = tempfile.mkdtemp(prefix="partnerships-cold-")
+        env = {"PATH": os.environ.get("PATH", ""), "PORT": str(args.port), "LOG_LEVEL": "warn"}
+        started = time.perf_counter()
+        proc = subprocess.Popen([os.path.abspath(args.bin)], cwd=workdir, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            while True:
+                if time.perf_counter() - started > 60:
+                    sys.exit("the server did not answer within 60 s")
+                try:
+                    request = urllib.request.Request(
+                        f"http://127.0.0.1:{args.port}/graphql", data=query,
+                        headers={"Content-Type": "application/json"})
+                    with urllib.request.urlopen(request, timeout=2) as resp:
+                        body = json.load(resp)
+                        if resp.status == 200 and body.get("data", {}).get("organization"):
+                            break
+                except (urllib.error.URLError, ConnectionError, OSError):
+                    pass
+                time.sleep(0.002)
+            runs.append(round((time.perf_counter() - started) * 1000.0, 1))
+        finally:
+            proc.terminate()
+            proc.wait()
+            shutil.rmtree(workdir, ignore_errors=True)
+    json.dump({"runs_ms": runs, "median_ms": statistics.median(runs)}, sys.stdout)
+
+
+def cmd_count_sqlite(args):
+    """Rows of `organizations` whose slug starts with a prefix, read from the SQLite file."""
+    import sqlite3
+
+    with sqlite3.connect(args.file) as db:
+        (n,) = db.execute("SELECT count(*) FROM organizations WHERE slug LIKE ?",
+                          (args.prefix + "%",)).fetchone()
+    print(n)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     sub = parser.add_subparsers(required=True)
     p = sub.add_parser("body"); p.add_argument("file"); p.set_defaults(fn=cmd_body)
+    p = sub.add_parser("cold-start"); p.add_argument("bin"); p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--port", type=int, default=18091); p.set_defaults(fn=cmd_cold_start)
+    p = sub.add_parser("count-sqlite"); p.add_argument("file"); p.add_argument("prefix")
+    p.set_defaults(fn=cmd_count_sqlite)
     p = sub.add_parser("requires"); p.add_argument("file"); p.add_argument("url")
     p.set_defaults(fn=cmd_requires)
     p = sub.add_parser("sample"); p.add_argument("url"); p.add_argument("body")
