@@ -442,3 +442,21 @@ pub fn sorted(values: &Value, key: &str) -> Vec<String> {
     out.sort();
     out
 }
+
+/// The global ID and version of the record of `kind` with `slug`.
+pub async fn read(app: &TestApp, kind: &str, slug: &str) -> (String, i64) {
+    let data = app
+        .data(
+            &format!(r#"{{ {kind}(by: {{slug: "{slug}"}}) {{ id version }} }}"#),
+            json!({}),
+        )
+        .await;
+    let record = &data[kind];
+    (
+        record["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {kind} {slug}: {data}"))
+            .to_owned(),
+        record["version"].as_i64().unwrap_or_default(),
+    )
+}

@@ -6,8 +6,8 @@ use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    TestApp, auth_settings, error_codes, sorted, spawn_app_with_auth, spawn_embedded_app_with,
-    token,
+    TestApp, auth_settings, error_codes, read, sorted, spawn_app_with_auth,
+    spawn_embedded_app_with, token,
 };
 
 fn editor() -> String {
@@ -23,24 +23,6 @@ async fn ok(app: &TestApp, token: &str, query: &str, variables: Value) -> Value 
     let body = app.graphql_as(token, query, variables).await;
     assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
     body["data"].clone()
-}
-
-/// The global ID and version of the record of `kind` with `slug`.
-async fn read(app: &TestApp, kind: &str, slug: &str) -> (String, i64) {
-    let data = app
-        .data(
-            &format!(r#"{{ {kind}(by: {{slug: "{slug}"}}) {{ id version }} }}"#),
-            json!({}),
-        )
-        .await;
-    let record = &data[kind];
-    (
-        record["id"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no {kind} {slug}: {data}"))
-            .to_owned(),
-        record["version"].as_i64().unwrap_or_default(),
-    )
 }
 
 async fn count_rows(app: &TestApp, table: &str) -> i64 {

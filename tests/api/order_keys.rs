@@ -9,7 +9,9 @@ use partnerships::auth::Role;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, auth_settings, spawn_app_with_auth, spawn_embedded_app_with, token};
+use crate::helpers::{
+    TestApp, auth_settings, read, spawn_app_with_auth, spawn_embedded_app_with, token,
+};
 
 async fn ok(app: &TestApp, query: &str, variables: Value) -> Value {
     let body = app
@@ -17,20 +19,6 @@ async fn ok(app: &TestApp, query: &str, variables: Value) -> Value {
         .await;
     assert!(body["errors"].is_null(), "{body:#}");
     body["data"].clone()
-}
-
-/// The global id and version of a record found by slug.
-async fn read(app: &TestApp, kind: &str, slug: &str) -> (String, i64) {
-    let data = app
-        .data(
-            &format!("query ($s: String!) {{ r: {kind}(by: {{ slug: $s }}) {{ id version }} }}"),
-            json!({ "s": slug }),
-        )
-        .await;
-    (
-        data["r"]["id"].as_str().unwrap_or_default().to_owned(),
-        data["r"]["version"].as_i64().unwrap_or_default(),
-    )
 }
 
 /// The texts at `key` of the nodes of a connection, in the order the server gave.

@@ -11,7 +11,7 @@ use partnerships::auth::Role;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, auth_settings, error_codes, spawn_embedded_app_with, token};
+use crate::helpers::{TestApp, auth_settings, error_codes, read, spawn_embedded_app_with, token};
 
 const WRITERS: usize = 32;
 const READERS: usize = 8;
@@ -44,19 +44,6 @@ struct Outcome {
     parties: Vec<(String, bool)>,
 }
 
-async fn global_id(app: &TestApp, kind: &str, slug: &str) -> (String, i64) {
-    let data = app
-        .data(
-            &format!(r#"{{ {kind}(by: {{slug: "{slug}"}}) {{ id version }} }}"#),
-            json!({}),
-        )
-        .await;
-    let id = data[kind]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no {kind} {slug}: {data}"));
-    (id.to_owned(), data[kind]["version"].as_i64().unwrap_or(0))
-}
-
 /// Runs a write; every error must be one of `allowed` (none for most writes).
 async fn write(
     app: &TestApp,
@@ -82,7 +69,7 @@ async fn run_writer(
     document: String,
 ) -> Outcome {
     let mut outcome = Outcome::default();
-    let (agreement, _) = global_id(&app, "agreement", "ilo-ohchr-partnership").await;
+    let (agreement, _) = read(&app, "agreement", "ilo-ohchr-partnership").await;
     match n % 4 {
         // The importer: one import of a few organizations, among the other writes.
         3 if n == 3 => {
@@ -106,7 +93,7 @@ async fn run_writer(
         1 => {
             let (slug, id) = contended;
             for round in 0..ROUNDS {
-                let (_, version) = global_id(&app, "organization", &slug).await;
+                let (_, version) = read(&app, "organization", &slug).await;
                 let name = format!("Renamed by {n} in round {round}");
                 let vars = json!({ "id": id, "v": version, "name": name });
                 match write(&app, RENAME, vars, &["CONFLICT"]).await {
@@ -173,7 +160,7 @@ async fn thirty_two_writers_and_eight_readers_on_the_embedded_store_lose_nothing
         })
         .await,
     );
-    let (contended_id, first_version) = global_id(&app, "organization", "waipa").await;
+    let (contended_id, first_version) = read(&app, "organization", "waipa").await;
     let document = (0..IMPORTED)
         .map(|i| format!("  - {{ slug: imported-{i}, name: \"Imported {i}\", kind: other }}\n"))
         .collect::<String>();
