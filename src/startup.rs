@@ -33,10 +33,8 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: ServeSettings) -> anyhow::Result<Self> {
         // A SEED_FILE that cannot be read is a mistake to hear about at once, not on the day
-        // an empty database would need it.
-        if let Some(file) = &settings.seed_file {
-            seed::Dataset::File(file.clone()).text(SEED_FILE)?;
-        }
+        // an empty database would need it (it is read only then).
+        seed::Dataset::or_builtin(settings.seed_file.clone()).check(SEED_FILE)?;
         let store = store::connect_lazily(&settings.database).await?;
         if settings.database.is_embedded() {
             Migrator::up(&store.writer, None)

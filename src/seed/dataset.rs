@@ -1,6 +1,10 @@
 //! Which dataset seeds a database: the ILO dataset the binary carries, or a file.
 
-use std::{borrow::Cow, fmt, path::PathBuf};
+use std::{
+    borrow::Cow,
+    fmt,
+    path::{Path, PathBuf},
+};
 
 use anyhow::Context;
 
@@ -30,14 +34,27 @@ impl Dataset {
             Self::Builtin => Ok(Cow::Borrowed(ILO)),
             Self::File(path) => std::fs::read_to_string(path)
                 .map(Cow::Owned)
-                .with_context(|| {
-                    format!(
-                        "Failed to read the dataset file {} named by {setting}",
-                        path.display()
-                    )
-                }),
+                .with_context(|| unreadable(path, setting)),
         }
     }
+
+    /// Whether the dataset can be read, without reading it: a file that is missing or not
+    /// readable is the same error as [`Dataset::text`]'s.
+    pub fn check(&self, setting: &str) -> anyhow::Result<()> {
+        match self {
+            Self::Builtin => Ok(()),
+            Self::File(path) => std::fs::File::open(path)
+                .map(drop)
+                .with_context(|| unreadable(path, setting)),
+        }
+    }
+}
+
+fn unreadable(path: &Path, setting: &str) -> String {
+    format!(
+        "Failed to read the dataset file {} named by {setting}",
+        path.display()
+    )
 }
 
 impl fmt::Display for Dataset {
