@@ -42,6 +42,17 @@ pub struct DatabaseSettings {
     /// process (a `partnerships seed` run beside the server, say) before failing as busy.
     #[arg(long, env = "SQLITE_BUSY_TIMEOUT_MS", default_value_t = 5_000)]
     pub sqlite_busy_timeout_ms: u64,
+    /// PostgreSQL streaming replicas that serve read-only requests, comma-separated URLs (empty:
+    /// none; every read goes to DATABASE_URL). Mutations and what they read stay on the primary.
+    #[arg(long, env = "DATABASE_REPLICA_URLS", default_value = "", hide_default_value = true, hide_env_values = true, value_parser = DatabaseUrlsParser)]
+    pub replica_urls: DatabaseUrls,
+    /// The stalest a replica may be, in milliseconds, and still serve reads without a
+    /// consistency token: past it, its reads go to another replica or the primary.
+    #[arg(long, env = "REPLICA_MAX_LAG_MS", default_value_t = 1_000)]
+    pub replica_max_lag_ms: u64,
+    /// How often each replica's state and lag are checked, in milliseconds.
+    #[arg(long, env = "REPLICA_CHECK_INTERVAL_MS", default_value_t = 200, value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub replica_check_interval_ms: u64,
 }
 
 impl DatabaseSettings {
@@ -72,6 +83,14 @@ impl DatabaseSettings {
 
     pub fn sqlite_busy_timeout(&self) -> Duration {
         Duration::from_millis(self.sqlite_busy_timeout_ms)
+    }
+
+    pub fn replica_max_lag(&self) -> Duration {
+        Duration::from_millis(self.replica_max_lag_ms)
+    }
+
+    pub fn replica_check_interval(&self) -> Duration {
+        Duration::from_millis(self.replica_check_interval_ms)
     }
 }
 
@@ -155,20 +174,85 @@ impl clap::builder::TypedValueParser for DatabaseUrlParser {
     fn parse_ref(
         &self,
         cmd: &clap::Command,
-        _arg: Option<&clap::Arg>,
+        arg: Option<&clap::Arg>,
         value: &std::ffi::OsStr,
     ) -> Result<Self::Value, clap::Error> {
-        let refuse =
-            |kind, message: String| clap::Error::raw(kind, format!("{message}\n")).with_cmd(cmd);
-        let text = value.to_str().ok_or_else(|| {
-            refuse(
-                clap::error::ErrorKind::InvalidUtf8,
-                "DATABASE_URL is not valid UTF-8".into(),
-            )
-        })?;
-        // `from_str`'s messages name the variable and the problem, never the value.
-        text.parse()
-            .map_err(|message| refuse(clap::error::ErrorKind::ValueValidation, message))
+        let text = utf8(cmd, arg, value)?;
+        parse_url(cmd, arg, text)
+    }
+}
+
+/// The name the messages give a URL variable: the argument's, DATABASE_URL by default.
+fn variable(arg: Option<&clap::Arg>) -> &str {
+    arg.and_then(clap::Arg::get_env)
+        .and_then(std::ffi::OsStr::to_str)
+        .unwrap_or("DATABASE_URL")
+}
+
+fn utf8<'a>(
+    cmd: &clap::Command,
+    arg: Option<&clap::Arg>,
+    value: &'a std::ffi::OsStr,
+) -> Result<&'a str, clap::Error> {
+    value.to_str().ok_or_else(|| {
+        clap::Error::raw(
+            clap::error::ErrorKind::InvalidUtf8,
+            format!("{} is not valid UTF-8\n", variable(arg)),
+        )
+        .with_cmd(cmd)
+    })
+}
+
+fn parse_url(
+    cmd: &clap::Command,
+    arg: Option<&clap::Arg>,
+    text: &str,
+) -> Result<DatabaseUrl, clap::Error> {
+    // `from_str`'s messages name the variable and the problem, never the value.
+    text.parse().map_err(|message: String| {
+        let message = message.replace("DATABASE_URL", variable(arg));
+        clap::Error::raw(
+            clap::error::ErrorKind::ValueValidation,
+            format!("{message}\n"),
+        )
+        .with_cmd(cmd)
+    })
+}
+
+/// Database URLs given as one comma-separated value (DATABASE_REPLICA_URLS); empty: none.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DatabaseUrls(pub Vec<DatabaseUrl>);
+
+impl DatabaseUrls {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, DatabaseUrl> {
+        self.0.iter()
+    }
+}
+
+/// Reads [`DatabaseUrls`]: each non-empty item checked like DATABASE_URL, never shown.
+#[derive(Debug, Clone, Copy)]
+pub struct DatabaseUrlsParser;
+
+impl clap::builder::TypedValueParser for DatabaseUrlsParser {
+    type Value = DatabaseUrls;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Self::Value, clap::Error> {
+        let text = utf8(cmd, arg, value)?;
+        text.split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(|item| parse_url(cmd, arg, item))
+            .collect::<Result<_, _>>()
+            .map(DatabaseUrls)
     }
 }
 

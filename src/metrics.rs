@@ -6,7 +6,7 @@
 
 use std::{
     collections::HashSet,
-    sync::{Mutex, PoisonError},
+    sync::{Mutex, PoisonError, atomic::AtomicU64},
     time::Duration,
 };
 
@@ -74,6 +74,26 @@ struct StateLabel {
     state: &'static str,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ServerLabel {
+    server: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReplicaLabel {
+    replica: String,
+}
+
+/// One replica as the watcher last found it, for `/metrics`.
+#[derive(Debug, Clone)]
+pub struct ReplicaStats {
+    /// Its URL, password masked.
+    pub name: String,
+    pub up: bool,
+    /// How stale it may be; `None`: further behind than the watcher remembers, or not checked.
+    pub lag: Option<Duration>,
+}
+
 /// One GraphQL request, as the HTTP layer saw it.
 #[derive(Debug, Clone)]
 pub struct GraphqlRecord<'a> {
@@ -104,6 +124,9 @@ pub struct Metrics {
     in_flight: Gauge,
     pool_connections: Family<StateLabel, Gauge>,
     pool_max: Gauge,
+    reads: Family<ServerLabel, Counter>,
+    replica_up: Family<ReplicaLabel, Gauge>,
+    replica_lag: Family<ReplicaLabel, Gauge<f64, AtomicU64>>,
     operations: Mutex<HashSet<String>>,
 }
 
@@ -167,8 +190,29 @@ impl Metrics {
             "Most connections the pool may open (DB_MAX_CONNECTIONS)",
             pool_max.clone(),
         );
+        let reads = Family::<ServerLabel, Counter>::default();
+        registry.register(
+            "graphql_reads",
+            "Read-only GraphQL requests by the database server that answered them (primary or a replica's URL)",
+            reads.clone(),
+        );
+        let replica_up = Family::<ReplicaLabel, Gauge>::default();
+        registry.register(
+            "db_replica_up",
+            "1 while a replica answers as a standby, 0 while it does not (DATABASE_REPLICA_URLS)",
+            replica_up.clone(),
+        );
+        let replica_lag = Family::<ReplicaLabel, Gauge<f64, AtomicU64>>::default();
+        registry.register(
+            "db_replica_lag_seconds",
+            "How stale a replica may be: time since the primary last had nothing it has not replayed (+Inf: unknown)",
+            replica_lag.clone(),
+        );
         Self {
             registry,
+            reads,
+            replica_up,
+            replica_lag,
             graphql_requests,
             graphql_duration,
             statements_per_request,
@@ -220,6 +264,15 @@ impl Metrics {
             .inc();
     }
 
+    /// Counts a read-only request answered by `server` ("primary" or a replica's name).
+    pub fn record_read(&self, server: &str) {
+        self.reads
+            .get_or_create(&ServerLabel {
+                server: server.to_owned(),
+            })
+            .inc();
+    }
+
     /// Counts a request in flight until the guard drops.
     pub fn in_flight(&self) -> InFlight<'_> {
         self.in_flight.inc();
@@ -227,7 +280,18 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition of every metric, the pool as `pool` shows it.
-    pub fn render(&self, pool: PoolStats) -> String {
+    pub fn render(&self, pool: PoolStats, replicas: &[ReplicaStats]) -> String {
+        for replica in replicas {
+            let label = ReplicaLabel {
+                replica: replica.name.clone(),
+            };
+            self.replica_up
+                .get_or_create(&label)
+                .set(i64::from(replica.up));
+            self.replica_lag
+                .get_or_create(&label)
+                .set(replica.lag.map_or(f64::INFINITY, |lag| lag.as_secs_f64()));
+        }
         let in_use = pool.size.saturating_sub(pool.idle);
         self.pool_connections
             .get_or_create(&StateLabel { state: "in_use" })
@@ -275,17 +339,28 @@ mod tests {
             duration: Duration::from_millis(3),
             statements: 4,
         });
-        let text = metrics.render(PoolStats {
-            size: 3,
-            idle: 1,
-            max: 10,
-        });
+        metrics.record_read("primary");
+        let text = metrics.render(
+            PoolStats {
+                size: 3,
+                idle: 1,
+                max: 10,
+            },
+            &[ReplicaStats {
+                name: "postgres://replica/db".into(),
+                up: true,
+                lag: Some(Duration::from_millis(250)),
+            }],
+        );
         for line in [
             "partnerships_graphql_requests_total{operation=\"Partners\",outcome=\"ok\"} 1",
             "partnerships_graphql_sql_statements_per_request_sum 4.0",
             "partnerships_db_pool_connections{state=\"in_use\"} 2",
             "partnerships_db_pool_connections{state=\"idle\"} 1",
             "partnerships_db_pool_max_connections 10",
+            "partnerships_graphql_reads_total{server=\"primary\"} 1",
+            "partnerships_db_replica_up{replica=\"postgres://replica/db\"} 1",
+            "partnerships_db_replica_lag_seconds{replica=\"postgres://replica/db\"} 0.25",
             "# HELP partnerships_graphql_request_duration_seconds",
         ] {
             assert!(text.contains(line), "missing `{line}` in:\n{text}");

@@ -43,6 +43,13 @@ impl Application {
             seed_if_empty(&store, &settings).await?;
         } else {
             watch_database(&store, &settings);
+            if !store.replicas.is_empty() {
+                tracing::info!(replicas = ?store.replicas, max_lag_ms = settings.database.replica_max_lag_ms, "Reads go to replicas while they are fresh");
+                tokio::spawn(store::replicas::watch(
+                    store.replicas.clone(),
+                    settings.database.url(),
+                ));
+            }
         }
 
         let allow_list = match &settings.graphql.persisted_operations_dir {
@@ -115,6 +122,14 @@ impl Application {
             .close()
             .await
             .context("Failed to close the database pool")?;
+        for replica in &self.store.replicas.members {
+            replica
+                .pool
+                .clone()
+                .close()
+                .await
+                .with_context(|| format!("Failed to close the pool of {}", replica.name))?;
+        }
         Ok(())
     }
 }

@@ -60,6 +60,8 @@ pub struct Executed {
     pub operation: Option<String>,
     /// Whether it was refused because it selected a write over a read-only transport (GET).
     pub write_refused: bool,
+    /// The kind of the operation that ran (`None` before the document is known).
+    pub kind: Option<OperationType>,
 }
 
 impl Executed {
@@ -69,6 +71,7 @@ impl Executed {
             executed: false,
             operation,
             write_refused: false,
+            kind: None,
         }
     }
 }
@@ -96,9 +99,15 @@ impl Api {
         })
     }
 
-    /// Runs a request that carries its data (the store, the loaders, the viewer). With
-    /// `read_only` (GET) a mutation is refused once the document shows which operation runs.
-    pub async fn execute(&self, mut request: Request, read_only: bool) -> Executed {
+    /// Runs a request; `prepare` gives it its data (the store, the loaders, the viewer) once the
+    /// document shows which kind of operation runs (reads may go to a replica, writes may not).
+    /// With `read_only` (GET) a mutation is refused then.
+    pub async fn execute(
+        &self,
+        mut request: Request,
+        read_only: bool,
+        prepare: impl FnOnce(Request, Option<OperationType>) -> Request,
+    ) -> Executed {
         let registration = match self.persisted.resolve(&mut request) {
             Ok(registration) => registration,
             Err(err) => return Executed::refused(err, None),
@@ -129,6 +138,7 @@ impl Api {
         let variables = request.variables.clone();
         let operation_name = request.operation_name.clone();
         request.set_parsed_query(checked.document.clone());
+        let request = prepare(request, ty);
         let mut response = self.schema.execute(request).await;
         let executed = began(&response);
         self.limits.explain(&checked, &mut response, executed);
@@ -146,6 +156,7 @@ impl Api {
             executed,
             operation,
             write_refused: false,
+            kind: ty,
         }
     }
 

@@ -14,7 +14,7 @@ use actix_web::{
     http::{StatusCode, header},
     web,
 };
-use async_graphql::{Request, Response, Variables};
+use async_graphql::{Request, Response, Variables, parser::types::OperationType};
 use futures::StreamExt;
 use serde_json::json;
 
@@ -23,9 +23,11 @@ use super::{
     observe::{GraphqlExchange, RequestId},
 };
 use crate::{
+    auth::Viewer,
     error::AppError,
     graphql::{Executed, prepare_request},
     metrics::Outcome,
+    store::{self, Route, StatementCounter, replicas::ConsistencyToken},
 };
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
@@ -170,22 +172,64 @@ async fn execute(
         Ok(viewer) => viewer,
         Err(err) => return unauthenticated(answer, &err),
     };
+    let token = match consistency_token(http, &request) {
+        Ok(token) => token,
+        Err(message) => return refuse(StatusCode::BAD_REQUEST, answer, message),
+    };
     if !state.store.health.is_up() {
         return database_down(answer, request_id(http), request.operation_name);
     }
-    // A handle on the pool that counts this request's statements, and a slot for what the
-    // document shows of its operation (known once it is parsed).
-    let (store, statements) = state.store.scoped();
     let named = request.operation_name.clone();
-    let request = prepare_request(request, &store, &state.graphql).data(viewer);
+    // A read that a replica could not serve runs again on the primary: keep what it needs.
+    let again = (!state.store.replicas.is_empty()).then(|| copy(&request));
+    let (mut executed, mut routed) =
+        run(state, request, read_only, &viewer, Route::Read(token)).await;
+    if let Some(again) = again
+        && let Some((_, _, Some(replica))) = routed
+        && outcome(&executed.response, began(&executed)) == Outcome::Unavailable
+    {
+        state.store.replicas.members[replica].suspect();
+        (executed, routed) = run(state, again, read_only, &viewer, Route::Primary).await;
+    }
+    let (store, statements) = match routed {
+        Some((store, statements, replica)) => {
+            if executed.kind == Some(OperationType::Query) && began(&executed) {
+                state.metrics.record_read(match replica {
+                    Some(index) => &state.store.replicas.members[index].name,
+                    None => "primary",
+                });
+            }
+            (Some(store), statements.get())
+        }
+        None => (None, 0),
+    };
     let Executed {
         mut response,
         executed,
         operation,
         write_refused,
-    } = state.api.execute(request, read_only).await;
+        kind,
+    } = executed;
     if write_refused {
         return mutation_over_get(answer);
+    }
+    // A mutation's consistency token: reads that send it back see its writes.
+    let mut issued = None;
+    if executed
+        && kind == Some(OperationType::Mutation)
+        && let Some(store) = store.as_ref().filter(|s| !s.replicas.is_empty())
+    {
+        match store::replicas::commit_position(&store.writer).await {
+            Ok(token) => {
+                response
+                    .extensions
+                    .insert(TOKEN_EXTENSION.to_owned(), token.to_string().into());
+                issued = Some(token);
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "Could not read the primary's WAL position for the consistency token");
+            }
+        }
     }
     // Internal errors show a fixed message; the id lets an operator find the logged details.
     let id = request_id(http);
@@ -212,7 +256,7 @@ async fn execute(
     let exchange = GraphqlExchange {
         operation: named.or(operation).unwrap_or_else(|| "none".into()),
         outcome,
-        statements: statements.get(),
+        statements,
     };
     let mut reply = if !executed {
         // A request that never ran has no `data` entry at all, not `data: null`.
@@ -234,12 +278,85 @@ async fn execute(
             .insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS))
             .json(json!({ "errors": response.errors }))
     } else {
-        HttpResponse::Ok()
-            .content_type(answer.content_type())
-            .json(&response)
+        let mut reply = HttpResponse::Ok();
+        if let Some(token) = issued {
+            reply.insert_header((TOKEN_HEADER, token.to_string()));
+        }
+        reply.content_type(answer.content_type()).json(&response)
     };
     reply.extensions_mut().insert(exchange);
     reply
+}
+
+/// A request's store: where its reads went, its statements, the replica that served it.
+type Routed = (store::Store, StatementCounter, Option<usize>);
+
+/// Runs `request` with its data, reads routed by `route` once its operation is known: a
+/// mutation and everything it reads stay on the primary.
+async fn run(
+    state: &AppState,
+    request: Request,
+    read_only: bool,
+    viewer: &Viewer,
+    route: Route,
+) -> (Executed, Option<Routed>) {
+    let mut routed = None;
+    let executed = state
+        .api
+        .execute(request, read_only, |request, kind| {
+            let route = match (route, kind) {
+                (Route::Read(token), Some(OperationType::Query)) => Route::Read(token),
+                _ => Route::Primary,
+            };
+            let (store, statements, replica) = state.store.routed(route);
+            let request = prepare_request(request, &store, &state.graphql).data(viewer.clone());
+            routed = Some((store, statements, replica));
+            request
+        })
+        .await;
+    (executed, routed)
+}
+
+/// The header a mutation's consistency token comes in, and a read may send it back in.
+pub const TOKEN_HEADER: header::HeaderName = header::HeaderName::from_static("x-consistency-token");
+/// The same token as a GraphQL extension, in the response and in a request.
+const TOKEN_EXTENSION: &str = "consistencyToken";
+
+/// The consistency token a request sends back (header or extension), if any.
+fn consistency_token(
+    http: &HttpRequest,
+    request: &Request,
+) -> Result<Option<ConsistencyToken>, &'static str> {
+    const BAD: &str = "The consistency token is not one this server issued: send back the `consistencyToken` of a mutation's response as it came.";
+    let header = match http.headers().get(&TOKEN_HEADER) {
+        Some(value) => Some(value.to_str().map_err(|_| BAD)?),
+        None => None,
+    };
+    let extension = match request.extensions.get(TOKEN_EXTENSION) {
+        Some(async_graphql::Value::String(text)) => Some(text.as_str()),
+        Some(_) => return Err(BAD),
+        None => None,
+    };
+    let mut newest = None;
+    for text in header.into_iter().chain(extension) {
+        let token: ConsistencyToken = text.trim().parse().map_err(|()| BAD)?;
+        newest = newest.max(Some(token));
+    }
+    Ok(newest)
+}
+
+/// What a request needs to run again (no uploads: a read has none).
+fn copy(request: &Request) -> Request {
+    let mut again = Request::new(request.query.clone()).variables(request.variables.clone());
+    again.operation_name = request.operation_name.clone();
+    again.extensions = request.extensions.clone();
+    again.introspection_mode = request.introspection_mode;
+    again
+}
+
+/// Whether execution began (as `Executed::executed`, for a result not yet taken apart).
+fn began(executed: &Executed) -> bool {
+    !never_executed(&executed.response, executed.executed)
 }
 
 /// Seconds a client is asked to wait before retrying a request the database could not serve.

@@ -24,8 +24,8 @@ use crate::{
     auth::Authenticator,
     config::{GraphqlSettings, HttpSettings},
     graphql::Api,
-    metrics::Metrics,
-    store::Store,
+    metrics::{Metrics, ReplicaStats},
+    store::{Store, replicas::Replicas},
 };
 
 /// What every handler shares: built once, before the server starts.
@@ -104,8 +104,9 @@ fn cors(origins: &[String]) -> Cors {
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
             observe::REQUEST_ID,
+            graphql::TOKEN_HEADER,
         ])
-        .expose_headers([observe::REQUEST_ID])
+        .expose_headers([observe::REQUEST_ID, graphql::TOKEN_HEADER])
         .max_age(3600);
     for origin in origins.iter().filter(|o| !o.is_empty()) {
         cors = if origin == "*" {
@@ -142,9 +143,48 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         return HttpResponse::NotFound().body("Metrics are turned off on this server.");
     }
     let pool = state.store.pool_stats();
+    let replicas: Vec<ReplicaStats> = state
+        .store
+        .replicas
+        .members
+        .iter()
+        .map(|replica| {
+            let found = replica.state();
+            ReplicaStats {
+                name: replica.name.clone(),
+                up: found.up,
+                lag: found.lag(),
+            }
+        })
+        .collect();
     HttpResponse::Ok()
         .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
-        .body(state.metrics.render(pool))
+        .body(state.metrics.render(pool, &replicas))
+}
+
+/// Each replica's state for `/readyz`: `up` (serves reads), `stale` (answers, but lags more
+/// than REPLICA_MAX_LAG_MS) or `down`; its lag in milliseconds when known. Replicas do not
+/// decide readiness: without a usable one, reads go to the primary.
+fn replica_states(replicas: &Replicas) -> serde_json::Value {
+    let max_lag = replicas.settings.max_lag;
+    replicas
+        .members
+        .iter()
+        .map(|replica| {
+            let found = replica.state();
+            let lag = found.lag();
+            let state = match (found.up, lag) {
+                (false, _) => "down",
+                (true, Some(lag)) if lag <= max_lag => "up",
+                (true, _) => "stale",
+            };
+            serde_json::json!({
+                "name": replica.name,
+                "state": state,
+                "lagMs": lag.map(|lag| u64::try_from(lag.as_millis()).unwrap_or(u64::MAX)),
+            })
+        })
+        .collect()
 }
 
 /// The process is alive.
@@ -166,7 +206,11 @@ async fn readyz(state: web::Data<AppState>) -> impl Responder {
     }
     match crate::store::pending_migrations(&state.store.connection).await {
         Ok(pending) if pending.is_empty() => {
-            HttpResponse::Ok().json(serde_json::json!({ "status": "ready" }))
+            let mut body = serde_json::json!({ "status": "ready" });
+            if !state.store.replicas.is_empty() {
+                body["replicas"] = replica_states(&state.store.replicas);
+            }
+            HttpResponse::Ok().json(body)
         }
         Ok(pending) => {
             tracing::warn!(pending = ?pending, "Readiness check failed: migrations are pending");

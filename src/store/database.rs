@@ -11,7 +11,10 @@ use sea_orm::{
     sqlx::sqlite::SqliteJournalMode,
 };
 
-use super::health::DbHealth;
+use super::{
+    health::DbHealth,
+    replicas::{ConsistencyToken, Replica, ReplicaSettings, Replicas},
+};
 use crate::config::DatabaseSettings;
 
 /// Counts the SQL statements sent through a pool. Tests read it to pin the number of
@@ -37,7 +40,8 @@ pub struct PoolStats {
 /// An open pool and its statement counter.
 #[derive(Debug, Clone)]
 pub struct Store {
-    /// Where reads go.
+    /// Where reads go: the primary, or for a read-only request the replica chosen for it
+    /// ([`Store::for_read`]).
     pub connection: DatabaseConnection,
     /// Where every write goes (mutations, imports, seeding, migrations). On PostgreSQL the same
     /// pool as `connection`. On SQLite a pool of one connection: SQLite lets one transaction
@@ -51,16 +55,34 @@ pub struct Store {
     pub statements: StatementCounter,
     /// Whether PostgreSQL answers (kept by [`super::health::watch`]; always up for SQLite).
     pub health: Arc<DbHealth>,
+    /// PostgreSQL's read replicas (DATABASE_REPLICA_URLS), kept by [`super::replicas::watch`].
+    pub replicas: Arc<Replicas>,
+}
+
+/// Where a request's reads go.
+#[derive(Debug, Clone, Copy)]
+pub enum Route {
+    /// Everything on the primary: mutations, and reads when no replica may serve them.
+    Primary,
+    /// A read-only request: a usable replica if there is one (far enough for the token).
+    Read(Option<ConsistencyToken>),
 }
 
 impl Store {
     /// A handle on the same pool for one request: its statements are counted in the returned
     /// counter as well as in the pool's.
     pub fn scoped(&self) -> (Store, StatementCounter) {
+        let (store, request, _) = self.routed(Route::Primary);
+        (store, request)
+    }
+
+    /// Like [`Store::scoped`], with reads on a replica where `route` allows and one is usable:
+    /// also returns that replica's index in `replicas.members`.
+    pub fn routed(&self, route: Route) -> (Store, StatementCounter, Option<usize>) {
         let request = StatementCounter::default();
-        let counted = |pool: &DatabaseConnection| {
+        let counted = |pool: &DatabaseConnection, total: &StatementCounter| {
             let mut connection = pool.clone();
-            let (total, own) = (self.statements.0.clone(), request.0.clone());
+            let (total, own) = (total.0.clone(), request.0.clone());
             // The clone carries its own callback; the pool and other handles keep theirs.
             connection.set_metric_callback(move |_info| {
                 total.fetch_add(1, Ordering::Relaxed);
@@ -68,19 +90,34 @@ impl Store {
             });
             connection
         };
-        let connection = counted(&self.connection);
-        let writer = if self.has_own_writer() {
-            counted(&self.writer)
-        } else {
-            connection.clone()
+        let replica = match route {
+            Route::Read(token) => self.replicas.pick(token),
+            Route::Primary => None,
         };
+        let primary = counted(&self.connection, &self.statements);
+        let writer = if self.has_own_writer() {
+            counted(&self.writer, &self.statements)
+        } else {
+            primary.clone()
+        };
+        let connection = match replica {
+            Some(replica) => counted(&replica.pool, &replica.statements),
+            None => primary,
+        };
+        let index = replica.and_then(|chosen| {
+            self.replicas
+                .members
+                .iter()
+                .position(|r| std::ptr::eq(r, chosen))
+        });
         let store = Store {
             connection,
             writer,
             statements: self.statements.clone(),
             health: self.health.clone(),
+            replicas: self.replicas.clone(),
         };
-        (store, request)
+        (store, request, index)
     }
 
     /// Whether writes have a pool of their own (SQLite's one writer).
@@ -145,22 +182,27 @@ async fn open(settings: &DatabaseSettings, lazy: bool) -> anyhow::Result<Store> 
             )
         })?;
     }
-    let mut options = ConnectOptions::new(settings.url());
-    options
-        .max_connections(settings.max_connections)
-        .min_connections(settings.min_connections.min(settings.max_connections))
-        .connect_timeout(settings.connect_timeout())
-        .acquire_timeout(settings.acquire_timeout())
-        .connect_lazy(lazy)
-        // Statements are logged by sqlx at DEBUG; the filter decides whether they show.
-        .sqlx_logging_level(log::LevelFilter::Debug);
-    if settings.statement_timeout_ms > 0 {
-        let timeout = settings.statement_timeout_ms.to_string();
-        // Sent as a startup parameter: every pooled connection carries it, no extra round trip.
-        options.map_sqlx_postgres_opts(move |pg| {
-            pg.options([("statement_timeout", timeout.as_str())])
-        });
-    }
+    let pool_options = |url: String, lazy: bool| {
+        let mut options = ConnectOptions::new(url);
+        options
+            .max_connections(settings.max_connections)
+            .min_connections(settings.min_connections.min(settings.max_connections))
+            .connect_timeout(settings.connect_timeout())
+            .acquire_timeout(settings.acquire_timeout())
+            .connect_lazy(lazy)
+            // Statements are logged by sqlx at DEBUG; the filter decides whether they show.
+            .sqlx_logging_level(log::LevelFilter::Debug);
+        if settings.statement_timeout_ms > 0 {
+            let timeout = settings.statement_timeout_ms.to_string();
+            // Sent as a startup parameter: every pooled connection carries it, no extra round
+            // trip.
+            options.map_sqlx_postgres_opts(move |pg| {
+                pg.options([("statement_timeout", timeout.as_str())])
+            });
+        }
+        options
+    };
+    let mut options = pool_options(settings.url(), lazy);
     let statements = StatementCounter::default();
     let connect = |options: ConnectOptions| {
         let counter = statements.0.clone();
@@ -178,13 +220,44 @@ async fn open(settings: &DatabaseSettings, lazy: bool) -> anyhow::Result<Store> 
             anyhow::Ok(connection)
         }
     };
+    let postgres = |url: &str| url.starts_with("postgres://") || url.starts_with("postgresql://");
+    let on_postgres =
+        postgres(&settings.url()) && settings.replica_urls.iter().all(|u| postgres(u.as_str()));
+    if !settings.replica_urls.is_empty() && !on_postgres {
+        anyhow::bail!(
+            "DATABASE_REPLICA_URLS needs PostgreSQL: DATABASE_URL and every replica URL must be postgres:// URLs (the embedded SQLite store has no replicas)"
+        );
+    }
     if !settings.is_embedded() {
-        let connection = connect(options).await?;
+        let connection = connect(options.clone()).await?;
+        let mut members = Vec::new();
+        for url in settings.replica_urls.iter() {
+            // Always lazily: a replica that is down at start is skipped until it answers.
+            let pool = Database::connect(pool_options(url.as_str().to_owned(), true))
+                .await
+                .with_context(|| format!("Failed to open a pool for the replica {url}"))?;
+            members.push(Replica::new(url.to_string(), url.as_str().to_owned(), pool));
+        }
+        for replica in &mut members {
+            let counter = replica.statements.0.clone();
+            replica.pool.set_metric_callback(move |_info| {
+                counter.fetch_add(1, Ordering::Relaxed);
+            });
+        }
+        let replicas = Replicas::new(
+            members,
+            ReplicaSettings {
+                max_lag: settings.replica_max_lag(),
+                check_interval: settings.replica_check_interval(),
+                timeout: settings.connect_timeout(),
+            },
+        );
         return Ok(Store {
             writer: connection.clone(),
             connection,
             statements,
             health: Arc::default(),
+            replicas: Arc::new(replicas),
         });
     }
     // The writer first: its first connection turns the file to WAL mode, which needs the file
@@ -209,6 +282,7 @@ async fn open(settings: &DatabaseSettings, lazy: bool) -> anyhow::Result<Store> 
         writer,
         statements,
         health: Arc::default(),
+        replicas: Arc::default(),
     })
 }
 

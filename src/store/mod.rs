@@ -17,10 +17,11 @@ pub mod page;
 mod params;
 pub mod projects;
 pub mod records;
+pub mod replicas;
 pub mod search;
 pub mod timeline;
 pub mod write;
 
 pub use database::{
-    PoolStats, StatementCounter, Store, connect, connect_lazily, pending_migrations,
+    PoolStats, Route, StatementCounter, Store, connect, connect_lazily, pending_migrations,
 };

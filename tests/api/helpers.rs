@@ -8,8 +8,8 @@ use migration::{Migrator, MigratorTrait};
 use partnerships::{
     auth::{Authenticator, Role},
     config::{
-        AuthSettings, DatabaseSettings, DatabaseUrl, GraphqlSettings, HttpSettings, Secret,
-        ServeSettings,
+        AuthSettings, DatabaseSettings, DatabaseUrl, DatabaseUrls, GraphqlSettings, HttpSettings,
+        Secret, ServeSettings,
     },
     seed,
     startup::Application,
@@ -37,6 +37,14 @@ fn server_url() -> &'static str {
             })
     });
     &URL
+}
+
+/// `TEST_REPLICA_URL`: a hot standby streaming from the test server (a URL without database
+/// name), made and started by `scripts/test`.
+pub fn replica_server_url() -> String {
+    std::env::var("TEST_REPLICA_URL")
+        .map(|url| url.trim_end_matches('/').to_owned())
+        .unwrap_or_else(|_| panic!("TEST_REPLICA_URL is not set: run the tests with scripts/test"))
 }
 
 pub async fn admin() -> DatabaseConnection {
@@ -213,6 +221,9 @@ pub fn settings(database_url: Option<&str>, sqlite_path: PathBuf) -> ServeSettin
             acquire_timeout_secs: 5,
             write_queue_secs: 30,
             sqlite_busy_timeout_ms: 5_000,
+            replica_urls: DatabaseUrls::default(),
+            replica_max_lag_ms: 1_000,
+            replica_check_interval_ms: 200,
         },
         http: HttpSettings {
             host: "127.0.0.1".into(),
@@ -313,6 +324,14 @@ pub async fn spawn_embedded_app_with(adjust: impl FnOnce(&mut ServeSettings)) ->
     }
 }
 
+/// A second instance on `app`'s PostgreSQL database (which stays `app`'s to drop), settings
+/// adjusted first.
+pub async fn spawn_beside(app: &TestApp, adjust: impl FnOnce(&mut ServeSettings)) -> TestApp {
+    let mut settings = settings(Some(&app.database_url()), PathBuf::new());
+    adjust(&mut settings);
+    start(settings).await
+}
+
 async fn start(settings: ServeSettings) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
         partnerships::telemetry::init("debug", partnerships::telemetry::LogFormat::Pretty);
@@ -377,6 +396,14 @@ impl TestApp {
         let body = self.graphql(query, variables).await;
         assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
         body["data"].clone()
+    }
+
+    /// The URL of the test's PostgreSQL database.
+    pub fn database_url(&self) -> String {
+        self._db
+            .as_ref()
+            .map(|db| db.url.clone())
+            .unwrap_or_else(|| panic!("not a PostgreSQL app"))
     }
 
     /// The name of the test's PostgreSQL database.

@@ -437,7 +437,7 @@ async fn api(settings: &GraphqlSettings) -> graphql::Api {
 
 /// Runs `query` (no data: only what needs no store) as a POST would.
 async fn run(api: &graphql::Api, query: &str) -> async_graphql::Response {
-    api.execute(async_graphql::Request::new(query), false)
+    api.execute(async_graphql::Request::new(query), false, |r, _| r)
         .await
         .response
 }

@@ -28,6 +28,7 @@ mod persisted;
 mod projection;
 mod proxy;
 mod queries;
+mod replicas;
 mod schema;
 mod seed;
 mod sqlite;

@@ -19,7 +19,7 @@ async fn introspect(query: &str) -> Value {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let response = api
-        .execute(async_graphql::Request::new(query), false)
+        .execute(async_graphql::Request::new(query), false, |r, _| r)
         .await
         .response;
     assert!(
