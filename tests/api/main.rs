@@ -24,6 +24,7 @@ mod nesting;
 mod operations;
 mod order;
 mod order_keys;
+mod pages;
 mod persisted;
 mod projection;
 mod proxy;
