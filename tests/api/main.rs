@@ -2,6 +2,7 @@
 //! Run them with `scripts/test`, which starts PostgreSQL and sets TEST_DATABASE_URL.
 
 mod auth;
+mod browser;
 mod cli;
 mod clients;
 mod constraints;
