@@ -68,6 +68,7 @@
     const status = $('status');
     status.textContent = message || '';
     status.className = isError ? 'error' : '';
+    delete status.dataset.search;
   }
 
   const label = (org) => org.acronym || org.name;
@@ -89,6 +90,7 @@
       try {
         const data = await graphql('search', { query: text, first: 10 });
         if (ask !== asked) return; // a newer search is on its way
+        if ($('status').dataset.search) showStatus('');
         const hits = data.search.nodes.filter((hit) => hit.record && hit.record.slug);
         list.replaceChildren(
           ...(hits.length
@@ -108,7 +110,10 @@
             : [el('li', { className: 'hint' }, `No organization matches “${text}”.`)]),
         );
       } catch (error) {
-        if (ask === asked) showStatus(`Search failed: ${error.message}`, true);
+        if (ask === asked) {
+          showStatus(`Search failed: ${error.message}`, true);
+          $('status').dataset.search = 'failed';
+        }
       }
     }
     input.addEventListener('input', () => {
