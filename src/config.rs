@@ -265,7 +265,7 @@ pub struct HttpSettings {
     /// Port to listen on; 0 picks a free one.
     #[arg(long, env = "PORT", default_value_t = 8080)]
     pub port: u16,
-    /// Serve GraphiQL to browsers on GET /graphql.
+    /// Serve GraphiQL to browsers on GET /graphql, and GraphQL Playground on /playground.
     #[arg(long, env = "GRAPHIQL", default_value_t = true, action = clap::ArgAction::Set)]
     pub graphiql: bool,
     /// Largest request body accepted, in bytes; larger ones get 413.

@@ -1,18 +1,20 @@
-//! The web layer (the only module that knows actix): routes, GraphiQL, health, metrics, and
-//! the middleware every route runs under (request ids and logs, CORS, compression).
+//! The web layer (the only module that knows actix): routes, the web pages (GraphiQL,
+//! Playground, the explorer) and their embedded assets, health, metrics, and the middleware
+//! every route runs under (request ids and logs, CORS, compression).
 
+mod assets;
 mod encoding;
-mod graphiql;
 mod graphql;
 mod observe;
+mod pages;
 
-pub use graphiql::EXAMPLES;
+pub use pages::{EXAMPLES, Page, content_security_policy};
 
 use std::{net::TcpListener, time::Duration};
 
 use actix_cors::Cors;
 use actix_web::{
-    App, HttpRequest, HttpResponse, HttpServer, Responder,
+    App, HttpResponse, HttpServer, Responder,
     dev::Server,
     guard,
     http::{Method, header},
@@ -35,6 +37,7 @@ pub struct AppState {
     pub graphql: GraphqlSettings,
     /// Verifies the bearer tokens of requests.
     pub auth: Authenticator,
+    /// Whether browsers get GraphiQL (`GET /graphql`) and GraphQL Playground (`/playground`).
     pub graphiql: bool,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
@@ -68,9 +71,16 @@ pub fn serve(
             .service(
                 web::resource("/graphql")
                     .route(web::post().to(graphql::post))
-                    .route(web::get().guard(guard::fn_guard(wants_html)).to(graphiql))
+                    .route(
+                        web::get()
+                            .guard(guard::fn_guard(wants_html))
+                            .to(pages::graphiql),
+                    )
                     .route(web::get().to(graphql::get)),
             )
+            .route("/playground", web::get().to(pages::playground))
+            .route("/explore", web::get().to(pages::explore))
+            .route("/assets/{path:.*}", web::get().to(assets::serve))
             .route("/healthz", web::get().to(healthz))
             .route("/readyz", web::get().to(readyz))
             .route("/metrics", web::get().to(metrics))
@@ -125,16 +135,6 @@ fn wants_html(ctx: &guard::GuardContext<'_>) -> bool {
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("text/html"))
-}
-
-async fn graphiql(state: web::Data<AppState>, request: HttpRequest) -> HttpResponse {
-    if !state.graphiql {
-        return HttpResponse::NotFound().body("GraphiQL is turned off on this server.");
-    }
-    let endpoint = request.path().to_owned();
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(graphiql::page(&endpoint))
 }
 
 /// Prometheus text: requests, latency, SQL statements, the database pool.

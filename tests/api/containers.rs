@@ -81,7 +81,13 @@ fn the_image_is_built_in_stages_and_runs_as_a_user() {
     assert_ne!(user.trim(), "root");
     assert!(dockerfile.contains("HEALTHCHECK") && dockerfile.contains("/readyz"));
     let ignored = std::fs::read_to_string(".dockerignore").unwrap_or_default();
-    for path in ["target/", ".git/", "tests/clients/node_modules/"] {
+    for path in [
+        "target/",
+        ".git/",
+        "tests/clients/node_modules/",
+        "tests/browser/node_modules/",
+        "web/node_modules/",
+    ] {
         assert!(
             ignored.lines().any(|l| l == path),
             "{path} stays out of the build context"

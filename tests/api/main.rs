@@ -2,6 +2,7 @@
 //! Run them with `scripts/test`, which starts PostgreSQL and sets TEST_DATABASE_URL.
 
 mod auth;
+mod browser;
 mod cli;
 mod clients;
 mod constraints;
@@ -24,6 +25,7 @@ mod nesting;
 mod operations;
 mod order;
 mod order_keys;
+mod pages;
 mod persisted;
 mod projection;
 mod proxy;
