@@ -373,6 +373,10 @@ pub struct GraphqlSettings {
     /// latency against 5 ms (docs/BENCHMARKS.md).
     #[arg(long, env = "GRAPHQL_LOADER_DELAY_MS", default_value_t = 1)]
     pub loader_delay_ms: u64,
+    /// Most groups one request's `groups` fields may return, all together: a request past it is
+    /// refused with BAD_USER_INPUT rather than cut.
+    #[arg(long, env = "GRAPHQL_MAX_GROUPS", default_value_t = 1_000)]
+    pub max_groups: usize,
 }
 
 impl Default for GraphqlSettings {
@@ -390,6 +394,7 @@ impl Default for GraphqlSettings {
             automatic_persisted_queries: true,
             persisted_operations_dir: None,
             loader_delay_ms: 1,
+            max_groups: 1_000,
         }
     }
 }

@@ -6,7 +6,10 @@ use async_graphql::{
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
+use std::sync::Arc;
+
 use super::{
+    aggregates::{Records, Source},
     agreement::Agreement,
     errors::ResultExt,
     event::Event,
@@ -28,7 +31,12 @@ use crate::{
 /// A Relay connection type: built from a page's edges.
 pub trait ConnectionType: ContainerType {
     type Node: OutputType + Clone;
-    fn build(edges: Vec<(Position, Self::Node)>, bounds: Bounds, total_count: u64) -> Self;
+    fn build(
+        edges: Vec<(Position, Self::Node)>,
+        bounds: Bounds,
+        total_count: u64,
+        source: Arc<dyn Source>,
+    ) -> Self;
 }
 
 /// Whether a page has pages before and after it. The start and end cursors of `pageInfo` are
@@ -55,11 +63,15 @@ impl Bounds {
 /// The connection object every connection type shares: its edges, the nodes copied from them
 /// only when asked, where the page sits and the total. Each edge has a `node`.
 macro_rules! page_object {
-    ($connection:ident, $edge:ident, $node:ty, $items:literal, $kind:literal, $edges_doc:literal, $nodes_doc:literal, $total_doc:literal) => {
+    ($connection:ident, $edge:ident, $node:ty, $items:literal, $kind:literal, $edges_doc:literal, $nodes_doc:literal, $total_doc:literal,
+     $(records($ragg:ident, $rgroup:ident, $rby:ident))?
+     $(links($lagg:ident, $lrecords:ident, $lrole:ident, $lgroup:ident, $lby:ident))?) => {
         pub struct $connection {
             edges: Vec<$edge>,
             bounds: $crate::graphql::connection::Bounds,
             total_count: u64,
+            /// Where the list's records come from, for `aggregates` and `groups`.
+            source: std::sync::Arc<dyn $crate::graphql::aggregates::Source>,
         }
 
         #[doc = concat!("A page of ", $items, " (a Relay cursor connection)", $kind, ".")]
@@ -87,6 +99,99 @@ macro_rules! page_object {
             async fn total_count(&self) -> u64 {
                 self.total_count
             }
+
+            $(
+                /// Aggregates over the whole list, across all pages (with the filter applied):
+                /// only what is selected is computed, in one statement (for a nested list, one
+                /// for all its parents).
+                #[graphql(complexity = "2 + child_complexity")]
+                async fn aggregates(
+                    &self,
+                    ctx: &async_graphql::Context<'_>,
+                ) -> async_graphql::Result<$crate::graphql::aggregates::$ragg> {
+                    let spec = &$crate::graphql::aggregates::$ragg::SPEC;
+                    let measured = $crate::graphql::aggregates::aggregates(ctx, &*self.source, spec, &[]).await?;
+                    Ok($crate::graphql::aggregates::$ragg(measured))
+                }
+
+                /// The whole list (with the filter applied) in groups, each with its key values
+                /// and aggregates. A date grouped by year puts the undated in a `NO_DATE` group;
+                /// by month, it also puts each year's records known to the year only in a
+                /// `MONTH_UNKNOWN` group of that year. A list may make at most
+                /// `GRAPHQL_MAX_GROUPS` groups (1,000 by default) and a request's `groups`
+                /// fields may return as many in all: past either it is refused with
+                /// BAD_USER_INPUT, never cut.
+                #[graphql(complexity = "super::aggregates::groups_cost(first, child_complexity)")]
+                async fn groups(
+                    &self,
+                    ctx: &async_graphql::Context<'_>,
+                    #[graphql(desc = "The keys to group by, in order (at least one, each once).")]
+                    by: Vec<$crate::graphql::aggregates::$rby>,
+                    #[graphql(desc = "Only groups whose count is within these bounds.")]
+                    having: Option<$crate::graphql::aggregates::GroupHaving>,
+                    #[graphql(desc = "The order of the groups: by their keys when omitted.")]
+                    order_by: Option<$crate::graphql::aggregates::GroupOrder>,
+                    #[graphql(desc = "Return only the first this many groups, in order.")]
+                    first: Option<i32>,
+                ) -> async_graphql::Result<Vec<$crate::graphql::aggregates::$rgroup>> {
+                    let spec = &$crate::graphql::aggregates::$ragg::SPEC;
+                    let args = $crate::graphql::aggregates::GroupArgs {
+                        keys: by.into_iter().map(|b| b.key()).collect(),
+                        having,
+                        order_by,
+                        first,
+                    };
+                    let groups = $crate::graphql::aggregates::groups(ctx, &*self.source, spec, &[], args).await?;
+                    Ok(groups
+                        .into_iter()
+                        .map(|(key, measured)| $crate::graphql::aggregates::$rgroup { key, measured })
+                        .collect())
+                }
+                        )?
+
+            $(
+                /// Aggregates over the whole list, across all pages (with the role and filter
+                /// applied), and the links' counts by role: only what is selected is computed,
+                /// in one statement for all the parents of a level.
+                #[graphql(complexity = "2 + child_complexity")]
+                async fn aggregates(&self, ctx: &async_graphql::Context<'_>) -> async_graphql::Result<$lagg> {
+                    let roles = $crate::graphql::aggregates::role_values::<entity::$lrole>();
+                    let measured = $crate::graphql::aggregates::aggregates(ctx, &*self.source, &$crate::graphql::aggregates::$lrecords::SPEC, &roles).await?;
+                    Ok($lagg::new(measured))
+                }
+
+                /// The whole list (with the role and filter applied) in groups, each with its
+                /// key values and aggregates. A date grouped by year puts the undated in a
+                /// `NO_DATE` group; by month, it also puts each year's records known to the
+                /// year only in a `MONTH_UNKNOWN` group of that year. A list may make at most
+                /// `GRAPHQL_MAX_GROUPS` groups (1,000 by default) and a request's `groups`
+                /// fields may return as many in all: past either it is refused with
+                /// BAD_USER_INPUT, never cut.
+                #[graphql(complexity = "super::aggregates::groups_cost(first, child_complexity)")]
+                async fn groups(
+                    &self,
+                    ctx: &async_graphql::Context<'_>,
+                    #[graphql(desc = "The keys of the records to group by, in order (each once).", default)]
+                    by: Vec<$crate::graphql::aggregates::$lby>,
+                    #[graphql(desc = "Group by the link's role too (after the keys of `by`); `by` may then be empty.", default = false)]
+                    by_role: bool,
+                    #[graphql(desc = "Only groups whose count is within these bounds.")]
+                    having: Option<$crate::graphql::aggregates::GroupHaving>,
+                    #[graphql(desc = "The order of the groups: by their keys when omitted.")]
+                    order_by: Option<$crate::graphql::aggregates::GroupOrder>,
+                    #[graphql(desc = "Return only the first this many groups, in order.")]
+                    first: Option<i32>,
+                ) -> async_graphql::Result<Vec<$lgroup>> {
+                    let mut keys: Vec<_> = by.into_iter().map(|b| b.key()).collect();
+                    if by_role {
+                        keys.push($crate::store::aggregate::GroupKey::Role);
+                    }
+                    let roles = $crate::graphql::aggregates::role_values::<entity::$lrole>();
+                    let args = $crate::graphql::aggregates::GroupArgs { keys, having, order_by, first };
+                    let groups = $crate::graphql::aggregates::groups(ctx, &*self.source, &$crate::graphql::aggregates::$lrecords::SPEC, &roles, args).await?;
+                    Ok(groups.into_iter().map(|(key, measured)| $lgroup { key, measured }).collect())
+                }
+                        )?
         }
     };
 }
@@ -96,7 +201,7 @@ pub(super) use page_object;
 /// not do: async-graphql cannot nest one generic object inside another.) A cursor is encoded
 /// and the list of nodes copied only when the query asks for them.
 macro_rules! connection {
-    ($connection:ident, $edge:ident, $node:ty, $items:literal) => {
+    ($connection:ident, $edge:ident, $node:ty, $items:literal, $aggregates:ident, $group:ident, $by:ident) => {
         page_object!(
             $connection,
             $edge,
@@ -105,7 +210,8 @@ macro_rules! connection {
             "",
             "The items of this page, each with its cursor.",
             "The items of this page, without cursors.",
-            "How many items the whole list holds, across all pages (with the filter applied)."
+            "How many items the whole list holds, across all pages (with the filter applied).",
+            records($aggregates, $group, $by)
         );
 
         pub struct $edge {
@@ -130,7 +236,12 @@ macro_rules! connection {
         impl ConnectionType for $connection {
             type Node = $node;
 
-            fn build(edges: Vec<(Position, $node)>, bounds: Bounds, total_count: u64) -> Self {
+            fn build(
+                edges: Vec<(Position, $node)>,
+                bounds: Bounds,
+                total_count: u64,
+                source: Arc<dyn Source>,
+            ) -> Self {
                 let edges = edges
                     .into_iter()
                     .map(|(position, node)| $edge { position, node })
@@ -139,6 +250,7 @@ macro_rules! connection {
                     edges,
                     bounds,
                     total_count,
+                    source,
                 }
             }
         }
@@ -149,16 +261,46 @@ connection!(
     OrganizationConnection,
     OrganizationEdge,
     Organization,
-    "organizations"
+    "organizations",
+    OrganizationAggregates,
+    OrganizationGroup,
+    OrganizationGroupBy
 );
-connection!(AgreementConnection, AgreementEdge, Agreement, "agreements");
-connection!(ProjectConnection, ProjectEdge, Project, "projects");
-connection!(EventConnection, EventEdge, Event, "events");
+connection!(
+    AgreementConnection,
+    AgreementEdge,
+    Agreement,
+    "agreements",
+    AgreementAggregates,
+    AgreementGroup,
+    AgreementGroupBy
+);
+connection!(
+    ProjectConnection,
+    ProjectEdge,
+    Project,
+    "projects",
+    ProjectAggregates,
+    ProjectGroup,
+    ProjectGroupBy
+);
+connection!(
+    EventConnection,
+    EventEdge,
+    Event,
+    "events",
+    EventAggregates,
+    EventGroup,
+    EventGroupBy
+);
 connection!(
     InstrumentConnection,
     InstrumentEdge,
     Instrument,
-    "instruments"
+    "instruments",
+    InstrumentAggregates,
+    InstrumentGroup,
+    InstrumentGroupBy
 );
 
 /// Which way a sort key orders.
@@ -216,6 +358,7 @@ impl Window {
 pub fn connection<M, C: ConnectionType>(
     page: Page<M>,
     total_count: u64,
+    source: Arc<dyn Source>,
     wrap: impl Fn(M) -> C::Node,
 ) -> C {
     let bounds = Bounds {
@@ -227,7 +370,7 @@ pub fn connection<M, C: ConnectionType>(
         .into_iter()
         .map(|(model, position)| (position, wrap(model)))
         .collect();
-    C::build(edges, bounds, total_count)
+    C::build(edges, bounds, total_count, source)
 }
 
 /// A root list field: one statement for the page, one more for `totalCount` when asked. The two
@@ -235,7 +378,7 @@ pub fn connection<M, C: ConnectionType>(
 /// two, not their sum (both read the same rows on a hub, so each takes about as long).
 pub async fn list<E: Record, C: ConnectionType<Node: Reads<Model = E::Model>>>(
     ctx: &Context<'_>,
-    filter: &(impl Filter + Clone + Send + Sync),
+    filter: &(impl Filter + Clone + Send + Sync + 'static),
     order: Vec<SortKey<E::Column>>,
     window: Window,
     wrap: impl Fn(E::Model) -> C::Node,
@@ -255,7 +398,8 @@ pub async fn list<E: Record, C: ConnectionType<Node: Reads<Model = E::Model>>>(
     } else {
         (page.await.gql()?, 0)
     };
-    Ok(Fast(connection(page, total, wrap)))
+    let source = Arc::new(Records::<E, _>::new(filter.clone()));
+    Ok(Fast(connection(page, total, source, wrap)))
 }
 
 /// The request's loader.

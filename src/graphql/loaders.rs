@@ -17,6 +17,7 @@ use crate::{
     error::AppError,
     store::{
         self,
+        aggregate::{self, Aggregate, AggregateQuery},
         filter::EnumFilter,
         nested::{
             self, ChildQuery, ChildRelation, LinkQuery, LinkRelation, LinkRow, Nested, Projection,
@@ -198,6 +199,31 @@ impl Fingerprints {
     }
 }
 
+impl<R: 'static, Q: std::fmt::Debug + 'static, K: 'static> NestedKey<R, Q, K> {
+    /// The key of `parent` for a query printed for this parent alone: for fields whose query
+    /// does not follow from the field's own arguments (an aggregate's filter is its
+    /// connection's, and one `aggregates` field in a fragment may sit under connections with
+    /// different filters). Equal prints still share one statement.
+    pub fn printed(ctx: &Context<'_>, parent: i64, query: Arc<Q>) -> Self {
+        let fingerprint = ctx.data_unchecked::<Fingerprints>().intern(&query);
+        Self::with(parent, query, fingerprint, Projection::ALL)
+    }
+}
+
+impl Fingerprints {
+    fn intern<Q: std::fmt::Debug>(&self, query: &Q) -> Fingerprint {
+        let text: Arc<str> = format!("{query:?}").into();
+        let mut printed = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        match printed.texts.get(&text) {
+            Some(same) => Fingerprint(same.clone()),
+            None => {
+                printed.texts.insert(text.clone());
+                Fingerprint(text)
+            }
+        }
+    }
+}
+
 impl<R, Q, K> NestedKey<R, Q, K> {
     fn with(parent: i64, query: Arc<Q>, fingerprint: Fingerprint, projection: Projection) -> Self {
         Self {
@@ -370,6 +396,64 @@ impl<R: ChildRelation> Loader<ChildCount<R>> for StoreLoader {
     ) -> Result<HashMap<ChildCount<R>, Self::Value>, Self::Error> {
         load_nested(keys, |query, _, parents| async move {
             nested::child_counts::<R>(&self.db, &parents, &query.filter).await
+        })
+        .await
+    }
+}
+
+pub struct LinkAggregateKind;
+pub struct ChildAggregateKind;
+
+/// What a nested aggregate is over (the role and filter of its connection) and what it asks.
+#[derive(Debug)]
+pub struct AggregateOver<Role, F> {
+    pub role: Option<EnumFilter<Role>>,
+    pub filter: F,
+    pub query: AggregateQuery,
+}
+
+/// The aggregates of a link relation's rows for one parent.
+pub type LinkAggregates<R> = NestedKey<
+    R,
+    AggregateOver<<R as LinkRelation>::Role, <R as LinkRelation>::Filter>,
+    LinkAggregateKind,
+>;
+/// The aggregates of a child relation's rows for one parent.
+pub type ChildAggregates<R> =
+    NestedKey<R, AggregateOver<(), <R as ChildRelation>::Filter>, ChildAggregateKind>;
+
+impl<R: LinkRelation> Loader<LinkAggregates<R>> for StoreLoader {
+    type Value = Vec<Aggregate>;
+    type Error = Arc<AppError>;
+
+    async fn load(
+        &self,
+        keys: &[LinkAggregates<R>],
+    ) -> Result<HashMap<LinkAggregates<R>, Self::Value>, Self::Error> {
+        load_nested(keys, |over, _, parents| async move {
+            aggregate::of_links::<R>(
+                &self.db,
+                &parents,
+                over.role.as_ref(),
+                &over.filter,
+                &over.query,
+            )
+            .await
+        })
+        .await
+    }
+}
+
+impl<R: ChildRelation> Loader<ChildAggregates<R>> for StoreLoader {
+    type Value = Vec<Aggregate>;
+    type Error = Arc<AppError>;
+
+    async fn load(
+        &self,
+        keys: &[ChildAggregates<R>],
+    ) -> Result<HashMap<ChildAggregates<R>, Self::Value>, Self::Error> {
+        load_nested(keys, |over, _, parents| async move {
+            aggregate::of_children::<R>(&self.db, &parents, &over.filter, &over.query).await
         })
         .await
     }

@@ -1,6 +1,7 @@
 //! The GraphQL schema: types wrapping entity models, thin resolvers that call loaders or the
 //! store, and the limits every operation runs under. Knows no web framework (`http` does).
 
+mod aggregates;
 mod agreement;
 mod api;
 mod connection;
@@ -94,4 +95,5 @@ pub fn prepare_request(request: Request, store: &Store, settings: &GraphqlSettin
         .data(store.clone())
         .data(loader)
         .data(loaders::Fingerprints::default())
+        .data(aggregates::GroupBudget::new(settings.max_groups))
 }

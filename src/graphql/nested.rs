@@ -13,6 +13,7 @@ use entity::{
 };
 
 use super::{
+    aggregates::{self, Source},
     agreement::Agreement,
     connection::{Bounds, ConnectionType, encode_cursor, loader, page_object},
     enums::{EventRole, InstrumentRole, PartyRole, ProjectRole},
@@ -40,7 +41,12 @@ use sea_orm::EntityTrait;
 
 /// A connection through a link table, built from a parent's page.
 pub trait LinkConnection<R: LinkRelation>: ContainerType {
-    fn build(rows: Vec<(LinkRow<R>, Position)>, bounds: Bounds, total_count: u64) -> Self;
+    fn build(
+        rows: Vec<(LinkRow<R>, Position)>,
+        bounds: Bounds,
+        total_count: u64,
+        source: Arc<dyn Source>,
+    ) -> Self;
     /// The columns of the links and of their records that the fields selected under the
     /// connection (`ctx.look_ahead()` on it) read.
     fn projection(connection: &Lookahead<'_>) -> Projection;
@@ -48,7 +54,11 @@ pub trait LinkConnection<R: LinkRelation>: ContainerType {
 
 /// Declares a connection through a link table and its edge type.
 macro_rules! link_connection {
-    ($connection:ident, $edge:ident, $relation:ty, $link:ident, $node:ident, $role:ty, $items:literal, $role_doc:literal $(, $since:ident)?) => {
+    (
+        $connection:ident, $edge:ident, $relation:ty, $link:ident, $node:ident, $role:ident, $items:literal, $role_doc:literal,
+        $aggregates:ident = $records:ident + $roles:ident, $group:ident, $by:ident, $key:ident
+        $(, $since:ident)?
+    ) => {
         page_object!(
             $connection,
             $edge,
@@ -57,8 +67,41 @@ macro_rules! link_connection {
             "; each edge carries the link's own data",
             "The items of this page, each with its cursor and the link's data.",
             "The items of this page, without cursors or link data.",
-            "How many items the whole list holds, across all pages (with the filters applied)."
+            "How many items the whole list holds, across all pages (with the filters applied).",
+            links($aggregates, $records, $role, $group, $by)
         );
+
+        aggregates::link_aggregates!($aggregates, $records, $roles, $items);
+
+        pub struct $group {
+            key: aggregates::Keyed,
+            measured: aggregates::Measured,
+        }
+
+        #[doc = concat!("A group of ", $items, ": the values it was formed by, and its aggregates.")]
+        #[Object]
+        impl $group {
+            /// The link's role, when grouped by it (`byRole: true`).
+            async fn role(&self) -> async_graphql::Result<Option<$role>> {
+                self.key.role::<entity::$role, $role>()
+            }
+
+            /// The values of the records the group was formed by (each null when not grouped
+            /// by it).
+            async fn key(&self) -> aggregates::$key {
+                aggregates::$key(self.key.clone())
+            }
+
+            /// How many links the group holds.
+            async fn count(&self) -> u64 {
+                self.measured.count()
+            }
+
+            /// The group's aggregates.
+            async fn aggregates(&self) -> $aggregates {
+                $aggregates::new(self.measured.clone())
+            }
+        }
 
         pub struct $edge {
             position: Position,
@@ -99,12 +142,12 @@ macro_rules! link_connection {
         }
 
         impl LinkConnection<$relation> for $connection {
-            fn build(rows: Vec<(LinkRow<$relation>, Position)>, bounds: Bounds, total_count: u64) -> Self {
+            fn build(rows: Vec<(LinkRow<$relation>, Position)>, bounds: Bounds, total_count: u64, source: Arc<dyn Source>) -> Self {
                 let edges = rows
                     .into_iter()
                     .map(|((link, node), position)| $edge { position, link, node: $node(node) })
                     .collect();
-                Self { edges, bounds, total_count }
+                Self { edges, bounds, total_count, source }
             }
 
             fn projection(connection: &Lookahead<'_>) -> Projection {
@@ -128,6 +171,10 @@ link_connection!(
     PartyRole,
     "the agreements an organization is party to",
     "The organization's part in the agreement.",
+    OrganizationAgreementAggregates = AgreementAggregates + PartyRoleCounts,
+    OrganizationAgreementGroup,
+    AgreementGroupBy,
+    AgreementGroupKey,
     since
 );
 link_connection!(
@@ -139,6 +186,10 @@ link_connection!(
     PartyRole,
     "the parties to an agreement",
     "The organization's part in the agreement.",
+    AgreementPartyAggregates = OrganizationAggregates + PartyRoleCounts,
+    AgreementPartyGroup,
+    OrganizationGroupBy,
+    OrganizationGroupKey,
     since
 );
 link_connection!(
@@ -149,7 +200,11 @@ link_connection!(
     Project,
     ProjectRole,
     "the projects an organization takes part in",
-    "The organization's part in the project."
+    "The organization's part in the project.",
+    OrganizationProjectAggregates = ProjectAggregates + ProjectRoleCounts,
+    OrganizationProjectGroup,
+    ProjectGroupBy,
+    ProjectGroupKey
 );
 link_connection!(
     ProjectParticipantConnection,
@@ -159,7 +214,11 @@ link_connection!(
     Organization,
     ProjectRole,
     "the participants in a project",
-    "The organization's part in the project."
+    "The organization's part in the project.",
+    ProjectParticipantAggregates = OrganizationAggregates + ProjectRoleCounts,
+    ProjectParticipantGroup,
+    OrganizationGroupBy,
+    OrganizationGroupKey
 );
 link_connection!(
     OrganizationEventConnection,
@@ -169,7 +228,11 @@ link_connection!(
     Event,
     EventRole,
     "the events an organization takes part in",
-    "The organization's part in the event."
+    "The organization's part in the event.",
+    OrganizationEventAggregates = EventAggregates + EventRoleCounts,
+    OrganizationEventGroup,
+    EventGroupBy,
+    EventGroupKey
 );
 link_connection!(
     EventParticipantConnection,
@@ -179,7 +242,11 @@ link_connection!(
     Organization,
     EventRole,
     "the participants in an event",
-    "The organization's part in the event."
+    "The organization's part in the event.",
+    EventParticipantAggregates = OrganizationAggregates + EventRoleCounts,
+    EventParticipantGroup,
+    OrganizationGroupBy,
+    OrganizationGroupKey
 );
 link_connection!(
     AgreementInstrumentConnection,
@@ -189,7 +256,11 @@ link_connection!(
     Instrument,
     InstrumentRole,
     "the instruments an agreement rests on",
-    "How the agreement relates to the instrument."
+    "How the agreement relates to the instrument.",
+    AgreementInstrumentAggregates = InstrumentAggregates + InstrumentRoleCounts,
+    AgreementInstrumentGroup,
+    InstrumentGroupBy,
+    InstrumentGroupKey
 );
 link_connection!(
     InstrumentAgreementConnection,
@@ -199,7 +270,11 @@ link_connection!(
     Agreement,
     InstrumentRole,
     "the agreements linked to an instrument",
-    "How the agreement relates to the instrument."
+    "How the agreement relates to the instrument.",
+    InstrumentAgreementAggregates = AgreementAggregates + InstrumentRoleCounts,
+    InstrumentAgreementGroup,
+    AgreementGroupBy,
+    AgreementGroupKey
 );
 link_connection!(
     ProjectInstrumentConnection,
@@ -209,7 +284,11 @@ link_connection!(
     Instrument,
     InstrumentRole,
     "the instruments a project rests on",
-    "How the project relates to the instrument."
+    "How the project relates to the instrument.",
+    ProjectInstrumentAggregates = InstrumentAggregates + InstrumentRoleCounts,
+    ProjectInstrumentGroup,
+    InstrumentGroupBy,
+    InstrumentGroupKey
 );
 link_connection!(
     InstrumentProjectConnection,
@@ -219,7 +298,11 @@ link_connection!(
     Project,
     InstrumentRole,
     "the projects linked to an instrument",
-    "How the project relates to the instrument."
+    "How the project relates to the instrument.",
+    InstrumentProjectAggregates = ProjectAggregates + InstrumentRoleCounts,
+    InstrumentProjectGroup,
+    ProjectGroupBy,
+    ProjectGroupKey
 );
 link_connection!(
     EventInstrumentConnection,
@@ -229,7 +312,11 @@ link_connection!(
     Instrument,
     InstrumentRole,
     "the instruments an event refers to",
-    "How the event relates to the instrument."
+    "How the event relates to the instrument.",
+    EventInstrumentAggregates = InstrumentAggregates + InstrumentRoleCounts,
+    EventInstrumentGroup,
+    InstrumentGroupBy,
+    InstrumentGroupKey
 );
 link_connection!(
     InstrumentEventConnection,
@@ -239,7 +326,11 @@ link_connection!(
     Event,
     InstrumentRole,
     "the events linked to an instrument",
-    "How the event relates to the instrument."
+    "How the event relates to the instrument.",
+    InstrumentEventAggregates = EventAggregates + InstrumentRoleCounts,
+    InstrumentEventGroup,
+    EventGroupBy,
+    EventGroupKey
 );
 
 /// The window of a nested list: `first` (default 20, at most 100) and `after`.
@@ -310,6 +401,11 @@ where
     Box::pin(async move {
         let (first, after) = window(first, after).gql()?;
         let has_after = after.is_some();
+        let source: Arc<dyn Source> = Arc::new(aggregates::Links::<R> {
+            parent,
+            role: role.clone(),
+            filter: filter.clone(),
+        });
         let count = ctx.look_ahead().field("totalCount").exists().then(|| {
             let query = Arc::new(CountQuery {
                 role: role.clone(),
@@ -327,7 +423,7 @@ where
         let page = LinkPage::<R>::new(ctx, parent, query, || C::projection(&ctx.look_ahead()));
         let (page, total_count) = page_and_count(ctx, page, count).await?;
         let bounds = bounds(&page, has_after);
-        Ok(Fast(C::build(page.rows, bounds, total_count)))
+        Ok(Fast(C::build(page.rows, bounds, total_count, source)))
     })
 }
 
@@ -350,6 +446,10 @@ where
     Box::pin(async move {
         let (first, after) = window(first, after).gql()?;
         let has_after = after.is_some();
+        let source: Arc<dyn Source> = Arc::new(aggregates::Children::<R> {
+            parent,
+            filter: filter.clone(),
+        });
         let count = ctx.look_ahead().field("totalCount").exists().then(|| {
             let query = Arc::new(CountQuery {
                 role: None::<EnumFilter<()>>,
@@ -375,6 +475,6 @@ where
             .into_iter()
             .map(|(model, position)| (position, wrap(model)))
             .collect();
-        Ok(Fast(C::build(edges, bounds, total_count)))
+        Ok(Fast(C::build(edges, bounds, total_count, source)))
     })
 }

@@ -1,6 +1,7 @@
 //! Every query and transaction lives here. Store functions take a connection, return entity
 //! models or plain store types (pages, filters), and know nothing of GraphQL.
 
+pub mod aggregate;
 pub mod agreements;
 pub mod bulk;
 mod database;

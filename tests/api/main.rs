@@ -1,6 +1,7 @@
 //! Integration tests: one binary, each test with its own PostgreSQL database (or SQLite file).
 //! Run them with `scripts/test`, which starts PostgreSQL and sets TEST_DATABASE_URL.
 
+mod aggregates;
 mod auth;
 mod browser;
 mod cli;
