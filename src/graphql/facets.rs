@@ -1,4 +1,5 @@
-//! Grouped counts for filter UIs: the numbers next to each choice of a facet.
+//! Grouped counts for filter UIs: the numbers next to each choice of a facet. Deprecated: the
+//! `groups` field of every connection answers the same (`graphql::aggregates`), nested too.
 
 use async_graphql::{Context, Object, SimpleObject};
 
@@ -42,6 +43,9 @@ pub struct FacetQuery;
 #[Object]
 impl FacetQuery {
     /// Organizations per kind, most common first (kinds with none are left out).
+    #[graphql(
+        deprecation = "Use `organizations(filter:) { groups(by: [KIND], orderBy: {field: COUNT, direction: DESC}) { key { kind } count } }`, which also nests and measures more."
+    )]
     async fn organization_kind_counts(
         &self,
         ctx: &Context<'_>,
@@ -63,6 +67,9 @@ impl FacetQuery {
     }
 
     /// Projects per status, most common first (statuses with none are left out).
+    #[graphql(
+        deprecation = "Use `projects(filter:) { groups(by: [STATUS], orderBy: {field: COUNT, direction: DESC}) { key { status } count } }`, which also nests and measures more."
+    )]
     async fn project_status_counts(
         &self,
         ctx: &Context<'_>,
@@ -81,6 +88,9 @@ impl FacetQuery {
     }
 
     /// Events per year they started in, in year order; undated events come last as a null year.
+    #[graphql(
+        deprecation = "Use `events(filter:) { groups(by: [START_YEAR]) { key { startYear { kind year } } count } }`: the same years in the same order, undated last as `NO_DATE`."
+    )]
     async fn event_year_counts(
         &self,
         ctx: &Context<'_>,

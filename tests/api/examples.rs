@@ -91,13 +91,17 @@ fn check(name: &str, data: &Value) {
         }
         "organizations-by-kind" => {
             assert_eq!(
-                data["organizationKindCounts"][0]["kind"],
+                data["organizations"]["groups"][0]["key"]["kind"],
                 "UN_SYSTEM_ENTITY"
             );
             assert!(
-                data["eventYearCounts"]
+                data["events"]["groups"]
                     .as_array()
-                    .is_some_and(|y| y.contains(&json!({ "year": 2014, "count": 2 })))
+                    .is_some_and(|y| {
+                        y.contains(
+                    &json!({ "key": { "startYear": { "kind": "YEAR", "year": 2014 } }, "count": 2 })
+                )
+                    })
             );
         }
         "ilo-network" => {
