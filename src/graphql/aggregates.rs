@@ -17,6 +17,8 @@ use async_graphql::{Context, Enum, InputObject, Lookahead, Object, OutputType, S
 use futures::future::BoxFuture;
 use sea_orm::{ActiveEnum, Iterable};
 
+use entity::{event, organization};
+
 use super::{
     connection::{OrderDirection, loader},
     enums::{
@@ -24,14 +26,19 @@ use super::{
         PartyRole, ProjectKind, ProjectRole, ProjectStatus, Recurrence,
     },
     errors::ResultExt,
+    event::Event,
     loaders::{AggregateOver, ChildAggregates, LinkAggregates},
+    lookup::referenced,
+    organization::Organization,
 };
 use crate::{
     dates::PartialDate,
     error::AppError,
     store::{
         Store,
-        aggregate::{self, Aggregate, AggregateQuery, DateColumns, GroupKey, Grouping, Measures},
+        aggregate::{
+            self, Aggregate, AggregateQuery, DateColumns, GroupKey, Grouping, Joined, Measures,
+        },
         filter::EnumFilter,
         nested::{ChildRelation, LinkRelation},
         records::{Filter, Record},
@@ -552,6 +559,24 @@ impl Keyed {
             .transpose()
     }
 
+    /// The value of a key through a table of values, when grouped by it.
+    pub fn joined(&self, table: &str) -> Option<&str> {
+        self.value(|k| matches!(k, GroupKey::Joined(j) if j.table == table))
+            .flatten()
+    }
+
+    /// The id a key through a table of values holds, when grouped by it.
+    pub fn joined_id(&self, table: &str) -> Option<i64> {
+        self.joined(table).and_then(|v| v.parse().ok())
+    }
+
+    /// The id a reference column holds, when grouped by it.
+    pub fn column_id(&self, column: &str) -> Option<i64> {
+        self.value(|k| matches!(k, GroupKey::Column(c) if *c == column))
+            .flatten()
+            .and_then(|v| v.parse().ok())
+    }
+
     /// The year (or, `by_month`, the month) group of the date in `column`, when grouped by it.
     pub fn date(&self, column: &str, by_month: bool) -> async_graphql::Result<Option<DateGroup>> {
         let value = self.value(|k| match k {
@@ -761,6 +786,14 @@ fn compare_keys(a: &[Option<String>], b: &[Option<String>]) -> Ordering {
     Ordering::Equal
 }
 
+const fn joined(table: &'static str, owner: &'static str, value: &'static str) -> GroupKey {
+    GroupKey::Joined(Joined {
+        table,
+        owner,
+        value,
+    })
+}
+
 const fn year(date: &'static str, precision: &'static str) -> GroupKey {
     GroupKey::Year(DateColumns { date, precision })
 }
@@ -818,7 +851,10 @@ macro_rules! record_groups {
 
 record_groups!(
     OrganizationGroupBy, OrganizationGroup, OrganizationGroupKey, OrganizationAggregates, "organizations",
-    { Kind => GroupKey::Column("kind"), "The kind of organization."; }
+    {
+        Kind => GroupKey::Column("kind"), "The kind of organization.";
+        Parent => GroupKey::Column("parent_id"), "The organization it belongs to (those without one in a group with no parent).";
+    }
 );
 record_groups!(
     AgreementGroupBy, AgreementGroup, AgreementGroupKey, AgreementAggregates, "agreements",
@@ -826,6 +862,7 @@ record_groups!(
         Kind => GroupKey::Column("kind"), "The form of agreement.";
         SignedYear => year("signed_on", "signed_precision"), "The year signed.";
         SignedMonth => month("signed_on", "signed_precision"), "The month signed.";
+        Party => joined("agreement_parties", "agreement_id", "organization_id"), "Each party: an agreement falls in the group of each of its parties.";
     }
 );
 record_groups!(
@@ -837,6 +874,9 @@ record_groups!(
         StartMonth => month("starts_on", "starts_precision"), "The month it starts.";
         EndYear => year("ends_on", "ends_precision"), "The year it ends.";
         EndMonth => month("ends_on", "ends_precision"), "The month it ends.";
+        Region => joined("project_regions", "project_id", "region"), "Each region it covers: a project falls in the group of each of its regions (those with none in a group with no region).";
+        Theme => joined("project_themes", "project_id", "theme"), "Each theme it works on: a project falls in the group of each of its themes (those with none in a group with no theme).";
+        Participant => joined("project_participants", "project_id", "organization_id"), "Each participant: a project falls in the group of each organization taking part (those with none in a group with no participant).";
     }
 );
 record_groups!(
@@ -848,6 +888,8 @@ record_groups!(
         StartMonth => month("starts_on", "starts_precision"), "The month it starts.";
         EndYear => year("ends_on", "ends_precision"), "The year it ends.";
         EndMonth => month("ends_on", "ends_precision"), "The month it ends.";
+        Participant => joined("event_participants", "event_id", "organization_id"), "Each participant: an event falls in the group of each organization taking part, whatever its role (those with none in a group with no participant).";
+        Parent => GroupKey::Column("parent_id"), "The event it is part of, such as a session's forum (those outside any in a group with no parent).";
     }
 );
 record_groups!(
@@ -867,6 +909,15 @@ impl OrganizationGroupKey {
     /// The kind, when grouped by `KIND`.
     async fn kind(&self) -> async_graphql::Result<Option<OrganizationKind>> {
         self.0.enumerated::<entity::OrganizationKind, _>("kind")
+    }
+
+    /// The organization they belong to, when grouped by `PARENT` (null for the group of those
+    /// without one).
+    async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Organization>> {
+        let id = self.0.column_id("parent_id");
+        Ok(referenced::<organization::Entity>(ctx, id)
+            .await?
+            .map(Organization))
     }
 }
 
@@ -888,6 +939,14 @@ impl AgreementGroupKey {
     /// The month signed, when grouped by `SIGNED_MONTH`.
     async fn signed_month(&self) -> async_graphql::Result<Option<DateGroup>> {
         self.0.date("signed_on", true)
+    }
+
+    /// The party, when grouped by `PARTY`.
+    async fn party(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Organization>> {
+        let id = self.0.joined_id("agreement_parties");
+        Ok(referenced::<organization::Entity>(ctx, id)
+            .await?
+            .map(Organization))
     }
 }
 
@@ -925,6 +984,25 @@ impl ProjectGroupKey {
     async fn end_month(&self) -> async_graphql::Result<Option<DateGroup>> {
         self.0.date("ends_on", true)
     }
+
+    /// The region, when grouped by `REGION` (null for the group of projects with none).
+    async fn region(&self) -> Option<&str> {
+        self.0.joined("project_regions")
+    }
+
+    /// The theme, when grouped by `THEME` (null for the group of projects with none).
+    async fn theme(&self) -> Option<&str> {
+        self.0.joined("project_themes")
+    }
+
+    /// The participant, when grouped by `PARTICIPANT` (null for the group of projects with
+    /// none).
+    async fn participant(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Organization>> {
+        let id = self.0.joined_id("project_participants");
+        Ok(referenced::<organization::Entity>(ctx, id)
+            .await?
+            .map(Organization))
+    }
 }
 
 pub struct EventGroupKey(pub Keyed);
@@ -961,6 +1039,22 @@ impl EventGroupKey {
     /// The month it ends, when grouped by `END_MONTH`.
     async fn end_month(&self) -> async_graphql::Result<Option<DateGroup>> {
         self.0.date("ends_on", true)
+    }
+
+    /// The participant, when grouped by `PARTICIPANT` (null for the group of events with
+    /// none).
+    async fn participant(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Organization>> {
+        let id = self.0.joined_id("event_participants");
+        Ok(referenced::<organization::Entity>(ctx, id)
+            .await?
+            .map(Organization))
+    }
+
+    /// The event they are part of, when grouped by `PARENT` (null for the group of events
+    /// outside any).
+    async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Event>> {
+        let id = self.0.column_id("parent_id");
+        Ok(referenced::<event::Entity>(ctx, id).await?.map(Event))
     }
 }
 

@@ -55,7 +55,7 @@ pub struct Measures {
 /// One key of a grouping.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum GroupKey {
-    /// A column of the records, its stored value (an enumeration's string).
+    /// A column of the records, its stored value as text (an enumeration's string, an id).
     Column(&'static str),
     /// The year of a partial date (`2020`); none for undated records.
     Year(DateColumns),
@@ -64,6 +64,19 @@ pub enum GroupKey {
     Month(DateColumns),
     /// The link's role (links only).
     Role,
+    /// A value of the records kept in another table, one row per value (a project's regions, an
+    /// event's participants): `table.value` where `table.owner` is the record's id. A record
+    /// with several values falls in each of their groups, one with none in the group with no
+    /// value.
+    Joined(Joined),
+}
+
+/// A table of values of the records (see [`GroupKey::Joined`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Joined {
+    pub table: &'static str,
+    pub owner: &'static str,
+    pub value: &'static str,
 }
 
 /// How to group: the keys, the bounds on each group's count (`HAVING`), and the most groups
@@ -119,9 +132,30 @@ fn add_measures(
     owners: Option<usize>,
 ) -> AppResult<()> {
     let keys = query.grouping.as_ref().map_or(&[][..], |g| &g.keys[..]);
+    // A key through a table of values repeats a record once per value: each group then counts
+    // its records (or links) once, by id.
+    let repeats = keys.iter().any(|k| matches!(k, GroupKey::Joined(_)));
+    let counted = qualified(link.unwrap_or(target), "id");
+    let count = if repeats {
+        format!("COUNT(DISTINCT {counted})")
+    } else {
+        "COUNT(*)".to_owned()
+    };
     for (i, key) in keys.iter().enumerate() {
         let expr = match key {
-            GroupKey::Column(column) => qualified(target, column),
+            GroupKey::Joined(joined) => {
+                let alias = format!("j{i}");
+                select.join_as(
+                    JoinType::LeftJoin,
+                    Alias::new(joined.table),
+                    Alias::new(&alias),
+                    Expr::col((Alias::new(&alias), Alias::new(joined.owner)))
+                        .equals((Alias::new(target), Alias::new("id"))),
+                );
+                format!("CAST({} AS TEXT)", qualified(&alias, joined.value))
+            }
+            // As text, whatever its type: an enumeration's string or a reference's id.
+            GroupKey::Column(column) => format!("CAST({} AS TEXT)", qualified(target, column)),
             GroupKey::Year(d) => format!("SUBSTR({}, 1, 4)", date_text(target, d.date)),
             GroupKey::Month(d) => format!(
                 "CASE WHEN {} = 'year' THEN SUBSTR({text}, 1, 4) ELSE SUBSTR({text}, 1, 7) END",
@@ -135,7 +169,7 @@ fn add_measures(
         };
         select.expr_as(Expr::cust(expr), Alias::new(format!("g{i}")));
     }
-    select.expr_as(Expr::cust("COUNT(*)"), Alias::new("n"));
+    select.expr_as(Expr::cust(count.clone()), Alias::new("n"));
     for (i, column) in query.measures.distinct.iter().enumerate() {
         select.expr_as(
             Expr::cust(format!("COUNT(DISTINCT {})", qualified(target, column))),
@@ -169,8 +203,9 @@ fn add_measures(
         }
         select.expr_as(
             Expr::cust(format!(
-                "SUM(CASE WHEN {} = '{role}' THEN 1 ELSE 0 END)",
-                qualified(link, "role")
+                "COUNT(DISTINCT CASE WHEN {} = '{role}' THEN {} END)",
+                qualified(link, "role"),
+                qualified(link, "id")
             )),
             Alias::new(format!("r{i}")),
         );
@@ -185,10 +220,10 @@ fn add_measures(
     }
     if let Some(grouping) = &query.grouping {
         if let Some(min) = grouping.min_count {
-            select.and_having(Expr::cust("COUNT(*)").gte(min as i64));
+            select.and_having(Expr::cust(count.clone()).gte(min as i64));
         }
         if let Some(max) = grouping.max_count {
-            select.and_having(Expr::cust("COUNT(*)").lte(max as i64));
+            select.and_having(Expr::cust(count.clone()).lte(max as i64));
         }
         // One more than every list may make says that one made too many; what a statement
         // reads stays bounded by its parents.

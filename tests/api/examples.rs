@@ -94,15 +94,11 @@ fn check(name: &str, data: &Value) {
                 data["organizations"]["groups"][0]["key"]["kind"],
                 "UN_SYSTEM_ENTITY"
             );
-            assert!(
-                data["events"]["groups"]
-                    .as_array()
-                    .is_some_and(|y| {
-                        y.contains(
+            assert!(data["events"]["groups"].as_array().is_some_and(|y| {
+                y.contains(
                     &json!({ "key": { "startYear": { "kind": "YEAR", "year": 2014 } }, "count": 2 })
                 )
-                    })
-            );
+            }));
         }
         "ilo-network" => {
             let ilo = &data["organization"];
