@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use super::{AppState, assets};
 
 /// The examples, compiled in (the examples test checks every file of `examples/` is listed).
-pub const EXAMPLES: [(&str, &str); 16] = [
+pub const EXAMPLES: [(&str, &str); 19] = [
     (
         "global-framework-parties",
         include_str!("../../examples/global-framework-parties.graphql"),
@@ -44,6 +44,18 @@ pub const EXAMPLES: [(&str, &str); 16] = [
     (
         "organizations-by-kind",
         include_str!("../../examples/organizations-by-kind.graphql"),
+    ),
+    (
+        "agreements-signed-per-year",
+        include_str!("../../examples/agreements-signed-per-year.graphql"),
+    ),
+    (
+        "projects-per-region-and-status",
+        include_str!("../../examples/projects-per-region-and-status.graphql"),
+    ),
+    (
+        "organizations-in-most-events",
+        include_str!("../../examples/organizations-in-most-events.graphql"),
     ),
     (
         "search-supply-chains",
