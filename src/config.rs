@@ -399,6 +399,48 @@ impl Default for GraphqlSettings {
     }
 }
 
+/// Subscriptions over WebSocket and the change feed behind them (README "Subscriptions").
+#[derive(Debug, Clone, clap::Args)]
+pub struct RealtimeSettings {
+    /// Most WebSocket connections open at once on one server; another is refused (HTTP 503,
+    /// TOO_MANY_CONNECTIONS). Each holds a task and its buffers, not a database connection.
+    #[arg(long, env = "SUBSCRIPTION_MAX_CONNECTIONS", default_value_t = 1_000)]
+    pub max_sockets: usize,
+    /// Most subscriptions running at once on one connection; another is answered with the
+    /// error TOO_MANY_SUBSCRIPTIONS.
+    #[arg(long, env = "SUBSCRIPTION_MAX_PER_CONNECTION", default_value_t = 20)]
+    pub max_subscriptions_per_socket: usize,
+    /// Seconds a client has, once the socket is open, to send `connection_init`; the socket is
+    /// closed with 4408 after it.
+    #[arg(long, env = "SUBSCRIPTION_INIT_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub socket_init_timeout_secs: u64,
+    /// Seconds between WebSocket pings; a client that answers nothing (no pong, no message) for
+    /// two of them is disconnected.
+    #[arg(long, env = "SUBSCRIPTION_KEEPALIVE_SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..))]
+    pub socket_keepalive_secs: u64,
+    /// Changes one subscription may fall behind the feed before it is ended with
+    /// SUBSCRIPTION_OVERFLOW (the client resumes from its last cursor). Writers never wait.
+    #[arg(long, env = "SUBSCRIPTION_BUFFER", default_value_t = 1_024, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub subscription_buffer: u64,
+    /// PostgreSQL: the `application_name` of the change feed's LISTEN connection (one per
+    /// server), so operators can find it in `pg_stat_activity`.
+    #[arg(long, env = "FEED_LISTENER_NAME", default_value = "partnerships-feed")]
+    pub feed_listener_name: String,
+}
+
+impl Default for RealtimeSettings {
+    fn default() -> Self {
+        Self {
+            max_sockets: 1_000,
+            max_subscriptions_per_socket: 20,
+            socket_init_timeout_secs: 10,
+            socket_keepalive_secs: 15,
+            subscription_buffer: 1_024,
+            feed_listener_name: "partnerships-feed".into(),
+        }
+    }
+}
+
 /// What the server logs and how.
 #[derive(Debug, Clone, clap::Args)]
 pub struct LogSettings {
@@ -421,6 +463,8 @@ pub struct ServeSettings {
     pub graphql: GraphqlSettings,
     #[command(flatten)]
     pub auth: AuthSettings,
+    #[command(flatten)]
+    pub realtime: RealtimeSettings,
     /// A dataset file (docs/DATA.md) loaded into an empty embedded database on first start,
     /// instead of the ILO dataset the binary carries.
     #[arg(long, env = "SEED_FILE")]

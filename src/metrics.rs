@@ -113,9 +113,76 @@ fn statements_histogram() -> Histogram {
     Histogram::new([0.0, 1.0, 2.0, 3.0, 5.0, 8.0, 13.0, 21.0, 34.0, 55.0, 100.0])
 }
 
+/// Subscriptions and their sockets (issue 13). Cheap to clone: every field shares its value.
+#[derive(Debug, Clone)]
+pub struct RealtimeMetrics {
+    /// WebSocket connections open on /graphql.
+    pub sockets_open: Gauge,
+    /// Subscriptions running.
+    pub subscriptions_active: Gauge,
+    /// Change events sent to subscribers (replayed ones included).
+    pub events_delivered: Counter,
+    /// Changes replayed from the audit log per subscription that asked for `after`.
+    pub replay_length: Histogram,
+    /// Subscriptions ended because their subscriber fell too far behind.
+    pub overflow_closes: Counter,
+    /// Connections or subscriptions refused by a cap.
+    pub refused: Counter,
+}
+
+impl Default for RealtimeMetrics {
+    fn default() -> Self {
+        Self {
+            sockets_open: Gauge::default(),
+            subscriptions_active: Gauge::default(),
+            events_delivered: Counter::default(),
+            replay_length: Histogram::new(exponential_buckets(1.0, 4.0, 10)),
+            overflow_closes: Counter::default(),
+            refused: Counter::default(),
+        }
+    }
+}
+
+impl RealtimeMetrics {
+    fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "websocket_connections",
+            "WebSocket connections open on /graphql",
+            self.sockets_open.clone(),
+        );
+        registry.register(
+            "subscriptions_active",
+            "GraphQL subscriptions running",
+            self.subscriptions_active.clone(),
+        );
+        registry.register(
+            "subscription_events_delivered",
+            "Change events sent to subscribers, replayed ones included",
+            self.events_delivered.clone(),
+        );
+        registry.register(
+            "subscription_replay_length",
+            "Changes replayed from the audit log by a subscription resuming with `after`",
+            self.replay_length.clone(),
+        );
+        registry.register(
+            "subscription_overflow_closes",
+            "Subscriptions ended with SUBSCRIPTION_OVERFLOW (the subscriber fell too far behind)",
+            self.overflow_closes.clone(),
+        );
+        registry.register(
+            "subscription_refusals",
+            "WebSocket connections and subscriptions refused by a cap",
+            self.refused.clone(),
+        );
+    }
+}
+
 /// The server's metrics registry.
 pub struct Metrics {
     registry: Registry,
+    /// Subscriptions and sockets.
+    pub realtime: RealtimeMetrics,
     graphql_requests: Family<OperationLabels, Counter>,
     graphql_duration: Family<OperationLabel, Histogram, fn() -> Histogram>,
     statements_per_request: Histogram,
@@ -208,8 +275,11 @@ impl Metrics {
             "How stale a replica may be: time since the primary last had nothing it has not replayed (+Inf: unknown)",
             replica_lag.clone(),
         );
+        let realtime = RealtimeMetrics::default();
+        realtime.register(&mut registry);
         Self {
             registry,
+            realtime,
             reads,
             replica_up,
             replica_lag,

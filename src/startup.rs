@@ -5,7 +5,7 @@ use std::{
     net::TcpListener,
     sync::{
         Arc,
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicUsize, Ordering},
     },
 };
 
@@ -13,6 +13,7 @@ use actix_web::dev::Server;
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{EntityTrait, PaginatorTrait};
+use tokio::sync::watch;
 
 use crate::{
     auth::Authenticator,
@@ -21,13 +22,16 @@ use crate::{
     http::{self, AppState},
     metrics::Metrics,
     seed,
-    store::{self, Store},
+    store::{self, Store, feed::Feed},
 };
 
 pub struct Application {
     port: u16,
     server: Server,
     store: Store,
+    feed: Arc<Feed>,
+    /// Set when the server begins to stop: WebSocket connections close with "going away".
+    shutdown: watch::Sender<bool>,
 }
 
 impl Application {
@@ -60,6 +64,20 @@ impl Application {
             }
             None => None,
         };
+        let feed = Feed::new(
+            store.connection.clone(),
+            usize::try_from(settings.realtime.subscription_buffer).unwrap_or(usize::MAX),
+        );
+        if settings.database.is_embedded() {
+            tokio::spawn(feed.clone().run_local(store.commits.clone()));
+        } else {
+            tokio::spawn(feed.clone().run_postgres(
+                settings.database.url(),
+                settings.realtime.feed_listener_name.clone(),
+                settings.database.connect_timeout(),
+            ));
+        }
+        let (shutdown, stopping) = watch::channel(false);
         let api = Api::new(&settings.graphql, allow_list).await?;
         let auth = Authenticator::new(&settings.auth)?;
         if !auth.enabled() {
@@ -80,6 +98,10 @@ impl Application {
             metrics: Metrics::new(),
             serve_metrics: settings.http.metrics,
             slow_request_ms: settings.http.slow_request_ms,
+            feed: feed.clone(),
+            realtime: settings.realtime.clone(),
+            sockets: AtomicUsize::new(0),
+            shutdown: stopping,
         };
         let server = http::serve(listener, state, &settings.http)?;
         tracing::info!("Listening at http://{}:{port}/graphql", settings.http.host);
@@ -87,6 +109,8 @@ impl Application {
             port,
             server,
             store,
+            feed,
+            shutdown,
         })
     }
 
@@ -98,13 +122,23 @@ impl Application {
         &self.store
     }
 
+    /// The change feed (tests read its statistics).
+    pub fn feed(&self) -> &Arc<Feed> {
+        &self.feed
+    }
+
     /// Serves until SIGTERM or SIGINT, then stops accepting connections, lets the requests in
     /// flight finish (within SHUTDOWN_TIMEOUT_SECS) and closes the database pool.
     pub async fn run_until_signalled(self) -> anyhow::Result<()> {
         let handle = self.server.handle();
+        let sockets = self.shutdown.clone();
         tokio::spawn(async move {
             let signal = shutdown_signal().await;
-            tracing::info!(signal, "Shutting down: finishing the requests in flight");
+            tracing::info!(
+                signal,
+                "Shutting down: finishing the requests in flight, closing WebSocket connections"
+            );
+            sockets.send_replace(true);
             handle.stop(true).await;
         });
         self.run_until_stopped().await
@@ -113,9 +147,10 @@ impl Application {
     /// Serves until the server is stopped, then closes the database pool. Installs no signal
     /// handler (tests run many servers in one process).
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        self.server
-            .await
-            .context("The server stopped with an error")?;
+        let stopped = self.server.await;
+        self.shutdown.send_replace(true);
+        self.feed.stop();
+        stopped.context("The server stopped with an error")?;
         tracing::info!("Stopped; closing the database pool");
         self.store
             .connection

@@ -22,6 +22,9 @@ pub struct Model {
     pub before: Option<Json>,
     /// The record after the change (JSON).
     pub after: Option<Json>,
+    /// Where the change stands in the change feed: set when its transaction commits, growing
+    /// in commit order (null only inside the transaction that writes it).
+    pub position: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

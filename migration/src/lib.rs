@@ -12,6 +12,7 @@ mod m20261127_000002_search;
 mod m20261127_000003_audit;
 pub mod m20261201_000001_link_order_keys;
 pub mod m20261201_000002_link_counts;
+mod m20261206_000001_audit_positions;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000003_audit::Migration),
             Box::new(m20261201_000001_link_order_keys::Migration),
             Box::new(m20261201_000002_link_counts::Migration),
+            Box::new(m20261206_000001_audit_positions::Migration),
         ]
     }
 }

@@ -18,6 +18,7 @@ use async_graphql::{
     extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute},
     parser::types::OperationType,
 };
+use futures::{StreamExt, stream::BoxStream};
 use lru::LruCache;
 
 use super::{
@@ -124,6 +125,13 @@ impl Api {
         if let Err(err) = self.limits.check_variables(&request.variables) {
             return Executed::refused(err, operation);
         }
+        if ty == Some(OperationType::Subscription) {
+            let err = limits::error(
+                "Subscriptions run over a WebSocket on this path (graphql-transport-ws or graphql-ws), not over HTTP.".to_owned(),
+                "BAD_REQUEST",
+            );
+            return Executed::refused(err, operation);
+        }
         if read_only && ty.is_some_and(|ty| ty != OperationType::Query) {
             let err = limits::error(
                 "Mutations must be sent with POST.".to_owned(),
@@ -158,6 +166,63 @@ impl Api {
             write_refused: false,
             kind: ty,
         }
+    }
+
+    /// Runs a request that came over a WebSocket: the same persisted-query handling, limits on
+    /// the text, the parse and the variables as [`Api::execute`], then async-graphql's own
+    /// validation and limits, and execution as a stream (one response for a query or a
+    /// mutation, one per event for a subscription), each response in the query's order.
+    /// `prepare` gives the request its data once the operation's kind is known, or refuses it
+    /// (a cap on subscriptions).
+    pub fn execute_stream(
+        &self,
+        mut request: Request,
+        session_data: Arc<async_graphql::Data>,
+        prepare: impl FnOnce(Request, Option<OperationType>) -> Result<Request, ServerError>,
+    ) -> BoxStream<'static, Response> {
+        let refused =
+            |err| futures::stream::once(async move { Response::from_errors(vec![err]) }).boxed();
+        let registration = match self.persisted.resolve(&mut request) {
+            Ok(registration) => registration,
+            Err(err) => return refused(err),
+        };
+        let checked = match self.checked(&request.query) {
+            Ok(checked) => checked,
+            Err(err) => return refused(err),
+        };
+        if let Some(registration) = registration {
+            self.persisted.register(registration, &request.query);
+        }
+        if let Err(err) = self.limits.check_variables(&request.variables) {
+            return refused(err);
+        }
+        let ty = operation::select(&checked.document, request.operation_name.as_deref())
+            .map(|(_, ty)| ty);
+        let variables = request.variables.clone();
+        let operation_name = request.operation_name.clone();
+        request.set_parsed_query(checked.document.clone());
+        let request = match prepare(request, ty) {
+            Ok(request) => request,
+            Err(err) => return refused(err),
+        };
+        let (limits, env) = (self.limits, self.env.clone());
+        self.schema
+            .execute_stream_with_session_data(request, session_data)
+            .map(move |mut response| {
+                let executed = began(&response);
+                limits.explain(&checked, &mut response, executed);
+                if executed {
+                    order::order_response(
+                        &env.registry,
+                        &checked.document,
+                        &variables,
+                        operation_name.as_deref(),
+                        &mut response.data,
+                    );
+                }
+                response
+            })
+            .boxed()
     }
 
     /// The checked parse of `query`, from the cache when it was parsed before.

@@ -4,6 +4,7 @@
 mod aggregates;
 mod agreement;
 mod api;
+mod changes;
 mod connection;
 mod enums;
 pub mod errors;
@@ -32,9 +33,7 @@ mod scalars;
 mod search;
 mod timeline;
 
-use async_graphql::{
-    EmptySubscription, MergedObject, Request, Schema, SchemaBuilder, dataloader::DataLoader,
-};
+use async_graphql::{MergedObject, Request, Schema, SchemaBuilder, dataloader::DataLoader};
 
 use crate::{config::GraphqlSettings, store::Store};
 
@@ -54,15 +53,16 @@ pub struct Query(
     explore::ExploreQuery,
 );
 
+pub use changes::Subscription;
 pub use mutations::Mutation;
 
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// The schema with async-graphql's own limits set. Per-request state (the store and the
 /// DataLoaders) goes in with [`prepare_request`], never here: a loader on the schema would be
 /// shared, cache included, by every request. [`Api`] runs requests through it.
-fn schema_builder(settings: &GraphqlSettings) -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+fn schema_builder(settings: &GraphqlSettings) -> SchemaBuilder<Query, Mutation, Subscription> {
+    let mut builder = Schema::build(Query::default(), Mutation::default(), Subscription)
         .limit_depth(settings.depth_limit)
         .limit_complexity(settings.complexity_limit)
         // Per field; `limits` caps directives across the whole operation too.

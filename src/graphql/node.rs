@@ -28,6 +28,15 @@ pub enum Node {
 
 async fn fetch(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>> {
     let (node, id) = ids::decode(id).gql()?;
+    load(ctx, node, id).await
+}
+
+/// The record of type `node` with database id `id`, through the request's loader.
+pub async fn load(
+    ctx: &Context<'_>,
+    node: NodeType,
+    id: i64,
+) -> async_graphql::Result<Option<Node>> {
     let id = Some(id);
     Ok(match node {
         NodeType::Organization => lookup::referenced::<organization::Entity>(ctx, id)

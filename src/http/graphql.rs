@@ -126,6 +126,8 @@ fn never_executed(response: &Response, executed: bool) -> bool {
                     | "\"GRAPHQL_VALIDATION_FAILED\""
                     | "\"QUERY_TOO_COMPLEX\""
                     | "\"BAD_USER_INPUT\""
+                    // A subscription sent over HTTP.
+                    | "\"BAD_REQUEST\""
             )
         })
 }

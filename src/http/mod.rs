@@ -7,10 +7,15 @@ mod encoding;
 mod graphql;
 mod observe;
 mod pages;
+mod subscriptions;
 
 pub use pages::{EXAMPLES, Page, content_security_policy};
 
-use std::{net::TcpListener, time::Duration};
+use std::{
+    net::TcpListener,
+    sync::{Arc, atomic::AtomicUsize},
+    time::Duration,
+};
 
 use actix_cors::Cors;
 use actix_web::{
@@ -21,13 +26,14 @@ use actix_web::{
     middleware::{Compress, from_fn},
     web,
 };
+use tokio::sync::watch;
 
 use crate::{
     auth::Authenticator,
-    config::{GraphqlSettings, HttpSettings},
+    config::{GraphqlSettings, HttpSettings, RealtimeSettings},
     graphql::Api,
     metrics::{Metrics, ReplicaStats},
-    store::{Store, replicas::Replicas},
+    store::{Store, feed::Feed, replicas::Replicas},
 };
 
 /// What every handler shares: built once, before the server starts.
@@ -48,6 +54,14 @@ pub struct AppState {
     pub serve_metrics: bool,
     /// Requests slower than this are logged at WARN, with their SQL statement count.
     pub slow_request_ms: u64,
+    /// The change feed subscriptions read.
+    pub feed: Arc<Feed>,
+    /// Caps and timers of WebSocket connections and subscriptions.
+    pub realtime: RealtimeSettings,
+    /// WebSocket connections open now.
+    pub sockets: AtomicUsize,
+    /// Turns true when the server begins to stop: open sockets close with "going away".
+    pub shutdown: watch::Receiver<bool>,
 }
 
 /// Starts serving on `listener`. Stopped gracefully (through the server's handle), it stops
@@ -71,6 +85,11 @@ pub fn serve(
             .service(
                 web::resource("/graphql")
                     .route(web::post().to(graphql::post))
+                    .route(
+                        web::get()
+                            .guard(guard::fn_guard(subscriptions::is_upgrade))
+                            .to(subscriptions::upgrade),
+                    )
                     .route(
                         web::get()
                             .guard(guard::fn_guard(wants_html))

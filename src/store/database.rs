@@ -12,6 +12,7 @@ use sea_orm::{
 };
 
 use super::{
+    feed::Commits,
     health::DbHealth,
     replicas::{ConsistencyToken, Replica, ReplicaSettings, Replicas},
 };
@@ -57,6 +58,9 @@ pub struct Store {
     pub health: Arc<DbHealth>,
     /// PostgreSQL's read replicas (DATABASE_REPLICA_URLS), kept by [`super::replicas::watch`].
     pub replicas: Arc<Replicas>,
+    /// Told of every committed write, for this process's change feed (the embedded store has
+    /// no NOTIFY; on PostgreSQL the feed listens to the database instead).
+    pub commits: Arc<Commits>,
 }
 
 /// Where a request's reads go.
@@ -116,6 +120,7 @@ impl Store {
             statements: self.statements.clone(),
             health: self.health.clone(),
             replicas: self.replicas.clone(),
+            commits: self.commits.clone(),
         };
         (store, request, index)
     }
@@ -258,6 +263,7 @@ async fn open(settings: &DatabaseSettings, lazy: bool) -> anyhow::Result<Store> 
             statements,
             health: Arc::default(),
             replicas: Arc::new(replicas),
+            commits: Arc::default(),
         });
     }
     // The writer first: its first connection turns the file to WAL mode, which needs the file
@@ -283,6 +289,7 @@ async fn open(settings: &DatabaseSettings, lazy: bool) -> anyhow::Result<Store> 
         statements,
         health: Arc::default(),
         replicas: Arc::default(),
+        commits: Arc::new(Commits::local()),
     })
 }
 

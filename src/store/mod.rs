@@ -9,6 +9,7 @@ pub mod decode;
 pub mod events;
 pub mod explore;
 pub mod facets;
+pub mod feed;
 pub mod filter;
 pub mod health;
 pub mod instruments;

@@ -1,14 +1,18 @@
 //! Real clients against the running server: the GraphQL-over-HTTP audit suite of the
 //! `graphql-http` package, Apollo Client, urql (queries over GET) and graphql-request, each
-//! reading seed facts and seeing error codes, and TypeScript codegen (graphql-codegen + tsc)
-//! over schema.graphql and examples/. The Node.js project is `tests/clients`;
+//! reading seed facts and seeing error codes; subscriptions over WebSocket with graphql-ws,
+//! Apollo's GraphQLWsLink, urql's subscriptionExchange and subscriptions-transport-ws (the
+//! legacy protocol), each receiving a change made over HTTP; and TypeScript codegen
+//! (graphql-codegen + tsc) over schema.graphql and examples/. The Node.js project is `tests/clients`;
 //! `scripts/test` installs it with `npm ci`.
 
 use std::{path::Path, process::Command};
 
 use serde_json::Value;
 
-use crate::helpers::spawn_app;
+use partnerships::auth::Role;
+
+use crate::helpers::{spawn_app_with_auth, token};
 
 #[tokio::test]
 async fn real_clients_and_the_graphql_over_http_audits_pass() {
@@ -17,8 +21,9 @@ async fn real_clients_and_the_graphql_over_http_audits_pass() {
         dir.join("node_modules").is_dir(),
         "tests/clients is not installed: run scripts/test (it runs `npm ci --prefix tests/clients`)"
     );
-    let app = spawn_app().await;
+    let app = spawn_app_with_auth().await;
     let url = format!("{}/graphql", app.address);
+    let editor = token(Role::Editor, "client-checks");
 
     // The checks are asynchronous Node code; run them off the test's runtime thread so the
     // server keeps answering.
@@ -26,6 +31,7 @@ async fn real_clients_and_the_graphql_over_http_audits_pass() {
         Command::new("node")
             .arg(dir.join("run.mjs"))
             .arg(&url)
+            .arg(&editor)
             .output()
     })
     .await
@@ -37,6 +43,7 @@ async fn real_clients_and_the_graphql_over_http_audits_pass() {
     let report: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
         .unwrap_or_else(|e| panic!("no report ({e}); stdout: {stdout}; stderr: {stderr}"));
     eprintln!("graphql-http audits: {}", report["audits"]);
+    eprintln!("subscriptions: {}", report["subscriptions"]);
     assert!(
         output.status.success(),
         "client checks failed: {report:#}\n{stderr}"
@@ -55,6 +62,13 @@ async fn real_clients_and_the_graphql_over_http_audits_pass() {
         serde_json::json!([]),
         "every SHOULD and MAY audit passes too: {report:#}"
     );
+    for client in ["graphql-ws", "apollo", "urql", "subscriptions-transport-ws"] {
+        assert_eq!(
+            report["subscriptions"][client], true,
+            "{client} receives a change over WebSocket: {report:#}"
+        );
+    }
+    assert_eq!(report["subscriptions"]["badTokenClose"], 4403);
 }
 
 #[test]

@@ -9,7 +9,7 @@ use partnerships::{
     auth::{Authenticator, Role},
     config::{
         AuthSettings, DatabaseSettings, DatabaseUrl, DatabaseUrls, GraphqlSettings, HttpSettings,
-        Secret, ServeSettings,
+        RealtimeSettings, Secret, ServeSettings,
     },
     seed,
     startup::Application,
@@ -245,6 +245,7 @@ pub fn settings(database_url: Option<&str>, sqlite_path: PathBuf) -> ServeSettin
             ..GraphqlSettings::default()
         },
         auth: AuthSettings::default(),
+        realtime: RealtimeSettings::default(),
         seed_file: Some(seed_file()),
         migrate_on_start: false,
     }

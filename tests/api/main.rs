@@ -35,4 +35,5 @@ mod replicas;
 mod schema;
 mod seed;
 mod sqlite;
+mod subscriptions;
 mod writers;

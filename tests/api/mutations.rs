@@ -941,13 +941,17 @@ async fn two_transactions_updating_the_version_they_both_read_get_one_conflict()
             .await
             .map(|(model, _)| model.name);
             if result.is_ok() {
-                write::commit(txn).await.unwrap_or_else(|e| panic!("{e}"));
+                write::commit(txn, &Default::default())
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"));
             }
             result
         }
     });
     until_blocked_or_done(&db, &second).await;
-    write::commit(first).await.unwrap_or_else(|e| panic!("{e}"));
+    write::commit(first, &Default::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let second = second.await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(code(&second), "CONFLICT", "{second:?}");
     let now = organization_row(&db, "unctad").await;
@@ -1012,13 +1016,17 @@ async fn a_link_changed_meanwhile_is_a_conflict_not_a_lost_update() {
             .await
             .map(|_| ());
             if result.is_ok() {
-                write::commit(txn).await.unwrap_or_else(|e| panic!("{e}"));
+                write::commit(txn, &Default::default())
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"));
             }
             result
         }
     });
     until_blocked_or_done(&db, &second).await;
-    write::commit(first).await.unwrap_or_else(|e| panic!("{e}"));
+    write::commit(first, &Default::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let second = second.await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(code(&second), "CONFLICT", "{second:?}");
     let roles: Vec<entity::PartyRole> = agreement_party::Entity::find()
@@ -1069,13 +1077,17 @@ async fn two_concurrent_parent_changes_cannot_close_a_cycle() {
             .await
             .map(|_| ());
             if result.is_ok() {
-                write::commit(txn).await.unwrap_or_else(|e| panic!("{e}"));
+                write::commit(txn, &Default::default())
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"));
             }
             result
         }
     });
     until_blocked_or_done(&db, &second).await;
-    write::commit(first).await.unwrap_or_else(|e| panic!("{e}"));
+    write::commit(first, &Default::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let second = second.await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(code(&second), "BAD_USER_INPUT", "{second:?}");
     let b_now = organization_row(&db, "waipa").await;
@@ -1102,13 +1114,21 @@ async fn an_import_does_not_overwrite_an_edit_made_while_it_ran() {
         let db = db.clone();
         async move {
             let document = "organizations:\n  - { slug: unctad, name: \"Imported\", kind: un_system_entity }\n";
-            write::import::import(&db, &actor("importer"), document, false)
-                .await
-                .map(|_| ())
+            write::import::import(
+                &db,
+                &Default::default(),
+                &actor("importer"),
+                document,
+                false,
+            )
+            .await
+            .map(|_| ())
         }
     });
     until_blocked_or_done(&db, &import).await;
-    write::commit(edit).await.unwrap_or_else(|e| panic!("{e}"));
+    write::commit(edit, &Default::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let import = import.await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(code(&import), "CONFLICT", "{import:?}");
     assert_eq!(organization_row(&db, "unctad").await.name, "Edited");
@@ -1359,6 +1379,7 @@ async fn an_import_waiting_on_another_that_brings_the_same_new_source_upserts_it
         async move {
             write::import::import(
                 &db,
+                &Default::default(),
                 &actor("second"),
                 &with_new_source("second-body"),
                 false,
@@ -1368,7 +1389,9 @@ async fn an_import_waiting_on_another_that_brings_the_same_new_source_upserts_it
         }
     });
     until_blocked_or_done(&db, &second).await;
-    write::commit(first).await.unwrap_or_else(|e| panic!("{e}"));
+    write::commit(first, &Default::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let second = second.await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(code(&second), "OK", "{second:?}");
     let sources = source_rows(&db, "shared-report").await;

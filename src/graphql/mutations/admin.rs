@@ -255,7 +255,7 @@ impl AdminMutation {
                 .gql();
             }
         };
-        write::commit(txn).await.gql()?;
+        write::commit(txn, &store(ctx).commits).await.gql()?;
         Ok(RestorePayload {
             record,
             audit_entry: entry.into(),
@@ -272,9 +272,15 @@ impl AdminMutation {
         #[graphql(desc = "Only report what would change.", default = false)] dry_run: bool,
     ) -> async_graphql::Result<ImportPayload> {
         let actor = actor(ctx, Role::Editor).gql()?;
-        let (report, entry) = import::import(&store(ctx).writer, &actor, &document, dry_run)
-            .await
-            .gql()?;
+        let (report, entry) = import::import(
+            &store(ctx).writer,
+            &store(ctx).commits,
+            &actor,
+            &document,
+            dry_run,
+        )
+        .await
+        .gql()?;
         Ok(ImportPayload::new(dry_run, report, entry.map(Into::into)))
     }
 }

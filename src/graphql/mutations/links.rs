@@ -57,7 +57,7 @@ macro_rules! link_mutations {
                 let owner_id = key.owner;
                 let (_, entry) = links::add::<$link::Entity>(&txn, &actor, key, extra, "input").await.gql()?;
                 let record = existing::<$owner::Entity>(&txn, owner_id).await.gql()?;
-                write::commit(txn).await.gql()?;
+                write::commit(txn, &store(ctx).commits).await.gql()?;
                 Ok($payload { record: $owner_node(record), audit_entry: Some(entry.into()), created: false })
             }
 
@@ -78,7 +78,7 @@ macro_rules! link_mutations {
                     .await
                     .gql()?;
                 let record = existing::<$owner::Entity>(&txn, owner_id).await.gql()?;
-                write::commit(txn).await.gql()?;
+                write::commit(txn, &store(ctx).commits).await.gql()?;
                 Ok($payload { record: $owner_node(record), audit_entry: entry.map(Into::into), created: false })
             }
 
@@ -95,7 +95,7 @@ macro_rules! link_mutations {
                 let owner_id = key.owner;
                 let entry = links::remove::<$link::Entity>(&txn, &actor, key).await.gql()?;
                 let record = existing::<$owner::Entity>(&txn, owner_id).await.gql()?;
-                write::commit(txn).await.gql()?;
+                write::commit(txn, &store(ctx).commits).await.gql()?;
                 Ok($payload { record: $owner_node(record), audit_entry: Some(entry.into()), created: false })
             }
         }

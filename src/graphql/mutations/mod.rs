@@ -46,7 +46,7 @@ pub struct Mutation(
 );
 
 /// The caller as an actor holding at least `role`, or UNAUTHENTICATED / FORBIDDEN.
-fn actor(ctx: &Context<'_>, role: Role) -> AppResult<Actor> {
+pub(super) fn actor(ctx: &Context<'_>, role: Role) -> AppResult<Actor> {
     let anonymous = Viewer::Anonymous { can_sign_in: false };
     ctx.data_opt::<Viewer>().unwrap_or(&anonymous).require(role)
 }

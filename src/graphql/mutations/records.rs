@@ -111,7 +111,7 @@ macro_rules! record_mutations {
                     .await
                     .gql()?;
                 input.children(&txn, &actor, model.id).await.gql()?;
-                write::commit(txn).await.gql()?;
+                write::commit(txn, &store(ctx).commits).await.gql()?;
                 Ok($payload { record: $node(model), audit_entry: Some(entry.into()), created: true })
             }
 
@@ -128,7 +128,7 @@ macro_rules! record_mutations {
                 let (model, entry) = records::update::<$fields>(&txn, &actor, id, version, "input", |f| input.patch(f))
                     .await
                     .gql()?;
-                write::commit(txn).await.gql()?;
+                write::commit(txn, &store(ctx).commits).await.gql()?;
                 Ok($payload { record: $node(model), audit_entry: entry.map(Into::into), created: false })
             }
 
@@ -157,7 +157,7 @@ macro_rules! record_mutations {
                         $payload { record: $node(model), audit_entry: Some(entry.into()), created: true }
                     }
                 };
-                write::commit(txn).await.gql()?;
+                write::commit(txn, &store(ctx).commits).await.gql()?;
                 Ok(payload)
             }
 
@@ -174,7 +174,7 @@ macro_rules! record_mutations {
                 let entry = records::delete::<$entity::Entity>(&txn, &actor, id, input.version, options)
                     .await
                     .gql()?;
-                write::commit(txn).await.gql()?;
+                write::commit(txn, &store(ctx).commits).await.gql()?;
                 Ok(DeletePayload { deleted_id: ids::encode(NodeType::$node_type, id), audit_entry: entry.into() })
             }
         }

@@ -5,16 +5,18 @@
 use entity::audit_entry;
 use sea_orm::{DatabaseConnection, DbErr};
 
-use super::{audit, begin, to_json};
+use super::{audit, begin, commit, to_json};
 use crate::{
     auth::Actor,
     error::{AppError, AppResult, FieldProblem, is_foreign_key_violation, is_unique_violation},
     seed::{self, Document, SeedReport},
+    store::feed::Commits,
 };
 
 /// Loads `text` (YAML or JSON), or with `dry_run` only reports what it would change.
 pub async fn import(
     db: &DatabaseConnection,
+    commits: &Commits,
     actor: &Actor,
     text: &str,
     dry_run: bool,
@@ -76,7 +78,7 @@ pub async fn import(
         Some(to_json(&report)?),
     )
     .await?;
-    txn.commit().await?;
+    commit(txn, commits).await?;
     Ok((report, Some(entry)))
 }
 

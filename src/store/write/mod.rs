@@ -33,7 +33,10 @@ use sea_orm::{
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::{Value as Json, json};
 
-use super::records::Record;
+use super::{
+    feed::{self, Commits},
+    records::Record,
+};
 use crate::{
     auth::Actor,
     dates::PartialDate,
@@ -420,9 +423,14 @@ pub async fn begin(db: &DatabaseConnection) -> AppResult<DatabaseTransaction> {
     Ok(db.begin_with_options(options).await?)
 }
 
-/// Commits a mutation's transaction.
-pub async fn commit(txn: DatabaseTransaction) -> AppResult<()> {
-    Ok(txn.commit().await?)
+/// Commits a mutation's transaction: numbers its audit entries in commit order (and on
+/// PostgreSQL notifies the change feed, delivered on commit only), commits, and tells this
+/// process's feed (the embedded store). See `store::feed`.
+pub async fn commit(txn: DatabaseTransaction, commits: &Commits) -> AppResult<()> {
+    feed::number(&txn).await?;
+    txn.commit().await?;
+    commits.committed();
+    Ok(())
 }
 
 pub fn to_json<T: Serialize>(value: &T) -> AppResult<Json> {
