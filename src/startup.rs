@@ -64,8 +64,11 @@ impl Application {
             }
             None => None,
         };
+        // The feed's own reads are not a request's: keep them out of the statement counts.
+        let mut feed_connection = store.connection.clone();
+        feed_connection.set_metric_callback(|_| {});
         let feed = Feed::new(
-            store.connection.clone(),
+            feed_connection,
             usize::try_from(settings.realtime.subscription_buffer).unwrap_or(usize::MAX),
         );
         if settings.database.is_embedded() {
@@ -122,6 +125,14 @@ impl Application {
         &self.store
     }
 
+    /// What stops the server gracefully, as SIGTERM does.
+    pub fn stopper(&self) -> Stopper {
+        Stopper {
+            server: self.server.handle(),
+            sockets: self.shutdown.clone(),
+        }
+    }
+
     /// The change feed (tests read its statistics).
     pub fn feed(&self) -> &Arc<Feed> {
         &self.feed
@@ -130,16 +141,14 @@ impl Application {
     /// Serves until SIGTERM or SIGINT, then stops accepting connections, lets the requests in
     /// flight finish (within SHUTDOWN_TIMEOUT_SECS) and closes the database pool.
     pub async fn run_until_signalled(self) -> anyhow::Result<()> {
-        let handle = self.server.handle();
-        let sockets = self.shutdown.clone();
+        let stopper = self.stopper();
         tokio::spawn(async move {
             let signal = shutdown_signal().await;
             tracing::info!(
                 signal,
-                "Shutting down: finishing the requests in flight, closing WebSocket connections"
+                "Shutting down: closing WebSocket connections, finishing the requests in flight"
             );
-            sockets.send_replace(true);
-            handle.stop(true).await;
+            stopper.stop().await;
         });
         self.run_until_stopped().await
     }
@@ -166,6 +175,21 @@ impl Application {
                 .with_context(|| format!("Failed to close the pool of {}", replica.name))?;
         }
         Ok(())
+    }
+}
+
+/// Stops a server gracefully: WebSocket connections are closed with 1001 (going away), the
+/// server stops accepting connections and the requests in flight get SHUTDOWN_TIMEOUT_SECS.
+#[derive(Clone)]
+pub struct Stopper {
+    server: actix_web::dev::ServerHandle,
+    sockets: watch::Sender<bool>,
+}
+
+impl Stopper {
+    pub async fn stop(self) {
+        self.sockets.send_replace(true);
+        self.server.stop(true).await;
     }
 }
 

@@ -11,6 +11,10 @@
 //! delivered once, by position. Positions grow in commit order, so "after p" never skips a
 //! change committed earlier.
 //!
+//! Positions are dense, so a live event more than one past the last position seen means the
+//! process's feed skipped something for this subscription (it started reading the log only
+//! after the replay ended): the subscription then replays from the log again, the same way.
+//!
 //! **Slow clients.** The live buffer holds at most `SUBSCRIPTION_BUFFER` events per
 //! subscription; a subscriber that falls further behind (a stalled socket stops reading the
 //! stream, which stops this stream) ends with SUBSCRIPTION_OVERFLOW and `extensions.cursor`,
@@ -439,6 +443,15 @@ impl Feeding {
                     };
                     // Replayed already (or older than the cursor): once is enough.
                     if position <= self.last {
+                        continue;
+                    }
+                    // Positions are dense (each commit takes the next ones), so a jump means
+                    // this process's feed never broadcast some committed change to this
+                    // subscription (it began reading the log after the replay ended): read
+                    // the log again from the last position, then go on live as after any
+                    // replay. The event in hand is read again with the rest.
+                    if self.last >= 0 && position > self.last + 1 {
+                        self.replay = Some(Replay::default());
                         continue;
                     }
                     self.last = position;

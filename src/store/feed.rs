@@ -3,7 +3,8 @@
 //!
 //! - **Positions.** Every audit entry gets a `position` when its transaction commits
 //!   ([`number`], called by `write::commit`): under a transaction-scoped advisory lock, one more
-//!   than the highest committed position. The lock is held from numbering to commit (one round
+//!   than the highest committed position, so committed positions are dense (entries written
+//!   before the migration keep their ids, holes included). The lock is held from numbering to commit (one round
 //!   trip), so positions grow in commit order and a reader that has seen position `p` has seen
 //!   every change committed before it: "everything after `p`" is a complete answer, which an
 //!   entry's `id` (taken from a sequence at insert, in no particular commit order) is not.

@@ -12,7 +12,7 @@ use partnerships::{
         RealtimeSettings, Secret, ServeSettings,
     },
     seed,
-    startup::Application,
+    startup::{Application, Stopper},
     store::Store,
 };
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
@@ -279,6 +279,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub store: Store,
+    /// Stops the server as SIGTERM would.
+    pub stopper: Stopper,
     _db: Option<TestDb>,
     _sqlite: Option<TempSqlite>,
 }
@@ -342,11 +344,13 @@ async fn start(settings: ServeSettings) -> TestApp {
         .unwrap_or_else(|e| panic!("building the app: {e:#}"));
     let address = format!("http://127.0.0.1:{}", app.port());
     let store = app.store().clone();
+    let stopper = app.stopper();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
         client: reqwest::Client::new(),
         store,
+        stopper,
         _db: None,
         _sqlite: None,
     }

@@ -49,7 +49,12 @@ enum Got {
 
 impl Ws {
     async fn open(app: &TestApp, protocol: &'static str) -> Self {
-        let url = format!("{}/graphql", app.address.replacen("http", "ws", 1));
+        Self::open_at(&app.address, protocol).await
+    }
+
+    /// Opens a socket on the server at `address` (`http://host:port`).
+    async fn open_at(address: &str, protocol: &'static str) -> Self {
+        let url = format!("{}/graphql", address.replacen("http", "ws", 1));
         let mut request = url.into_client_request().unwrap_or_else(|e| panic!("{e}"));
         request.headers_mut().insert(
             "Sec-WebSocket-Protocol",
@@ -71,7 +76,11 @@ impl Ws {
 
     /// Opens a socket and initialises it with `payload`; panics unless acknowledged.
     async fn connect(app: &TestApp, protocol: &'static str, payload: Value) -> Self {
-        let mut ws = Self::open(app, protocol).await;
+        Self::connect_at(&app.address, protocol, payload).await
+    }
+
+    async fn connect_at(address: &str, protocol: &'static str, payload: Value) -> Self {
+        let mut ws = Self::open_at(address, protocol).await;
         ws.send(json!({ "type": "connection_init", "payload": payload }))
             .await;
         match ws.next().await {
@@ -858,4 +867,101 @@ async fn the_subscription_example_receives_the_upsert_example() {
         event["recordId"],
         body["data"]["upsertOrganization"]["record"]["id"]
     );
+}
+
+#[tokio::test]
+async fn a_graceful_shutdown_closes_sockets_with_going_away() {
+    let app = spawn_app().await;
+    let mut ws = Ws::connect(&app, TRANSPORT_WS, json!({})).await;
+    ws.subscribe("1", ORGANIZATION_CHANGES, json!({})).await;
+    let stopping = tokio::spawn(app.stopper.clone().stop());
+    match ws.next().await {
+        Got::Closed(Some((code, _))) => assert_eq!(code, 1001, "going away"),
+        other => panic!("expected the socket closed with 1001, got {other:?}"),
+    }
+    tokio::time::timeout(Duration::from_secs(10), stopping)
+        .await
+        .unwrap_or_else(|_| panic!("the server stopped once its sockets were closed"))
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// The port a server can listen on (free a moment ago).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[tokio::test]
+async fn a_write_through_one_server_process_reaches_a_subscriber_on_another_until_sigterm() {
+    let a = spawn_app().await;
+    // B: the binary, in a process of its own, on A's database.
+    let port = free_port();
+    let mut b = Process(Some(
+        std::process::Command::new(env!("CARGO_BIN_EXE_partnerships"))
+            .env("DATABASE_URL", a.database_url())
+            .env("PORT", port.to_string())
+            .env("LOG_LEVEL", "warn")
+            .env("JWT_SECRET", crate::helpers::JWT_SECRET)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting B: {e}")),
+    ));
+    let address = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while !client
+        .get(format!("{address}/readyz"))
+        .send()
+        .await
+        .is_ok_and(|r| r.status() == 200)
+    {
+        assert!(std::time::Instant::now() < deadline, "B never got ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let mut ws = Ws::connect_at(&address, TRANSPORT_WS, json!({})).await;
+    ws.subscribe("1", ORGANIZATION_CHANGES, json!({ "after": origin() }))
+        .await;
+    create_organization(&a, "from-process-a", "From Process A").await;
+    assert_eq!(names(&mut ws, "1", 1).await.0, ["From Process A"]);
+    // Past the replay: this one can only come through NOTIFY.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    create_organization(&a, "again-from-a", "Again From A").await;
+    assert_eq!(names(&mut ws, "1", 1).await.0, ["Again From A"]);
+
+    // SIGTERM: B closes the socket with 1001 (going away) and exits cleanly.
+    let pid =
+        b.0.as_ref()
+            .map(std::process::Child::id)
+            .unwrap_or_default();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap_or_else(|e| panic!("kill: {e}"));
+    assert!(killed.success());
+    match ws.next().await {
+        Got::Closed(Some((code, _))) => assert_eq!(code, 1001, "going away"),
+        other => panic!("expected the socket closed with 1001, got {other:?}"),
+    }
+    let mut child = b.0.take().unwrap_or_else(|| panic!("B is running"));
+    let exit = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(exit.success(), "B exits cleanly: {exit:?}");
+}
+
+/// A child process, killed if the test ends before it was waited for.
+struct Process(Option<std::process::Child>);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }
