@@ -145,6 +145,17 @@ fn check(name: &str, data: &Value) {
                     .any(|e| e["kind"] == "AGREEMENT_SIGNED" && e["date"] == "2020")),
                 "{data:#}"
             );
+            // Its part in the UN Global Compact since the Compact's launch.
+            assert!(
+                nodes
+                    .as_array()
+                    .is_some_and(|n| n.iter().any(|e| e["kind"] == "JOINED_AGREEMENT"
+                        && e["date"] == "1999"
+                        && e["role"] == "PARTNER"
+                        && e["agreement"]["title"]
+                            == "ILO participation in the UN Global Compact")),
+                "{data:#}"
+            );
         }
         "waipa-network" => {
             let network = &data["organization"]["network"];
