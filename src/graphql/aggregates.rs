@@ -37,7 +37,7 @@ use crate::{
     store::{
         Store,
         aggregate::{
-            self, Aggregate, AggregateQuery, DateColumns, GroupKey, Grouping, Joined, Measures,
+            self, Aggregate, AggregateQuery, DateColumns, GroupKey, Grouping, Joined, Measures, Top,
         },
         filter::EnumFilter,
         nested::{ChildRelation, LinkRelation},
@@ -725,6 +725,7 @@ pub async fn groups(
     let budget = ctx.data_unchecked::<GroupBudget>();
     let keys = Arc::new(keys);
     let measures = measures(spec, &ctx.look_ahead().field("aggregates"), roles);
+    let order = order_by.unwrap_or_default();
     let query = AggregateQuery {
         measures: measures.clone(),
         grouping: Some(Grouping {
@@ -732,10 +733,15 @@ pub async fn groups(
             min_count,
             max_count,
             limit: budget.limit,
+            top: first.map(|first| Top {
+                by_count: order.field == GroupOrderField::Count,
+                descending: order.direction == OrderDirection::Desc,
+                first,
+            }),
         }),
     };
     let mut rows = source.aggregate(ctx, query).await?;
-    let order = order_by.unwrap_or_default();
+    // A top-level statement returns its groups in this order already; a nested one does not.
     rows.sort_by(|a, b| {
         let by_key = compare_keys(&a.key, &b.key);
         let ordering = match order.field {

@@ -883,3 +883,133 @@ async fn the_deprecated_facets_agree_with_groups() {
         );
     }
 }
+
+/// `first` on a top-level grouping is applied in the statement: the first groups of an order
+/// are the head of the whole ordered list (ties broken by key the same way), on both stores, and
+/// a top 5 of more groups than the request may make is answered, where the whole list is refused.
+#[tokio::test]
+async fn the_first_groups_are_the_head_of_the_whole_order_and_are_not_refused() {
+    let cap = 40;
+    let big = [
+        (
+            "postgres",
+            spawn_app_with(|s| s.graphql.max_groups = 100_000).await,
+        ),
+        (
+            "sqlite",
+            spawn_embedded_app_with(|s| s.graphql.max_groups = 100_000).await,
+        ),
+    ];
+    let small = [
+        (
+            "postgres",
+            spawn_app_with(|s| s.graphql.max_groups = cap).await,
+        ),
+        (
+            "sqlite",
+            spawn_embedded_app_with(|s| s.graphql.max_groups = cap).await,
+        ),
+    ];
+    for (_, app) in &big {
+        generated(app).await;
+    }
+    let mut answers = Vec::new();
+    for ((store, app), (_, capped)) in big.iter().zip(&small) {
+        generated(capped).await;
+        for (by, order) in [
+            ("[PARTICIPANT]", "{ field: COUNT, direction: DESC }"),
+            ("[PARTICIPANT]", "{ field: COUNT, direction: ASC }"),
+            ("[PARTICIPANT, KIND]", "{ field: KEY, direction: DESC }"),
+            (
+                "[RECURRENCE, START_YEAR]",
+                "{ field: COUNT, direction: DESC }",
+            ),
+            ("[START_MONTH]", "{ field: KEY, direction: ASC }"),
+        ] {
+            let query = |first: &str| {
+                format!(
+                    "{{ events {{ groups(by: {by}, orderBy: {order}{first}) {{ \
+                     key {{ participant {{ slug }} kind recurrence startYear {{ kind year }} startMonth {{ kind year month }} }} count }} }} }}"
+                )
+            };
+            let all = app.data(&query(""), json!({})).await;
+            let all = all["events"]["groups"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            assert!(all.len() > cap, "{store} {by}: {} groups", all.len());
+            for first in [1, 5, 17] {
+                let head = app
+                    .data(&query(&format!(", first: {first}")), json!({}))
+                    .await;
+                assert_eq!(
+                    head["events"]["groups"].as_array().map(Vec::as_slice),
+                    Some(&all[..first]),
+                    "{store} {by} {order}: the first {first}"
+                );
+                let capped = capped
+                    .data(&query(&format!(", first: {first}")), json!({}))
+                    .await;
+                assert_eq!(capped, head, "{store} {by} {order}: under a cap of {cap}");
+            }
+            let refused = capped.graphql(&query(""), json!({})).await;
+            assert_eq!(
+                error_codes(&refused),
+                ["BAD_USER_INPUT"],
+                "{store} {by}: {refused}"
+            );
+            answers.push(all);
+        }
+    }
+    let (postgres, sqlite) = answers.split_at(answers.len() / 2);
+    assert_eq!(postgres, sqlite, "the stores agree");
+}
+
+/// The aggregates of many parents in one statement (on PostgreSQL one `LATERAL` grouping per
+/// parent) are each parent's alone, `first` and the order included, on both stores.
+#[tokio::test]
+async fn many_parents_at_once_answer_as_each_parent_alone_on_both_stores() {
+    const SELECTION: &str = "slug
+        events(role: { in: [ORGANIZER, PARTICIPANT] }) {
+          aggregates { count min { startsOn } max { startsOn } byRole { role count } }
+          top: groups(by: [KIND], orderBy: { field: COUNT, direction: DESC }, first: 2) { key { kind } count }
+          years: groups(by: [START_YEAR], having: { minCount: 1 }) { key { startYear { kind year } } count }
+        }
+        agreements { groups(byRole: true) { role count } }
+        children { aggregates { count } }";
+    let mut answers = Vec::new();
+    for app in [
+        spawn_app_with(|s| s.graphql.complexity_limit = 1_000_000).await,
+        spawn_embedded_app_with(|s| s.graphql.complexity_limit = 1_000_000).await,
+    ] {
+        generated(&app).await;
+        let all = app
+            .data(
+                &format!("{{ organizations(first: 40) {{ nodes {{ {SELECTION} }} }} }}"),
+                json!({}),
+            )
+            .await;
+        let nodes = all["organizations"]["nodes"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(nodes.len(), 40);
+        assert!(
+            nodes
+                .iter()
+                .any(|n| n["events"]["aggregates"]["count"].as_u64() > Some(2)),
+            "some parents have several events: {all}"
+        );
+        for node in &nodes {
+            let alone = app
+                .data(
+                    &format!("query($slug: String!) {{ organization(by: {{ slug: $slug }}) {{ {SELECTION} }} }}"),
+                    json!({ "slug": node["slug"] }),
+                )
+                .await;
+            assert_eq!(&alone["organization"], node, "alone and among 40");
+        }
+        answers.push(nodes);
+    }
+    assert_eq!(answers[0], answers[1], "the stores agree");
+}
