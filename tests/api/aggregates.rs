@@ -549,9 +549,10 @@ async fn nested_aggregates_cost_one_statement_per_level_for_2_50_or_100_parents(
     }
     assert_eq!(costs[0], costs[1], "2 vs 50 parents: {costs:?}");
     assert_eq!(costs[1], costs[2], "50 vs 100 parents: {costs:?}");
-    // The organizations; each nested connection's page, its count, and one statement for each
-    // of its aggregates or groupings: agreements 3, events 4 (two groupings), children 3.
-    assert_eq!(costs[0], 11, "{costs:?}");
+    // The organizations; each nested connection's count and one statement for each of its
+    // aggregates or groupings (no page: none of them selects edges, nodes or pageInfo):
+    // agreements 2, events 3 (two groupings), children 2.
+    assert_eq!(costs[0], 8, "{costs:?}");
 }
 
 /// Checks the nested aggregates of 40 organizations against their nested lists; returns them.
@@ -653,6 +654,29 @@ async fn aggregates_are_read_only_when_selected() {
         )
         .await;
     assert_eq!(with, plain + 1);
+    // A connection read only for its count or aggregates costs no page statement, top-level or
+    // nested.
+    for (query, expected) in [
+        ("{ agreements { totalCount } }", 1),
+        ("{ agreements { aggregates { count } } }", 1),
+        ("{ agreements { totalCount aggregates { count } } }", 2),
+        ("{ agreements { totalCount pageInfo { hasNextPage } } }", 2),
+        (
+            r#"{ organization(by: { slug: "ilo" }) { events { totalCount } } }"#,
+            2,
+        ),
+        (
+            r#"{ organization(by: { slug: "ilo" }) { events { groups(byRole: true) { count } } children { aggregates { count } } } }"#,
+            3,
+        ),
+        (
+            r#"{ organization(by: { slug: "ilo" }) { events { nodes { slug } } } }"#,
+            2,
+        ),
+    ] {
+        let (_, statements) = app.fewest_statements(query, json!({})).await;
+        assert_eq!(statements, expected, "{query}");
+    }
 }
 
 #[tokio::test]
