@@ -77,6 +77,9 @@ pub struct Joined {
     pub table: &'static str,
     pub owner: &'static str,
     pub value: &'static str,
+    /// Only the rows whose `role` is this (a link table's role, as stored): the values of the
+    /// records in that role; records with none in it fall in the group with no value.
+    pub role: Option<&'static str>,
 }
 
 /// How to group: the keys, the bounds on each group's count (`HAVING`), and the most groups
@@ -160,12 +163,16 @@ fn add_measures(
         let expr = match key {
             GroupKey::Joined(joined) => {
                 let alias = format!("j{i}");
+                let mut on = Expr::col((Alias::new(&alias), Alias::new(joined.owner)))
+                    .equals((Alias::new(target), Alias::new("id")));
+                if let Some(role) = joined.role {
+                    on = on.and(Expr::col((Alias::new(&alias), Alias::new("role"))).eq(role));
+                }
                 select.join_as(
                     JoinType::LeftJoin,
                     Alias::new(joined.table),
                     Alias::new(&alias),
-                    Expr::col((Alias::new(&alias), Alias::new(joined.owner)))
-                        .equals((Alias::new(target), Alias::new("id"))),
+                    on,
                 );
                 format!("CAST({} AS TEXT)", qualified(&alias, joined.value))
             }

@@ -253,6 +253,32 @@ fn check(name: &str, data: &Value) {
                 .unwrap_or_default();
             assert_eq!(ilo["count"].as_u64(), Some(organizes), "{ilo:#}");
         }
+        "organizations-co-organizing-most-events" => {
+            // In the seed: 5 events have a co-organizer; the ILO co-organizes 5 events, UNCTAD
+            // 3, UNDP 2.
+            let events = &data["events"];
+            assert_eq!(events["totalCount"], 5, "{data:#}");
+            let top: Vec<(String, u64)> = events["groups"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|g| {
+                    (
+                        g["key"]["participant"]["acronym"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_owned(),
+                        g["count"].as_u64().unwrap_or_default(),
+                    )
+                })
+                .collect();
+            assert_eq!(
+                top[..3],
+                [("ILO".into(), 5), ("UNCTAD".into(), 3), ("UNDP".into(), 2)],
+                "{data:#}"
+            );
+            assert!(top[3..].iter().all(|(_, n)| *n == 1), "{data:#}");
+        }
         other => panic!("examples/{other}.graphql has no expected answer in tests/api/examples.rs"),
     }
 }
