@@ -37,7 +37,7 @@ use crate::{
     store::{
         Store,
         aggregate::{
-            self, Aggregate, AggregateQuery, DateColumns, GroupKey, Grouping, Joined, Measures,
+            self, Aggregate, AggregateQuery, DateColumns, GroupKey, Grouping, Joined, Measures, Top,
         },
         filter::EnumFilter,
         nested::{ChildRelation, LinkRelation},
@@ -694,6 +694,18 @@ pub async fn groups(
         if keys[..i].contains(key) {
             return Err(AppError::bad_field("by", "each key may be named once")).gql();
         }
+        // Their values are read back by table: one key per table of values.
+        if let GroupKey::Joined(joined) = key
+            && keys[..i]
+                .iter()
+                .any(|k| matches!(k, GroupKey::Joined(j) if j.table == joined.table))
+        {
+            return Err(AppError::bad_field(
+                "by",
+                "group by one participant key at a time (`PARTICIPANT` or one role's)",
+            ))
+            .gql();
+        }
     }
     let having = having.unwrap_or_default();
     let count = |n: Option<i32>, field: &str| -> async_graphql::Result<Option<u64>> {
@@ -725,6 +737,7 @@ pub async fn groups(
     let budget = ctx.data_unchecked::<GroupBudget>();
     let keys = Arc::new(keys);
     let measures = measures(spec, &ctx.look_ahead().field("aggregates"), roles);
+    let order = order_by.unwrap_or_default();
     let query = AggregateQuery {
         measures: measures.clone(),
         grouping: Some(Grouping {
@@ -732,10 +745,15 @@ pub async fn groups(
             min_count,
             max_count,
             limit: budget.limit,
+            top: first.map(|first| Top {
+                by_count: order.field == GroupOrderField::Count,
+                descending: order.direction == OrderDirection::Desc,
+                first,
+            }),
         }),
     };
     let mut rows = source.aggregate(ctx, query).await?;
-    let order = order_by.unwrap_or_default();
+    // A top-level statement returns its groups in this order already; a nested one does not.
     rows.sort_by(|a, b| {
         let by_key = compare_keys(&a.key, &b.key);
         let ordering = match order.field {
@@ -791,6 +809,17 @@ const fn joined(table: &'static str, owner: &'static str, value: &'static str) -
         table,
         owner,
         value,
+        role: None,
+    })
+}
+
+/// An event's participants in one role (the role as stored).
+const fn event_participants_as(role: &'static str) -> GroupKey {
+    GroupKey::Joined(Joined {
+        table: "event_participants",
+        owner: "event_id",
+        value: "organization_id",
+        role: Some(role),
     })
 }
 
@@ -889,6 +918,10 @@ record_groups!(
         EndYear => year("ends_on", "ends_precision"), "The year it ends.";
         EndMonth => month("ends_on", "ends_precision"), "The month it ends.";
         Participant => joined("event_participants", "event_id", "organization_id"), "Each participant: an event falls in the group of each organization taking part, whatever its role (those with none in a group with no participant).";
+        Organizer => event_participants_as("organizer"), "Each organizer (a participant in the role `ORGANIZER`): an event falls in the group of each; those with none in the group with no participant. The key is `participant`.";
+        CoOrganizer => event_participants_as("co_organizer"), "Each co-organizer (a participant in the role `CO_ORGANIZER`), as `ORGANIZER` does.";
+        Host => event_participants_as("host"), "Each host (a participant in the role `HOST`), as `ORGANIZER` does.";
+        Speaker => event_participants_as("speaker"), "Each speaker (a participant in the role `SPEAKER`), as `ORGANIZER` does.";
         Parent => GroupKey::Column("parent_id"), "The event it is part of, such as a session's forum (those outside any in a group with no parent).";
     }
 );
@@ -1041,8 +1074,8 @@ impl EventGroupKey {
         self.0.date("ends_on", true)
     }
 
-    /// The participant, when grouped by `PARTICIPANT` (null for the group of events with
-    /// none).
+    /// The participant, when grouped by `PARTICIPANT` or by one role's participants
+    /// (`ORGANIZER`, `CO_ORGANIZER`, `HOST`, `SPEAKER`); null for the group of events with none.
     async fn participant(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Organization>> {
         let id = self.0.joined_id("event_participants");
         Ok(referenced::<organization::Entity>(ctx, id)

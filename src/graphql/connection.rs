@@ -391,7 +391,17 @@ pub async fn list<E: Record, C: ConnectionType<Node: Reads<Model = E::Model>>>(
     let filter = &filter;
     let selection = ctx.look_ahead();
     let columns = projection::columns::<C::Node>(&projection::nodes(&selection));
-    let page = records::list::<E>(&store.connection, filter, &order, &args, columns);
+    let page = async {
+        if selects_page(&selection) || args.after.is_some() || args.before.is_some() {
+            records::list::<E>(&store.connection, filter, &order, &args, columns).await
+        } else {
+            Ok(Page {
+                rows: Vec::new(),
+                has_next_page: false,
+                has_previous_page: false,
+            })
+        }
+    };
     let (page, total) = if selection.field("totalCount").exists() {
         let count = records::count::<E>(&store.connection, filter);
         futures::try_join!(page, count).gql()?
@@ -400,6 +410,15 @@ pub async fn list<E: Record, C: ConnectionType<Node: Reads<Model = E::Model>>>(
     };
     let source = Arc::new(Records::<E, _>::new(filter.clone()));
     Ok(Fast(connection(page, total, source, wrap)))
+}
+
+/// Whether a connection's selection reads its page (`edges`, `nodes` or `pageInfo`): one that
+/// asks only for `totalCount`, `aggregates` or `groups` costs no page statement (unless it
+/// passes a cursor, which the page statement checks, so a forged one is refused either way).
+pub fn selects_page(connection: &async_graphql::Lookahead<'_>) -> bool {
+    ["edges", "nodes", "pageInfo"]
+        .into_iter()
+        .any(|field| connection.field(field).exists())
 }
 
 /// The request's loader.

@@ -599,9 +599,10 @@ impl ExploreQuery {
         super::search::search(ctx, query, types, first, after).await
     }
 
-    /// Dated activity in date order: agreements signed, projects started and ended, events held.
-    /// Records without such a date are left out (no date is invented); a partial date (`2020`)
-    /// sorts and filters as the first day of its period.
+    /// Dated activity in date order: agreements signed, projects started and ended, events held,
+    /// organizations joining agreements (a party's `since`). Records and links without such a
+    /// date are left out (no date is invented); a partial date (`2020`) sorts and filters as the
+    /// first day of its period.
     #[expect(
         clippy::too_many_arguments,
         reason = "a timeline takes an organization, a period, kinds and two paging arguments"
@@ -611,7 +612,7 @@ impl ExploreQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(
-            desc = "Only records this organization takes part in (global ID or slug); everything when omitted."
+            desc = "Only records this organization takes part in, and its own joinings (global ID or slug); everything when omitted."
         )]
         organization: Option<RecordKey>,
         #[graphql(desc = "Only entries dated on or after the start of this period.")] from: Option<

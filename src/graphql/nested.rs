@@ -15,7 +15,7 @@ use entity::{
 use super::{
     aggregates::{self, Source},
     agreement::Agreement,
-    connection::{Bounds, ConnectionType, encode_cursor, loader, page_object},
+    connection::{Bounds, ConnectionType, encode_cursor, loader, page_object, selects_page},
     enums::{EventRole, InstrumentRole, PartyRole, ProjectRole},
     errors::ResultExt,
     event::Event,
@@ -355,11 +355,11 @@ fn bounds<M>(page: &Nested<M>, after: bool) -> Bounds {
     }
 }
 
-/// A parent's page and, when the query asks for `totalCount`, its count. Both keys are
-/// registered before either batch runs, so siblings share both statements.
+/// A parent's page when the query reads it, and its count when it asks for `totalCount`. Both
+/// keys are registered before either batch runs, so siblings share both statements.
 async fn page_and_count<P, K, V>(
     ctx: &Context<'_>,
-    page: P,
+    page: Option<P>,
     count: Option<K>,
 ) -> async_graphql::Result<(V, u64)>
 where
@@ -369,12 +369,20 @@ where
     StoreLoader:
         Loader<P, Value = V, Error = Arc<AppError>> + Loader<K, Value = u64, Error = Arc<AppError>>,
 {
-    let (page, total_count) = futures::try_join!(loader(ctx).load_one(page), async {
-        match count {
-            Some(key) => loader(ctx).load_one(key).await,
-            None => Ok(Some(0)),
+    let (page, total_count) = futures::try_join!(
+        async {
+            match page {
+                Some(key) => loader(ctx).load_one(key).await,
+                None => Ok(Some(V::default())),
+            }
+        },
+        async {
+            match count {
+                Some(key) => loader(ctx).load_one(key).await,
+                None => Ok(Some(0)),
+            }
         }
-    })
+    )
     .gql()?;
     Ok((page.unwrap_or_default(), total_count.unwrap_or(0)))
 }
@@ -420,7 +428,8 @@ where
             first,
             after,
         });
-        let page = LinkPage::<R>::new(ctx, parent, query, || C::projection(&ctx.look_ahead()));
+        let page = (selects_page(&ctx.look_ahead()) || has_after)
+            .then(|| LinkPage::<R>::new(ctx, parent, query, || C::projection(&ctx.look_ahead())));
         let (page, total_count) = page_and_count(ctx, page, count).await?;
         let bounds = bounds(&page, has_after);
         Ok(Fast(C::build(page.rows, bounds, total_count, source)))
@@ -464,9 +473,11 @@ where
             first,
             after,
         });
-        let page = ChildPage::<R>::new(ctx, parent, query, || Projection {
-            link: Columns::ALL,
-            target: projection::columns::<C::Node>(&projection::nodes(&ctx.look_ahead())),
+        let page = (selects_page(&ctx.look_ahead()) || has_after).then(|| {
+            ChildPage::<R>::new(ctx, parent, query, || Projection {
+                link: Columns::ALL,
+                target: projection::columns::<C::Node>(&projection::nodes(&ctx.look_ahead())),
+            })
         });
         let (page, total_count) = page_and_count(ctx, page, count).await?;
         let bounds = bounds(&page, has_after);

@@ -1,14 +1,16 @@
 //! The timeline: dated activity as a connection of an interface type (see `store::timeline`).
 
 use async_graphql::{Context, Enum, Interface, Object, SimpleObject, connection::PageInfo};
-use entity::{agreement, event, project};
+use entity::{agreement, event, organization, project};
 
 use super::{
     agreement::Agreement,
     connection::{decode_cursor, encode_cursor},
+    enums::PartyRole,
     errors::ResultExt,
     event::Event,
     explore::records,
+    organization::Organization,
     project::Project,
 };
 use crate::{
@@ -31,6 +33,9 @@ pub enum TimelineEntryKind {
     EventHeld,
     /// A project ended (or is due to end).
     ProjectEnded,
+    /// An organization became a party to an agreement: the date the source gives for its part
+    /// (a party's `since`), which may come before or after the agreement's signing.
+    JoinedAgreement,
 }
 
 impl From<TimelineEntryKind> for EntryKind {
@@ -40,6 +45,7 @@ impl From<TimelineEntryKind> for EntryKind {
             TimelineEntryKind::ProjectStarted => EntryKind::ProjectStarted,
             TimelineEntryKind::EventHeld => EntryKind::EventHeld,
             TimelineEntryKind::ProjectEnded => EntryKind::ProjectEnded,
+            TimelineEntryKind::JoinedAgreement => EntryKind::JoinedAgreement,
         }
     }
 }
@@ -51,12 +57,13 @@ impl From<EntryKind> for TimelineEntryKind {
             EntryKind::ProjectStarted => TimelineEntryKind::ProjectStarted,
             EntryKind::EventHeld => TimelineEntryKind::EventHeld,
             EntryKind::ProjectEnded => TimelineEntryKind::ProjectEnded,
+            EntryKind::JoinedAgreement => TimelineEntryKind::JoinedAgreement,
         }
     }
 }
 
 /// Something that happened on a date: an agreement signed, a project started or ended, an
-/// event held.
+/// event held, an organization joining an agreement.
 #[derive(Interface, Clone)]
 #[graphql(
     field(
@@ -71,6 +78,7 @@ pub enum TimelineEntry {
     ProjectStarted(ProjectStarted),
     ProjectEnded(ProjectEnded),
     EventHeld(EventHeld),
+    JoinedAgreement(JoinedAgreement),
 }
 
 macro_rules! entry {
@@ -135,6 +143,45 @@ entry!(
     "The event."
 );
 
+/// An organization became a party to an agreement, on the date the source gives for its part.
+#[derive(Clone)]
+pub struct JoinedAgreement {
+    date: PartialDate,
+    organization: Organization,
+    agreement: Agreement,
+    role: PartyRole,
+}
+
+/// An organization became a party to an agreement, on the date the source gives for its part
+/// (the party's `since`).
+#[Object]
+impl JoinedAgreement {
+    /// When it joined, at the precision the source gives.
+    async fn date(&self) -> &PartialDate {
+        &self.date
+    }
+
+    /// What happened.
+    async fn kind(&self) -> TimelineEntryKind {
+        TimelineEntryKind::JoinedAgreement
+    }
+
+    /// The organization that joined.
+    async fn organization(&self) -> &Organization {
+        &self.organization
+    }
+
+    /// The agreement it joined.
+    async fn agreement(&self) -> &Agreement {
+        &self.agreement
+    }
+
+    /// Its part in the agreement.
+    async fn role(&self) -> PartyRole {
+        self.role
+    }
+}
+
 /// One timeline entry in a page, with the cursor to page from it.
 #[derive(SimpleObject)]
 pub struct TimelineEdge {
@@ -157,8 +204,8 @@ pub struct TimelineConnection {
     pub total_count: u64,
 }
 
-/// The `timeline` root field: one statement for the page, one per kind of record on it, one
-/// more for `totalCount` when asked.
+/// The `timeline` root field: one statement for the page, one per kind of record on it (the
+/// organizations of joinings among them), one more for `totalCount` when asked.
 pub async fn timeline(
     ctx: &Context<'_>,
     organization: Option<i64>,
@@ -211,13 +258,18 @@ pub async fn timeline(
             .map(|e| e.record)
             .collect()
     };
-    let (mut agreements, projects, mut events) = futures::try_join!(
-        records::<agreement::Entity>(ctx, ids(&[EntryKind::AgreementSigned])),
+    let joinings: Vec<_> = entries.iter().filter_map(|e| e.joining).collect();
+    let mut agreement_ids = ids(&[EntryKind::AgreementSigned]);
+    agreement_ids.extend(joinings.iter().map(|j| j.agreement));
+    let organization_ids: Vec<i64> = joinings.iter().map(|j| j.organization).collect();
+    let (agreements, projects, mut events, organizations) = futures::try_join!(
+        records::<agreement::Entity>(ctx, agreement_ids),
         records::<project::Entity>(
             ctx,
             ids(&[EntryKind::ProjectStarted, EntryKind::ProjectEnded])
         ),
         records::<event::Entity>(ctx, ids(&[EntryKind::EventHeld])),
+        records::<organization::Entity>(ctx, organization_ids),
     )?;
     let mut edges = Vec::with_capacity(entries.len());
     for entry in &entries {
@@ -227,7 +279,7 @@ pub async fn timeline(
         };
         // A record deleted between the statements is left out.
         let node = match entry.kind {
-            EntryKind::AgreementSigned => agreements.remove(&entry.record).map(|m| {
+            EntryKind::AgreementSigned => agreements.get(&entry.record).cloned().map(|m| {
                 TimelineEntry::AgreementSigned(AgreementSigned {
                     date,
                     agreement: Agreement(m),
@@ -250,6 +302,16 @@ pub async fn timeline(
                     date,
                     event: Event(m),
                 })
+            }),
+            EntryKind::JoinedAgreement => entry.joining.and_then(|j| {
+                let agreement = agreements.get(&j.agreement).cloned()?;
+                let organization = organizations.get(&j.organization).cloned()?;
+                Some(TimelineEntry::JoinedAgreement(JoinedAgreement {
+                    date,
+                    organization: Organization(organization),
+                    agreement: Agreement(agreement),
+                    role: j.role.into(),
+                }))
             }),
         };
         if let Some(node) = node {

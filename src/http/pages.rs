@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use super::{AppState, assets};
 
 /// The examples, compiled in (the examples test checks every file of `examples/` is listed).
-pub const EXAMPLES: [(&str, &str); 19] = [
+pub const EXAMPLES: [(&str, &str); 20] = [
     (
         "global-framework-parties",
         include_str!("../../examples/global-framework-parties.graphql"),
@@ -56,6 +56,10 @@ pub const EXAMPLES: [(&str, &str); 19] = [
     (
         "organizations-in-most-events",
         include_str!("../../examples/organizations-in-most-events.graphql"),
+    ),
+    (
+        "organizations-co-organizing-most-events",
+        include_str!("../../examples/organizations-co-organizing-most-events.graphql"),
     ),
     (
         "search-supply-chains",

@@ -1,12 +1,15 @@
 //! Dated activity in date order: agreements signed, projects started and ended, events held,
-//! for one organization (the records it takes part in) or for everything. Records without the
-//! date in question are left out: no date is ever invented.
+//! organizations joining agreements (a party's `since`), for one organization (the records it
+//! takes part in, and its own joinings) or for everything. Records and links without the date
+//! in question are left out: no date is ever invented.
 //!
-//! One `UNION ALL` over the four kinds, keyset-paged on (date, kind, id). A partial date sorts
-//! and filters as the first day of its period.
+//! One `UNION ALL` over the kinds, keyset-paged on (date, kind, id), where the id is the
+//! record's, or the link row's for a joining. A joining carries its link's agreement,
+//! organization and role in the same row, so the page needs no statement for the links. A
+//! partial date sorts and filters as the first day of its period.
 
 use chrono::NaiveDate;
-use entity::DatePrecision;
+use entity::{DatePrecision, PartyRole};
 use sea_orm::{ConnectionTrait, Statement};
 
 use super::{
@@ -22,14 +25,34 @@ pub enum EntryKind {
     ProjectStarted,
     EventHeld,
     ProjectEnded,
+    /// An organization became a party to an agreement (the link's `since`).
+    JoinedAgreement,
+}
+
+/// Where a kind's dated rows are, and how they belong to an organization.
+struct Source {
+    table: &'static str,
+    date: &'static str,
+    precision: &'static str,
+    member: Member,
+}
+
+/// How the rows of a kind belong to an organization.
+enum Member {
+    /// Records the organization takes part in through a link table (`link.column` is the
+    /// record's id where `link.organization_id` is the organization's).
+    Through(&'static str, &'static str),
+    /// Link rows of the organization itself.
+    Own,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 4] = [
+    pub const ALL: [EntryKind; 5] = [
         EntryKind::AgreementSigned,
         EntryKind::ProjectStarted,
         EntryKind::EventHeld,
         EntryKind::ProjectEnded,
+        EntryKind::JoinedAgreement,
     ];
 
     fn code(self) -> i64 {
@@ -38,6 +61,7 @@ impl EntryKind {
             Self::ProjectStarted => 2,
             Self::EventHeld => 3,
             Self::ProjectEnded => 4,
+            Self::JoinedAgreement => 5,
         }
     }
 
@@ -48,45 +72,44 @@ impl EntryKind {
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown timeline kind {code}")))
     }
 
-    /// (table, date column, precision column, link table, link column).
-    fn source(
-        self,
-    ) -> (
-        &'static str,
-        &'static str,
-        &'static str,
-        &'static str,
-        &'static str,
-    ) {
-        match self {
+    fn source(self) -> Source {
+        let (table, date, precision, member) = match self {
             Self::AgreementSigned => (
                 "agreements",
                 "signed_on",
                 "signed_precision",
-                "agreement_parties",
-                "agreement_id",
+                Member::Through("agreement_parties", "agreement_id"),
             ),
             Self::ProjectStarted => (
                 "projects",
                 "starts_on",
                 "starts_precision",
-                "project_participants",
-                "project_id",
+                Member::Through("project_participants", "project_id"),
             ),
             Self::ProjectEnded => (
                 "projects",
                 "ends_on",
                 "ends_precision",
-                "project_participants",
-                "project_id",
+                Member::Through("project_participants", "project_id"),
             ),
             Self::EventHeld => (
                 "events",
                 "starts_on",
                 "starts_precision",
-                "event_participants",
-                "event_id",
+                Member::Through("event_participants", "event_id"),
             ),
+            Self::JoinedAgreement => (
+                "agreement_parties",
+                "since_on",
+                "since_precision",
+                Member::Own,
+            ),
+        };
+        Source {
+            table,
+            date,
+            precision,
+            member,
         }
     }
 }
@@ -118,30 +141,59 @@ impl TimelineQuery {
     }
 }
 
-/// One dated record.
+/// An organization's part in an agreement, for a joining.
+#[derive(Debug, Clone, Copy)]
+pub struct Joining {
+    pub agreement: i64,
+    pub organization: i64,
+    pub role: PartyRole,
+}
+
+/// One dated record, or one dated link.
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub kind: EntryKind,
+    /// The record's id, or the link row's for a joining.
     pub record: i64,
+    /// The link, for a joining.
+    pub joining: Option<Joining>,
     pub date: NaiveDate,
     pub precision: DatePrecision,
     pub position: Position,
 }
 
-/// The entries, filtered, without the window.
-fn entries_sql(query: &TimelineQuery, params: &mut Params) -> String {
+/// The entries, filtered, without the window. `columns`: with the link's agreement,
+/// organization and role (null but for joinings), which the page reads and the count does not.
+fn entries_sql(query: &TimelineQuery, params: &mut Params, columns: bool) -> String {
     let mut parts = Vec::new();
     for kind in &query.kinds {
-        let (table, date, precision, link, link_column) = kind.source();
+        let Source {
+            table,
+            date,
+            precision,
+            member,
+        } = kind.source();
+        let link = if !columns {
+            ""
+        } else if matches!(member, Member::Own) {
+            ", t.agreement_id AS agreement, t.organization_id AS organization, t.role AS role"
+        } else {
+            // Typed so that a union of these alone still reads as integers and text.
+            ", CAST(NULL AS BIGINT) AS agreement, CAST(NULL AS BIGINT) AS organization, \
+             CAST(NULL AS TEXT) AS role"
+        };
         let mut sql = format!(
-            "SELECT {code} AS kind, t.id AS record, t.{date} AS on_date, t.{precision} AS on_precision \
+            "SELECT {code} AS kind, t.id AS record, t.{date} AS on_date, t.{precision} AS on_precision{link} \
              FROM {table} t WHERE t.{date} IS NOT NULL",
             code = kind.code()
         );
         if let Some(org) = query.organization {
-            sql.push_str(&format!(
-                " AND t.id IN (SELECT {link_column} FROM {link} WHERE organization_id = {org})"
-            ));
+            sql.push_str(&match member {
+                Member::Through(link, column) => format!(
+                    " AND t.id IN (SELECT {column} FROM {link} WHERE organization_id = {org})"
+                ),
+                Member::Own => format!(" AND t.organization_id = {org}"),
+            });
         }
         if let Some(from) = query.from {
             sql.push_str(&format!(" AND t.{date} >= {}", params.push(from)));
@@ -163,8 +215,10 @@ pub async fn page(
 ) -> AppResult<(Vec<Entry>, bool)> {
     let ordering = query.ordering();
     let mut params = Params::new(db.get_database_backend());
-    let inner = entries_sql(query, &mut params);
-    let mut sql = format!("SELECT kind, record, on_date, on_precision FROM ({inner}) e");
+    let inner = entries_sql(query, &mut params, true);
+    let mut sql = format!(
+        "SELECT kind, record, on_date, on_precision, agreement, organization, role FROM ({inner}) e"
+    );
     if let Some(position) = after {
         let bad = || AppError::bad_field("after", "the cursor belongs to another timeline");
         if position.ordering != ordering {
@@ -198,9 +252,18 @@ pub async fn page(
         let record: i64 = row.try_get("", "record")?;
         let date: NaiveDate = row.try_get("", "on_date")?;
         let precision: DatePrecision = row.try_get("", "on_precision")?;
+        let joining = match kind {
+            EntryKind::JoinedAgreement => Some(Joining {
+                agreement: row.try_get("", "agreement")?,
+                organization: row.try_get("", "organization")?,
+                role: row.try_get("", "role")?,
+            }),
+            _ => None,
+        };
         entries.push(Entry {
             kind,
             record,
+            joining,
             date,
             precision,
             position: Position {
@@ -219,7 +282,7 @@ pub async fn count(db: &impl ConnectionTrait, query: &TimelineQuery) -> AppResul
     let mut params = Params::new(db.get_database_backend());
     let sql = format!(
         "SELECT COUNT(*) AS n FROM ({}) e",
-        entries_sql(query, &mut params)
+        entries_sql(query, &mut params, false)
     );
     let row = db
         .query_one_raw(Statement::from_sql_and_values(

@@ -182,6 +182,26 @@ fn records_of(node: &Value, list: &str, field: &str) -> Vec<Value> {
         .collect()
 }
 
+/// The participants of an event in one role, as `records_of` gives them.
+fn in_role(node: &Value, role: &str) -> Vec<Value> {
+    let slugs: BTreeSet<String> = node["participants"]["edges"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["role"] == role)
+        .filter_map(|e| e["node"]["slug"].as_str().map(str::to_owned))
+        .collect();
+    if slugs.is_empty() {
+        return vec![json!({ "participant": null })];
+    }
+    slugs
+        .into_iter()
+        .map(|s| json!({ "participant": { "slug": s } }))
+        .collect()
+}
+
+const IN_ROLE: &str = "participants(first: 100) { edges { role node { slug } } }";
+
 fn parent_of(node: &Value) -> Vec<Value> {
     vec![json!({ "parent": node["parent"] })]
 }
@@ -198,6 +218,18 @@ const EVENTS: Kind = Kind {
             "participants(first: 100) { nodes { slug } }",
             |n| records_of(n, "participants", "participant"),
         ),
+        ("ORGANIZER", "participant { slug }", IN_ROLE, |n| {
+            in_role(n, "ORGANIZER")
+        }),
+        ("CO_ORGANIZER", "participant { slug }", IN_ROLE, |n| {
+            in_role(n, "CO_ORGANIZER")
+        }),
+        ("HOST", "participant { slug }", IN_ROLE, |n| {
+            in_role(n, "HOST")
+        }),
+        ("SPEAKER", "participant { slug }", IN_ROLE, |n| {
+            in_role(n, "SPEAKER")
+        }),
         ("PARENT", "parent { slug }", "parent { slug }", parent_of),
     ],
 };
@@ -480,8 +512,16 @@ async fn check_all(app: &TestApp) -> Vec<Value> {
 #[tokio::test]
 async fn aggregates_and_groups_equal_the_lists_on_both_stores_and_the_stores_agree() {
     // Each check asks for every grouping at once: more groups than the default allows.
-    let postgres = spawn_app_with(|s| s.graphql.max_groups = 100_000).await;
-    let sqlite = spawn_embedded_app_with(|s| s.graphql.max_groups = 100_000).await;
+    let postgres = spawn_app_with(|s| {
+        s.graphql.max_groups = 100_000;
+        s.graphql.complexity_limit = 1_000_000;
+    })
+    .await;
+    let sqlite = spawn_embedded_app_with(|s| {
+        s.graphql.max_groups = 100_000;
+        s.graphql.complexity_limit = 1_000_000;
+    })
+    .await;
 
     let on_postgres = check_all(&postgres).await;
     let on_sqlite = check_all(&sqlite).await;
@@ -549,9 +589,10 @@ async fn nested_aggregates_cost_one_statement_per_level_for_2_50_or_100_parents(
     }
     assert_eq!(costs[0], costs[1], "2 vs 50 parents: {costs:?}");
     assert_eq!(costs[1], costs[2], "50 vs 100 parents: {costs:?}");
-    // The organizations; each nested connection's page, its count, and one statement for each
-    // of its aggregates or groupings: agreements 3, events 4 (two groupings), children 3.
-    assert_eq!(costs[0], 11, "{costs:?}");
+    // The organizations; each nested connection's count and one statement for each of its
+    // aggregates or groupings (no page: none of them selects edges, nodes or pageInfo):
+    // agreements 2, events 3 (two groupings), children 2.
+    assert_eq!(costs[0], 8, "{costs:?}");
 }
 
 /// Checks the nested aggregates of 40 organizations against their nested lists; returns them.
@@ -653,6 +694,29 @@ async fn aggregates_are_read_only_when_selected() {
         )
         .await;
     assert_eq!(with, plain + 1);
+    // A connection read only for its count or aggregates costs no page statement, top-level or
+    // nested.
+    for (query, expected) in [
+        ("{ agreements { totalCount } }", 1),
+        ("{ agreements { aggregates { count } } }", 1),
+        ("{ agreements { totalCount aggregates { count } } }", 2),
+        ("{ agreements { totalCount pageInfo { hasNextPage } } }", 2),
+        (
+            r#"{ organization(by: { slug: "ilo" }) { events { totalCount } } }"#,
+            2,
+        ),
+        (
+            r#"{ organization(by: { slug: "ilo" }) { events { groups(byRole: true) { count } } children { aggregates { count } } } }"#,
+            3,
+        ),
+        (
+            r#"{ organization(by: { slug: "ilo" }) { events { nodes { slug } } } }"#,
+            2,
+        ),
+    ] {
+        let (_, statements) = app.fewest_statements(query, json!({})).await;
+        assert_eq!(statements, expected, "{query}");
+    }
 }
 
 #[tokio::test]
@@ -750,6 +814,10 @@ async fn bad_groupings_are_refused_with_bad_user_input() {
         (
             "{ agreements { groups(by: [KIND], first: -1) { count } } }",
             "a negative first",
+        ),
+        (
+            "{ events { groups(by: [PARTICIPANT, CO_ORGANIZER]) { count } } }",
+            "two participant keys",
         ),
         (
             r#"{ organization(by: { slug: "ilo" }) { agreements { groups { count } } } }"#,
@@ -882,4 +950,134 @@ async fn the_deprecated_facets_agree_with_groups() {
             "{context}"
         );
     }
+}
+
+/// `first` on a top-level grouping is applied in the statement: the first groups of an order
+/// are the head of the whole ordered list (ties broken by key the same way), on both stores, and
+/// a top 5 of more groups than the request may make is answered, where the whole list is refused.
+#[tokio::test]
+async fn the_first_groups_are_the_head_of_the_whole_order_and_are_not_refused() {
+    let cap = 40;
+    let big = [
+        (
+            "postgres",
+            spawn_app_with(|s| s.graphql.max_groups = 100_000).await,
+        ),
+        (
+            "sqlite",
+            spawn_embedded_app_with(|s| s.graphql.max_groups = 100_000).await,
+        ),
+    ];
+    let small = [
+        (
+            "postgres",
+            spawn_app_with(|s| s.graphql.max_groups = cap).await,
+        ),
+        (
+            "sqlite",
+            spawn_embedded_app_with(|s| s.graphql.max_groups = cap).await,
+        ),
+    ];
+    for (_, app) in &big {
+        generated(app).await;
+    }
+    let mut answers = Vec::new();
+    for ((store, app), (_, capped)) in big.iter().zip(&small) {
+        generated(capped).await;
+        for (by, order) in [
+            ("[PARTICIPANT]", "{ field: COUNT, direction: DESC }"),
+            ("[PARTICIPANT]", "{ field: COUNT, direction: ASC }"),
+            ("[PARTICIPANT, KIND]", "{ field: KEY, direction: DESC }"),
+            (
+                "[RECURRENCE, START_YEAR]",
+                "{ field: COUNT, direction: DESC }",
+            ),
+            ("[START_MONTH]", "{ field: KEY, direction: ASC }"),
+        ] {
+            let query = |first: &str| {
+                format!(
+                    "{{ events {{ groups(by: {by}, orderBy: {order}{first}) {{ \
+                     key {{ participant {{ slug }} kind recurrence startYear {{ kind year }} startMonth {{ kind year month }} }} count }} }} }}"
+                )
+            };
+            let all = app.data(&query(""), json!({})).await;
+            let all = all["events"]["groups"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            assert!(all.len() > cap, "{store} {by}: {} groups", all.len());
+            for first in [1, 5, 17] {
+                let head = app
+                    .data(&query(&format!(", first: {first}")), json!({}))
+                    .await;
+                assert_eq!(
+                    head["events"]["groups"].as_array().map(Vec::as_slice),
+                    Some(&all[..first]),
+                    "{store} {by} {order}: the first {first}"
+                );
+                let capped = capped
+                    .data(&query(&format!(", first: {first}")), json!({}))
+                    .await;
+                assert_eq!(capped, head, "{store} {by} {order}: under a cap of {cap}");
+            }
+            let refused = capped.graphql(&query(""), json!({})).await;
+            assert_eq!(
+                error_codes(&refused),
+                ["BAD_USER_INPUT"],
+                "{store} {by}: {refused}"
+            );
+            answers.push(all);
+        }
+    }
+    let (postgres, sqlite) = answers.split_at(answers.len() / 2);
+    assert_eq!(postgres, sqlite, "the stores agree");
+}
+
+/// The aggregates of many parents in one statement (on PostgreSQL one `LATERAL` grouping per
+/// parent) are each parent's alone, `first` and the order included, on both stores.
+#[tokio::test]
+async fn many_parents_at_once_answer_as_each_parent_alone_on_both_stores() {
+    const SELECTION: &str = "slug
+        events(role: { in: [ORGANIZER, PARTICIPANT] }) {
+          aggregates { count min { startsOn } max { startsOn } byRole { role count } }
+          top: groups(by: [KIND], orderBy: { field: COUNT, direction: DESC }, first: 2) { key { kind } count }
+          years: groups(by: [START_YEAR], having: { minCount: 1 }) { key { startYear { kind year } } count }
+        }
+        agreements { groups(byRole: true) { role count } }
+        children { aggregates { count } }";
+    let mut answers = Vec::new();
+    for app in [
+        spawn_app_with(|s| s.graphql.complexity_limit = 1_000_000).await,
+        spawn_embedded_app_with(|s| s.graphql.complexity_limit = 1_000_000).await,
+    ] {
+        generated(&app).await;
+        let all = app
+            .data(
+                &format!("{{ organizations(first: 40) {{ nodes {{ {SELECTION} }} }} }}"),
+                json!({}),
+            )
+            .await;
+        let nodes = all["organizations"]["nodes"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(nodes.len(), 40);
+        assert!(
+            nodes
+                .iter()
+                .any(|n| n["events"]["aggregates"]["count"].as_u64() > Some(2)),
+            "some parents have several events: {all}"
+        );
+        for node in &nodes {
+            let alone = app
+                .data(
+                    &format!("query($slug: String!) {{ organization(by: {{ slug: $slug }}) {{ {SELECTION} }} }}"),
+                    json!({ "slug": node["slug"] }),
+                )
+                .await;
+            assert_eq!(&alone["organization"], node, "alone and among 40");
+        }
+        answers.push(nodes);
+    }
+    assert_eq!(answers[0], answers[1], "the stores agree");
 }

@@ -145,6 +145,17 @@ fn check(name: &str, data: &Value) {
                     .any(|e| e["kind"] == "AGREEMENT_SIGNED" && e["date"] == "2020")),
                 "{data:#}"
             );
+            // Its part in the UN Global Compact since the Compact's launch.
+            assert!(
+                nodes
+                    .as_array()
+                    .is_some_and(|n| n.iter().any(|e| e["kind"] == "JOINED_AGREEMENT"
+                        && e["date"] == "1999"
+                        && e["role"] == "PARTNER"
+                        && e["agreement"]["title"]
+                            == "ILO participation in the UN Global Compact")),
+                "{data:#}"
+            );
         }
         "waipa-network" => {
             let network = &data["organization"]["network"];
@@ -241,6 +252,32 @@ fn check(name: &str, data: &Value) {
                 .map(|r| r.iter().filter_map(|x| x["count"].as_u64()).sum())
                 .unwrap_or_default();
             assert_eq!(ilo["count"].as_u64(), Some(organizes), "{ilo:#}");
+        }
+        "organizations-co-organizing-most-events" => {
+            // In the seed: 5 events have a co-organizer; the ILO co-organizes 5 events, UNCTAD
+            // 3, UNDP 2.
+            let events = &data["events"];
+            assert_eq!(events["totalCount"], 5, "{data:#}");
+            let top: Vec<(String, u64)> = events["groups"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|g| {
+                    (
+                        g["key"]["participant"]["acronym"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_owned(),
+                        g["count"].as_u64().unwrap_or_default(),
+                    )
+                })
+                .collect();
+            assert_eq!(
+                top[..3],
+                [("ILO".into(), 5), ("UNCTAD".into(), 3), ("UNDP".into(), 2)],
+                "{data:#}"
+            );
+            assert!(top[3..].iter().all(|(_, n)| *n == 1), "{data:#}");
         }
         other => panic!("examples/{other}.graphql has no expected answer in tests/api/examples.rs"),
     }

@@ -2,6 +2,7 @@
 //! timeline and neighbourhoods. Real answers from the seed on PostgreSQL and SQLite, caps that
 //! refuse with BAD_USER_INPUT, and statement counts that do not grow with the rows.
 
+use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, error_codes, sorted, spawn_app, spawn_embedded_app};
@@ -232,6 +233,11 @@ query Timeline($org: String, $from: PartialDate, $to: PartialDate, $kinds: [Time
         ... on ProjectStarted { project { slug startsOn } }
         ... on ProjectEnded { project { slug endsOn } }
         ... on EventHeld { event { slug startsOn } }
+        ... on JoinedAgreement {
+          role
+          organization { slug }
+          agreement { slug parties { edges { since node { slug } } } }
+        }
       }
     }
   }
@@ -294,17 +300,61 @@ async fn the_ilo_timeline_is_in_date_order_pages_and_invents_no_date() {
                 .any(|(d, k, _)| d == "2014" && k == "EVENT_HELD"),
             "{store}: {list:?}"
         );
-        // The entry's date is the record's own date: nothing undated shows up.
+        // The ILO's part in the UN Global Compact since its launch, a dated link: a joining.
+        assert!(
+            list.contains(&(
+                "1999".into(),
+                "JOINED_AGREEMENT".into(),
+                "ilo-ungc-partnership".into()
+            )),
+            "{store}: {list:?}"
+        );
+        // The entry's date is the record's own date (a joining's, its party's `since`): nothing
+        // undated shows up, and a joining is the organization's own.
         for edge in all["timeline"]["edges"].as_array().into_iter().flatten() {
             let node = &edge["node"];
             let own = match node["__typename"].as_str() {
                 Some("AgreementSigned") => &node["agreement"]["signedOn"],
                 Some("ProjectStarted") => &node["project"]["startsOn"],
                 Some("ProjectEnded") => &node["project"]["endsOn"],
+                Some("JoinedAgreement") => {
+                    assert_eq!(node["organization"]["slug"], "ilo", "{store}: {node:#}");
+                    assert_eq!(node["role"], "PARTNER", "{store}: {node:#}");
+                    let parties = node["agreement"]["parties"]["edges"].as_array();
+                    parties
+                        .into_iter()
+                        .flatten()
+                        .find(|p| p["node"]["slug"] == "ilo")
+                        .map(|p| &p["since"])
+                        .unwrap_or_else(|| panic!("{store}: the ILO is a party: {node:#}"))
+                }
                 _ => &node["event"]["startsOn"],
             };
             assert_eq!(&node["date"], own, "{store}: {node:#}");
         }
+        // The UN Global Compact's timeline holds the agreement, not the ILO's joining of it.
+        let ungc = app
+            .data(
+                TIMELINE,
+                json!({ "org": "ungc", "kinds": ["JOINED_AGREEMENT"], "first": 100 }),
+            )
+            .await;
+        assert_eq!(entries(&ungc), [], "{store}: {ungc:#}");
+        let joinings = app
+            .data(
+                TIMELINE,
+                json!({ "org": "ilo", "kinds": ["JOINED_AGREEMENT"], "first": 100 }),
+            )
+            .await;
+        assert_eq!(
+            entries(&joinings),
+            [(
+                "1999".to_owned(),
+                "JOINED_AGREEMENT".to_owned(),
+                "ilo-ungc-partnership".to_owned()
+            )],
+            "{store}: {joinings:#}"
+        );
         // The WAIPA World Investment Conference is recurring and undated: not on the timeline.
         assert!(
             !list
@@ -681,6 +731,7 @@ async fn paths_and_timelines_take_a_bounded_number_of_statements() {
           ... on ProjectStarted { project { slug } }
           ... on ProjectEnded { project { slug } }
           ... on EventHeld { event { slug } }
+          ... on JoinedAgreement { organization { slug } agreement { slug } }
         }
       }
     }"#;
@@ -690,8 +741,48 @@ async fn paths_and_timelines_take_a_bounded_number_of_statements() {
             data["timeline"]["nodes"].as_array().map(Vec::len),
             Some(first as usize)
         );
-        assert!(n <= 5, "a timeline page of {first} costs {n} statements");
+        assert!(n <= 6, "a timeline page of {first} costs {n} statements");
     }
+    // Every dated party link is a joining, and only those: counted apart in SQL.
+    let dated: i64 = app
+        .store
+        .connection
+        .query_one_raw(Statement::from_string(
+            app.store.connection.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM agreement_parties WHERE since_on IS NOT NULL",
+        ))
+        .await
+        .expect("count")
+        .expect("a row")
+        .try_get("", "n")
+        .expect("n");
+    assert!(dated > 0, "the generated data has dated party links");
+    const JOININGS: &str = r#"
+    query Joinings($after: String) {
+      timeline(kinds: [JOINED_AGREEMENT], first: 100, after: $after) {
+        totalCount
+        pageInfo { hasNextPage endCursor }
+        nodes { kind ... on JoinedAgreement { organization { slug } agreement { slug } } }
+      }
+    }"#;
+    let (mut seen, mut after) = (0, Value::Null);
+    loop {
+        let (n, data) = statements(&app, JOININGS, json!({ "after": after })).await;
+        assert!(n <= 4, "a page of joinings costs {n} statements");
+        let timeline = &data["timeline"];
+        assert_eq!(timeline["totalCount"].as_i64(), Some(dated), "{timeline:#}");
+        for node in timeline["nodes"].as_array().into_iter().flatten() {
+            assert_eq!(node["kind"], "JOINED_AGREEMENT");
+            assert!(node["organization"]["slug"].is_string(), "{node:#}");
+            assert!(node["agreement"]["slug"].is_string(), "{node:#}");
+            seen += 1;
+        }
+        if timeline["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = timeline["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(seen, dated, "paging walks every joining once");
     let (n, _) = statements(&app, SEARCH, json!({ "q": "generated", "first": 100 })).await;
     assert!(n <= 7, "a search page of 100 costs {n} statements");
 

@@ -395,6 +395,7 @@
     PROJECT_STARTED: 'Project started',
     PROJECT_ENDED: 'Project ended',
     EVENT_HELD: 'Event held',
+    JOINED_AGREEMENT: 'Joined',
   };
 
   async function drawTimeline() {
