@@ -37,7 +37,7 @@ use tokio::sync::broadcast::error::RecvError;
 use super::{
     errors::ResultExt,
     ids::{self, NodeType},
-    mutations::{AuditEntry, actor},
+    mutations::{AuditEntry, actor, node_type_named},
     node::{self, Node},
 };
 use crate::{
@@ -119,19 +119,6 @@ impl ChangeAction {
     }
 }
 
-/// The record type of an audit entry's `entity_type`, for the five records.
-fn node_type(name: &str) -> Option<NodeType> {
-    [
-        NodeType::Organization,
-        NodeType::Agreement,
-        NodeType::Project,
-        NodeType::Event,
-        NodeType::Instrument,
-    ]
-    .into_iter()
-    .find(|n| n.name() == name)
-}
-
 /// One end of a link: the record type and its column in the link's row.
 type LinkEnd = (NodeType, &'static str);
 
@@ -170,7 +157,7 @@ impl Change {
 
     /// The record the change is about: the record itself, or the link's owner.
     fn subject(&self) -> Option<(NodeType, i64)> {
-        match node_type(&self.0.entity_type) {
+        match node_type_named(&self.0.entity_type) {
             Some(node) => self.0.record_id.map(|id| (node, id)),
             None => self.link_end(|name| link_ends(name).map(|(owner, _)| owner)),
         }

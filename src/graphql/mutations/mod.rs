@@ -75,7 +75,8 @@ fn record_id(id: &ID, node: NodeType, field: &str) -> AppResult<i64> {
     })
 }
 
-fn node_type_named(name: &str) -> Option<NodeType> {
+/// The record type of an audit entry's `entity_type`, for the five records.
+pub(super) fn node_type_named(name: &str) -> Option<NodeType> {
     [
         NodeType::Organization,
         NodeType::Agreement,
