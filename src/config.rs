@@ -53,6 +53,11 @@ pub struct DatabaseSettings {
     /// How often each replica's state and lag are checked, in milliseconds.
     #[arg(long, env = "REPLICA_CHECK_INTERVAL_MS", default_value_t = 200, value_parser = clap::value_parser!(u64).range(10..=60_000))]
     pub replica_check_interval_ms: u64,
+    /// PostgreSQL only: how often, in seconds, the server folds the link counts that writes
+    /// add to (one row per record again), when something was written since. 0: never (another
+    /// instance or a scheduled `partnerships` job does it).
+    #[arg(long, env = "LINK_COUNT_FOLD_SECS", default_value_t = 60)]
+    pub link_count_fold_secs: u64,
 }
 
 impl DatabaseSettings {
@@ -91,6 +96,11 @@ impl DatabaseSettings {
 
     pub fn replica_check_interval(&self) -> Duration {
         Duration::from_millis(self.replica_check_interval_ms)
+    }
+
+    /// How often the link counts are folded; `None`: never.
+    pub fn link_count_fold(&self) -> Option<Duration> {
+        (self.link_count_fold_secs > 0).then(|| Duration::from_secs(self.link_count_fold_secs))
     }
 }
 

@@ -47,6 +47,12 @@ impl Application {
             seed_if_empty(&store, &settings).await?;
         } else {
             watch_database(&store, &settings);
+            if let Some(every) = settings.database.link_count_fold() {
+                // Upkeep, not a request's work: kept out of the statement counts.
+                let mut connection = store.writer.clone();
+                connection.set_metric_callback(|_| {});
+                tokio::spawn(store::link_counts::keep_folded(connection, every));
+            }
             if !store.replicas.is_empty() {
                 tracing::info!(replicas = ?store.replicas, max_lag_ms = settings.database.replica_max_lag_ms, "Reads go to replicas while they are fresh");
                 tokio::spawn(store::replicas::watch(

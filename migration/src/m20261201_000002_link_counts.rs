@@ -13,8 +13,9 @@
 //! one delta per record it touched, not 2,000. SQLite has one writer and row triggers only, so
 //! there each record keeps one row (a unique key and an upsert).
 //!
-//! Deltas only grow with writes (one row per record per writing statement); `fold` sums each
-//! record's deltas back into one row, and the migration and `partnerships generate` run it.
+//! Deltas grow with writes (one row per record per writing statement); `fold` sums each
+//! record's deltas back into one row. The migration and `partnerships generate` run it, and so
+//! does a server on PostgreSQL in the background after writes (`store::link_counts`).
 
 use sea_orm_migration::{prelude::*, sea_orm::DatabaseBackend};
 
@@ -35,17 +36,24 @@ pub const LINKS: [(&str, [&str; 2]); 6] = [
 ];
 
 /// Sums each record's deltas into one row (PostgreSQL), in one statement per link table so that
-/// deltas written meanwhile are neither lost nor counted twice. SQLite keeps one row already.
+/// deltas written meanwhile are neither lost nor counted twice: the statement deletes only the
+/// rows its snapshot sees and writes back their sum; a delta committed after it began stays as
+/// it is, and a fold running at once in another session skips the rows this one deleted. Only
+/// records with more than one row are touched, so a fold where little was written is cheap.
+/// SQLite keeps one row already.
 pub fn fold_statements() -> Vec<String> {
     LINKS
         .iter()
         .map(|(table, _)| {
             format!(
-                "WITH gone AS (DELETE FROM {TABLE} WHERE link_table = '{table}' \
-                 RETURNING link_table, owner_column, owner_id, delta) \
+                "WITH many AS (SELECT owner_column, owner_id FROM {TABLE} \
+                 WHERE link_table = '{table}' GROUP BY owner_column, owner_id HAVING COUNT(*) > 1), \
+                 gone AS (DELETE FROM {TABLE} USING many WHERE {TABLE}.link_table = '{table}' \
+                 AND {TABLE}.owner_column = many.owner_column AND {TABLE}.owner_id = many.owner_id \
+                 RETURNING {TABLE}.owner_column, {TABLE}.owner_id, {TABLE}.delta) \
                  INSERT INTO {TABLE} (link_table, owner_column, owner_id, delta) \
-                 SELECT link_table, owner_column, owner_id, SUM(delta) FROM gone \
-                 GROUP BY link_table, owner_column, owner_id HAVING SUM(delta) <> 0"
+                 SELECT '{table}', owner_column, owner_id, SUM(delta) FROM gone \
+                 GROUP BY owner_column, owner_id HAVING SUM(delta) <> 0"
             )
         })
         .collect()

@@ -134,7 +134,7 @@ pub async fn run(db: &DatabaseConnection, options: Options) -> anyhow::Result<Re
     generator.events(plan.events).await?;
     let report = generator.report;
     // One link-count row per record instead of one per record and bulk insert.
-    crate::store::nested::fold_link_counts(&txn)
+    crate::store::link_counts::fold(&txn)
         .await
         .context("Failed to fold the link counts")?;
     bar.set_message("committing");

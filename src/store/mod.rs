@@ -13,6 +13,7 @@ pub mod feed;
 pub mod filter;
 pub mod health;
 pub mod instruments;
+pub mod link_counts;
 pub mod nested;
 pub mod organizations;
 pub mod page;

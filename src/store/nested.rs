@@ -46,9 +46,7 @@ use super::{
     records::{Filter, Record},
 };
 use crate::error::{AppError, AppResult};
-use migration::{
-    m20261201_000001_link_order_keys as order_keys, m20261201_000002_link_counts as link_counts,
-};
+use migration::m20261201_000001_link_order_keys as order_keys;
 
 /// What a nested list asks for: its filters, its order and its window.
 #[derive(Debug, Clone)]
@@ -383,7 +381,7 @@ pub async fn link_counts<R: LinkRelation>(
 ) -> AppResult<HashMap<i64, u64>> {
     let condition = filter.condition();
     if role.is_none() && condition.is_empty() {
-        return kept_link_counts::<R>(db, owners).await;
+        return super::link_counts::kept::<R>(db, owners).await;
     }
     // With a role, only the link table is read (the foreign key guarantees each link has its
     // record); with a filter on the records, the join is needed.
@@ -406,48 +404,6 @@ pub async fn link_counts<R: LinkRelation>(
         .into_iter()
         .map(|(owner, n)| (owner, u64::try_from(n).unwrap_or(0)))
         .collect())
-}
-
-/// Every link of each owner, from the counts the triggers keep (the migration
-/// `m20261201_000002_link_counts`): a hub's 24,733 events are one index lookup, not a scan of
-/// 24,733 index entries (6–10 ms at scale 1).
-async fn kept_link_counts<R: LinkRelation>(
-    db: &impl ConnectionTrait,
-    owners: &[i64],
-) -> AppResult<HashMap<i64, u64>> {
-    let table = Alias::new(link_counts::TABLE);
-    let column = |name: &str| Expr::col((table.clone(), Alias::new(name)));
-    let mut select = Query::select();
-    select
-        .expr(column("owner_id"))
-        // SUM of BIGINT is NUMERIC on PostgreSQL: cast back, on both engines alike.
-        .expr_as(
-            Expr::expr(Func::sum(column("delta"))).cast_as("BIGINT"),
-            Alias::new("n"),
-        )
-        .from(table.clone())
-        .and_where(column("link_table").eq(R::Link::default().table_name()))
-        .and_where(column("owner_column").eq(R::OWNER.as_str()))
-        .and_where(column("owner_id").is_in(owners.iter().copied()))
-        .group_by_col((table.clone(), Alias::new("owner_id")));
-    let mut counts = HashMap::with_capacity(owners.len());
-    for row in db.query_all(&select).await? {
-        let owner: i64 = row.try_get("", "owner_id")?;
-        let n: i64 = row.try_get("", "n")?;
-        counts.insert(owner, u64::try_from(n).unwrap_or(0));
-    }
-    Ok(counts)
-}
-
-/// Sums each record's link-count deltas into one row (PostgreSQL; SQLite keeps one row per
-/// record already). Writes add a delta per record and statement; a bulk load folds them after.
-pub async fn fold_link_counts(db: &impl ConnectionTrait) -> AppResult<()> {
-    if db.get_database_backend() == DbBackend::Postgres {
-        for statement in link_counts::fold_statements() {
-            db.execute_unprepared(&statement).await?;
-        }
-    }
-    Ok(())
 }
 
 /// For each parent, a page of its children.

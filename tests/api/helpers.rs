@@ -224,6 +224,9 @@ pub fn settings(database_url: Option<&str>, sqlite_path: PathBuf) -> ServeSettin
             replica_urls: DatabaseUrls::default(),
             replica_max_lag_ms: 1_000,
             replica_check_interval_ms: 200,
+            // Off, so that no test's reads meet a fold it did not ask for; the tests of the
+            // fold turn it on (order_keys.rs).
+            link_count_fold_secs: 0,
         },
         http: HttpSettings {
             host: "127.0.0.1".into(),

@@ -284,6 +284,100 @@ async fn a_bulk_load_keeps_the_link_counts_on_both_stores() {
     }
 }
 
+/// How many delta rows WAIPA's agreement count is kept in.
+async fn waipa_count_rows(app: &TestApp) -> i64 {
+    let db = &app.store.connection;
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM link_counts WHERE link_table = 'agreement_parties' \
+             AND owner_column = 'organization_id' \
+             AND owner_id = (SELECT id FROM organizations WHERE slug = 'waipa')",
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("no row"));
+    row.try_get("", "n").unwrap_or(-1)
+}
+
+/// Links WAIPA to an agreement and unlinks it again, `times` times: two deltas each time.
+async fn relink_waipa(app: &TestApp, agreement: &str, times: usize) {
+    let (agreement, _) = read(app, "agreement", agreement).await;
+    let (waipa, _) = read(app, "organization", "waipa").await;
+    let link = json!({ "owner": agreement, "organization": waipa, "role": "SIGNATORY" });
+    for _ in 0..times {
+        for mutation in ["addAgreementParty", "removeAgreementParty"] {
+            let input = format!("{}{}Input", &mutation[..1].to_uppercase(), &mutation[1..]);
+            ok(
+                app,
+                &format!(
+                    "mutation ($i: {input}!) {{ {mutation}(input: $i) {{ record {{ slug }} }} }}"
+                ),
+                json!({ "i": link }),
+            )
+            .await;
+        }
+    }
+}
+
+/// Folding the deltas (PostgreSQL) while writers add to them loses and doubles nothing: every
+/// kept count still equals `COUNT(*)`, and a fold when the writes are done leaves WAIPA one row.
+#[tokio::test]
+async fn folding_the_link_counts_beside_writers_keeps_every_count() {
+    let app = spawn_app_with_auth().await;
+    let (_, waipa_agreements) = totals(&app).await;
+    let writing = std::sync::atomic::AtomicBool::new(true);
+    let folds = async {
+        let mut folds = 0;
+        while writing.load(std::sync::atomic::Ordering::Relaxed) {
+            partnerships::store::link_counts::fold(&app.store.connection)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            folds += 1;
+            tokio::task::yield_now().await;
+        }
+        folds
+    };
+    let writes = async {
+        futures::future::join(
+            relink_waipa(&app, AGREEMENT, 10),
+            relink_waipa(&app, "ilo-oecd-partnership", 10),
+        )
+        .await;
+        writing.store(false, std::sync::atomic::Ordering::Relaxed);
+    };
+    let (folds, ()) = futures::future::join(folds, writes).await;
+    assert!(folds > 1, "the folds ran beside the writes ({folds})");
+    assert_kept_counts_match(&app).await;
+    assert_eq!(totals(&app).await.1, waipa_agreements);
+    partnerships::store::link_counts::fold(&app.store.connection)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(waipa_count_rows(&app).await, 1, "folded into one row");
+    assert_kept_counts_match(&app).await;
+}
+
+/// A server on PostgreSQL folds the deltas on its own after writes (`LINK_COUNT_FOLD_SECS`).
+#[tokio::test]
+async fn a_server_folds_the_link_counts_after_writes() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.auth = auth_settings();
+        s.database.link_count_fold_secs = 1;
+    })
+    .await;
+    relink_waipa(&app, AGREEMENT, 3).await;
+    // Each write adds a row; the server folds them within a few of its one-second rounds
+    // (statistics reach `pg_stat_user_tables` within a second or so).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut rows = waipa_count_rows(&app).await;
+    while rows > 1 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        rows = waipa_count_rows(&app).await;
+    }
+    assert_eq!(rows, 1, "WAIPA's deltas folded into one row");
+    assert_kept_counts_match(&app).await;
+}
+
 /// `totalCount` of a root list filtered by one relation named by slug (and dates the links
 /// copy) is counted from the link rows alone (`store::filter::count_by_links`); the same
 /// filter inside `and` takes the general statement over the records. The two agree, before and
