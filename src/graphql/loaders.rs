@@ -341,8 +341,21 @@ pub type LinkCount<R> =
 /// How many children a child relation has for one parent.
 pub type ChildCount<R> = NestedKey<R, CountQuery<(), <R as ChildRelation>::Filter>, ChildCountKind>;
 
+/// A parent's page as the loader hands it out: async-graphql's DataLoader gives each waiting
+/// field a clone of its value, and a page is hundreds of strings; behind an `Arc` the clone is
+/// a count, and the field takes the page itself once the loader has let go of it
+/// (`Arc::unwrap_or_clone`).
+pub type Shared<T> = Arc<Nested<T>>;
+
+fn shared<T>(pages: HashMap<i64, Nested<T>>) -> HashMap<i64, Shared<T>> {
+    pages
+        .into_iter()
+        .map(|(parent, page)| (parent, Arc::new(page)))
+        .collect()
+}
+
 impl<R: LinkRelation> Loader<LinkPage<R>> for StoreLoader {
-    type Value = Nested<LinkRow<R>>;
+    type Value = Shared<LinkRow<R>>;
     type Error = Arc<AppError>;
 
     async fn load(
@@ -350,7 +363,9 @@ impl<R: LinkRelation> Loader<LinkPage<R>> for StoreLoader {
         keys: &[LinkPage<R>],
     ) -> Result<HashMap<LinkPage<R>, Self::Value>, Self::Error> {
         load_nested(keys, |query, projection, parents| async move {
-            nested::link_pages::<R>(&self.db, &parents, &query, projection).await
+            nested::link_pages::<R>(&self.db, &parents, &query, projection)
+                .await
+                .map(shared)
         })
         .await
     }
@@ -372,7 +387,7 @@ impl<R: LinkRelation> Loader<LinkCount<R>> for StoreLoader {
 }
 
 impl<R: ChildRelation> Loader<ChildPage<R>> for StoreLoader {
-    type Value = Nested<<R::Target as EntityTrait>::Model>;
+    type Value = Shared<<R::Target as EntityTrait>::Model>;
     type Error = Arc<AppError>;
 
     async fn load(
@@ -380,7 +395,9 @@ impl<R: ChildRelation> Loader<ChildPage<R>> for StoreLoader {
         keys: &[ChildPage<R>],
     ) -> Result<HashMap<ChildPage<R>, Self::Value>, Self::Error> {
         load_nested(keys, |query, projection, parents| async move {
-            nested::child_pages::<R>(&self.db, &parents, &query, projection.target).await
+            nested::child_pages::<R>(&self.db, &parents, &query, projection.target)
+                .await
+                .map(shared)
         })
         .await
     }

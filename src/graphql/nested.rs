@@ -431,6 +431,7 @@ where
         let page = (selects_page(&ctx.look_ahead()) || has_after)
             .then(|| LinkPage::<R>::new(ctx, parent, query, || C::projection(&ctx.look_ahead())));
         let (page, total_count) = page_and_count(ctx, page, count).await?;
+        let page = Arc::unwrap_or_clone(page);
         let bounds = bounds(&page, has_after);
         Ok(Fast(C::build(page.rows, bounds, total_count, source)))
     })
@@ -480,6 +481,7 @@ where
             })
         });
         let (page, total_count) = page_and_count(ctx, page, count).await?;
+        let page = Arc::unwrap_or_clone(page);
         let bounds = bounds(&page, has_after);
         let edges = page
             .rows
