@@ -24,8 +24,8 @@ use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 use crate::helpers::{
-    TempSqlite, TestApp, auth_settings, error_codes, replica_server_url, settings, spawn_app_with,
-    spawn_beside, token,
+    TempSqlite, TestApp, auth_settings, error_codes, pg_ctl, replica_server_url, settings,
+    spawn_app_with, spawn_beside, token,
 };
 
 /// The tests that pause the replica's replay or stop it run one at a time; the others only
@@ -437,28 +437,7 @@ impl Drop for Paused {
 
 /// Runs `pg_ctl <action>` on the test replica's cluster, as its owner.
 fn replica_ctl(action: &str) {
-    let dir = std::env::var("TEST_REPLICA_PGDATA").unwrap_or_else(|_| {
-        panic!("TEST_REPLICA_PGDATA is not set: run the tests with scripts/test")
-    });
-    let ctl = std::env::var("TEST_PG_CTL").unwrap_or_else(|_| "pg_ctl".into());
-    let command = format!("{ctl} {action} -D '{dir}' -w -t 60 -l '{dir}/log'");
-    let root = std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|out| out.stdout.starts_with(b"0\n"));
-    let status = if root {
-        std::process::Command::new("su")
-            .args(["postgres", "-c", &command])
-            .status()
-    } else {
-        std::process::Command::new("sh")
-            .args(["-c", &command])
-            .status()
-    };
-    assert!(
-        status.as_ref().is_ok_and(std::process::ExitStatus::success),
-        "{command}: {status:?}"
-    );
+    pg_ctl("TEST_REPLICA_PGDATA", action);
 }
 
 /// The replica started again when dropped (also when the test fails).

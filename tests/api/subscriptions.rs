@@ -4,7 +4,13 @@
 //! while writers run, and a subscriber that falls behind. The Node clients (graphql-ws, Apollo,
 //! urql, subscriptions-transport-ws) are driven from `clients.rs`.
 
-use std::time::Duration;
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use futures::{SinkExt, StreamExt};
@@ -18,8 +24,8 @@ use tokio_tungstenite::{
 };
 
 use crate::helpers::{
-    TestApp, admin, auth_settings, error_codes, read, spawn_app_with, spawn_beside,
-    spawn_embedded_app_with, token,
+    TestApp, admin, auth_settings, error_codes, pg_ctl, read, restart_server_url, spawn_app_on,
+    spawn_app_with, spawn_beside, spawn_embedded_app_with, token,
 };
 
 /// The cursor before any change (positions start at 1). Cursors are opaque to clients; the
@@ -636,6 +642,19 @@ async fn resuming_with_after_gets_exactly_the_changes_committed_while_away_in_or
     ws.quiet(Duration::from_millis(500)).await;
 }
 
+/// Waits until `holds` says yes (polling: the server has no event to wait on), for `what`;
+/// panics after [`PATIENCE`].
+async fn until(what: &str, holds: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while !holds() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not within {PATIENCE:?}: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_write_through_one_instance_reaches_a_subscriber_on_another() {
     let a = spawn_app().await;
@@ -741,6 +760,183 @@ async fn listen_connection_terminated_under_writes() {
     let expected: Vec<i64> = (2..=WRITES + 1).collect();
     assert_eq!(versions, expected);
     ws.quiet(Duration::from_millis(1_000)).await;
+}
+
+/// The position a change's cursor stands for (the tests know the cursor's format).
+fn position(cursor: &Value) -> i64 {
+    cursor
+        .as_str()
+        .and_then(|c| URL_SAFE_NO_PAD.decode(c).ok())
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|t| t.strip_prefix("change:").and_then(|n| n.parse().ok()))
+        .unwrap_or_else(|| panic!("not a cursor: {cursor}"))
+}
+
+/// The committed positions after `after` in the database at `url`, in order.
+async fn committed_after(url: &str, after: i64) -> Vec<i64> {
+    let db = sea_orm::Database::connect(url)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "SELECT position FROM audit_entries WHERE position > $1 ORDER BY position",
+            [after.into()],
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    rows.iter()
+        .map(|row| {
+            row.try_get("", "position")
+                .unwrap_or_else(|e| panic!("{e}"))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn no_change_is_lost_or_repeated_when_postgresql_restarts_under_writes() {
+    tokio::time::timeout(
+        Duration::from_secs(240),
+        postgresql_restarted_under_writes(),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("the test did not finish within 4 minutes"));
+}
+
+/// Writes on A until `stop`, through HTTP, one organization each; a write that fails (the
+/// database restarting) is only counted. Returns how many succeeded after `restarted`.
+async fn keep_creating(
+    address: String,
+    writer: usize,
+    stop: Arc<AtomicBool>,
+    restarted: Arc<AtomicBool>,
+    succeeded: Arc<AtomicU64>,
+) -> (u64, u64) {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (mut after_restart, mut failed) = (0, 0);
+    let mut n = 0;
+    while !stop.load(Ordering::Acquire) {
+        n += 1;
+        let sent = client
+            .post(format!("{address}/graphql"))
+            .bearer_auth(editor())
+            .json(&json!({
+                "query": "mutation($s: String!) { createOrganization(input: {slug: $s, name: $s, kind: OTHER}) { record { id } } }",
+                "variables": { "s": format!("writer-{writer}-{n}") },
+            }))
+            .send()
+            .await;
+        let body: Option<Value> = match sent {
+            Ok(response) => response.json().await.ok(),
+            Err(_) => None,
+        };
+        if body.is_some_and(|body| body.get("errors").is_none()) {
+            succeeded.fetch_add(1, Ordering::AcqRel);
+            if restarted.load(Ordering::Acquire) {
+                after_restart += 1;
+            }
+        } else {
+            failed += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    (after_restart, failed)
+}
+
+async fn postgresql_restarted_under_writes() {
+    // A cluster of this test's own: the one the other tests share must not restart.
+    let a = spawn_app_on(&restart_server_url(), |s| s.auth = auth_settings()).await;
+    let b = spawn_beside(&a, |s| s.auth = auth_settings()).await;
+    let mut ws = Ws::connect(&b, TRANSPORT_WS, json!({})).await;
+    ws.subscribe("1", ORGANIZATION_CHANGES, json!({ "after": origin() }))
+        .await;
+    create_organization(&a, "before-restart", "Before the restart").await;
+    let first = position(&ws.event("1").await["cursor"]);
+    until("B's feed has broadcast the first", || {
+        b.feed.delivered() >= Some(first)
+    })
+    .await;
+    let (listens, broadcast) = (
+        b.feed.stats.listens.load(Ordering::Acquire),
+        b.feed.stats.broadcast.load(Ordering::Acquire),
+    );
+
+    // Two writers on A; PostgreSQL restarts under them, and they go on once it is back.
+    let stop = Arc::new(AtomicBool::new(false));
+    let restarted = Arc::new(AtomicBool::new(false));
+    let succeeded = Arc::new(AtomicU64::new(0));
+    let writers: Vec<_> = (0..2)
+        .map(|writer| {
+            tokio::spawn(keep_creating(
+                a.address.clone(),
+                writer,
+                stop.clone(),
+                restarted.clone(),
+                succeeded.clone(),
+            ))
+        })
+        .collect();
+    until("10 writes", || succeeded.load(Ordering::Acquire) >= 10).await;
+    tokio::task::spawn_blocking(|| pg_ctl("TEST_RESTART_PGDATA", "restart -m fast"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    restarted.store(true, Ordering::Release);
+    eprintln!(
+        "PostgreSQL restarted after {} writes",
+        succeeded.load(Ordering::Acquire)
+    );
+    let at_restart = succeeded.load(Ordering::Acquire);
+    until("20 writes after the restart", || {
+        succeeded.load(Ordering::Acquire) >= at_restart + 20
+    })
+    .await;
+    stop.store(true, Ordering::Release);
+    let (mut after_restart, mut failed) = (0, 0);
+    for writer in writers {
+        let (a, f) = writer.await.unwrap_or_else(|e| panic!("{e}"));
+        (after_restart, failed) = (after_restart + a, failed + f);
+    }
+    eprintln!("writes after the restart: {after_restart}; failed: {failed}");
+    assert!(
+        after_restart >= 20,
+        "the writers recovered ({after_restart})"
+    );
+
+    // Every committed change (the audit log counts them) reached B's subscriber exactly once,
+    // in order. A record read back while PostgreSQL was going down is an error of that field
+    // (SERVICE_UNAVAILABLE); the event itself still comes, once.
+    let committed = committed_after(&a.database_url(), first).await;
+    let mut received = Vec::new();
+    while received.len() < committed.len() {
+        let payload = ws.payload("1").await;
+        for error in payload["errors"].as_array().into_iter().flatten() {
+            assert_eq!(
+                (&error["extensions"]["code"], &error["path"]),
+                (&json!("SERVICE_UNAVAILABLE"), &json!(["changes", "record"])),
+                "{payload:#}"
+            );
+        }
+        received.push(position(&payload["data"]["changes"]["cursor"]));
+    }
+    assert_eq!(
+        received, committed,
+        "every committed change, once, in order"
+    );
+    ws.quiet(Duration::from_millis(1_000)).await;
+    // B's feed heard of them itself (it listened again and broadcast each once), rather than
+    // its subscriber finding the gap.
+    assert!(
+        b.feed.stats.listens.load(Ordering::Acquire) > listens,
+        "B listened again after the restart"
+    );
+    assert_eq!(
+        b.feed.stats.broadcast.load(Ordering::Acquire) - broadcast,
+        committed.len() as u64,
+        "B's feed broadcast each committed change once"
+    );
 }
 
 #[tokio::test]
