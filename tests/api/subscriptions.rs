@@ -655,6 +655,75 @@ async fn until(what: &str, holds: impl Fn() -> bool) {
     }
 }
 
+/// Waits until the server's feed has heard of every change committed so far: a subscriber
+/// without `after` that starts then gets the next change first.
+async fn heard_everything(app: &TestApp) {
+    let newest = *committed_after(&app.database_url(), 0)
+        .await
+        .last()
+        .unwrap_or(&0);
+    until("the feed has heard of every committed change", || {
+        app.feed.delivered() == Some(newest)
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn after_a_time_with_no_subscriber_a_cursor_gets_exactly_the_changes_in_between() {
+    let app = spawn_app().await;
+    let mut ws = Ws::connect(&app, TRANSPORT_WS, json!({})).await;
+    ws.subscribe("1", ORGANIZATION_CHANGES, json!({ "after": origin() }))
+        .await;
+    let id = create_organization(&app, "quiet-time", "Name 0").await;
+    let (_, cursor) = names(&mut ws, "1", 1).await;
+    drop(ws);
+    until("the subscriber has gone", || app.feed.subscribers() == 0).await;
+
+    // Five changes while nobody subscribes: the feed hears of them and reads nothing.
+    let reads = app.feed.stats.reads.load(Ordering::Acquire);
+    for n in 1..=5 {
+        rename(&app, &id, n, &format!("Name {n}")).await;
+    }
+    heard_everything(&app).await;
+    assert_eq!(
+        app.feed.stats.reads.load(Ordering::Acquire),
+        reads,
+        "no read of the log while nobody subscribed"
+    );
+
+    // One subscriber resumes from before that time, one starts from now; then one more change.
+    let mut resumed = Ws::connect(&app, TRANSPORT_WS, json!({})).await;
+    resumed
+        .subscribe("resumed", ORGANIZATION_CHANGES, json!({ "after": cursor }))
+        .await;
+    let mut live = Ws::connect(&app, TRANSPORT_WS, json!({})).await;
+    live.subscribe("live", ORGANIZATION_CHANGES, json!({}))
+        .await;
+    until("both subscribe", || app.feed.subscribers() == 2).await;
+    rename(&app, &id, 6, "Name 6").await;
+
+    let mut versions = Vec::new();
+    for _ in 0..6 {
+        versions.push(
+            resumed.event("resumed").await["version"]
+                .as_i64()
+                .unwrap_or_default(),
+        );
+    }
+    assert_eq!(
+        versions,
+        [2, 3, 4, 5, 6, 7],
+        "the five in between, then the live one"
+    );
+    assert_eq!(
+        live.event("live").await["version"],
+        7,
+        "from now on only: none of the five"
+    );
+    resumed.quiet(Duration::from_millis(500)).await;
+    live.quiet(Duration::from_millis(500)).await;
+}
+
 #[tokio::test]
 async fn a_write_through_one_instance_reaches_a_subscriber_on_another() {
     let a = spawn_app().await;
