@@ -167,6 +167,8 @@ pub struct FeedStats {
 pub struct Feed {
     db: DatabaseConnection,
     sender: broadcast::Sender<Change>,
+    /// How far each receiver may fall behind.
+    capacity: usize,
     /// The position of the last change broadcast; -1 until the feed has read where the log ends.
     delivered: AtomicI64,
     stop: watch::Sender<bool>,
@@ -179,6 +181,7 @@ impl Feed {
         Arc::new(Self {
             db,
             sender: broadcast::channel(capacity.max(1)).0,
+            capacity: capacity.max(1),
             delivered: AtomicI64::new(-1),
             stop: watch::channel(false).0,
             stats: FeedStats::default(),
@@ -191,7 +194,13 @@ impl Feed {
         self.sender.subscribe()
     }
 
-    /// How many receivers the broadcast has (one per running subscription).
+    /// How many changes a subscriber may fall behind (`SUBSCRIPTION_BUFFER`).
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// How many receivers the broadcast has (one per subscription with `after`, one per group
+    /// of live ones).
     pub fn subscribers(&self) -> usize {
         self.sender.receiver_count()
     }

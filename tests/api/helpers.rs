@@ -493,6 +493,18 @@ impl TestApp {
             .unwrap_or_default()
     }
 
+    /// The server's `/metrics` text.
+    pub async fn metrics(&self) -> String {
+        self.client
+            .get(format!("{}/metrics", self.address))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .text()
+            .await
+            .unwrap_or_default()
+    }
+
     /// How many SQL statements the application has sent so far.
     pub fn statements(&self) -> u64 {
         self.store.statements.get()

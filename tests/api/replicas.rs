@@ -192,17 +192,6 @@ async fn get_json(app: &TestApp, path: &str) -> Value {
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
-async fn metrics(app: &TestApp) -> String {
-    app.client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .text()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-}
-
 #[tokio::test]
 async fn reads_go_to_the_replica_and_writes_to_the_primary() {
     let _replica = REPLICA.lock().await;
@@ -226,7 +215,7 @@ async fn reads_go_to_the_replica_and_writes_to_the_primary() {
     let name = &app.store.replicas.members[0].name;
     assert!(name.contains("***"), "the password is masked: {name}");
     assert_eq!(ready["replicas"][0]["name"], name.as_str());
-    let text = metrics(&app).await;
+    let text = app.metrics().await;
     assert!(
         text.contains(&format!(
             "partnerships_db_replica_up{{replica=\"{name}\"}} 1"
@@ -509,7 +498,7 @@ async fn reads_move_to_the_primary_while_the_replica_is_stopped() {
         "the primary still serves: {ready:#}"
     );
     assert_eq!(ready["replicas"][0]["state"], "down", "{ready:#}");
-    assert!(metrics(&app).await.contains(&format!(
+    assert!(app.metrics().await.contains(&format!(
         "partnerships_db_replica_up{{replica=\"{}\"}} 0",
         app.store.replicas.members[0].name
     )));

@@ -570,15 +570,7 @@ async fn the_socket_past_the_server_cap_is_refused_with_503() {
         }
         other => panic!("expected 503, got {:?}", other.map(|(_, r)| r.status())),
     }
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .text()
-        .await
-        .unwrap_or_default();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("partnerships_websocket_connections 1"),
         "{metrics}"
@@ -587,6 +579,140 @@ async fn the_socket_past_the_server_cap_is_refused_with_503() {
         metrics.contains("partnerships_subscription_refusals_total 1"),
         "{metrics}"
     );
+}
+
+/// Waits until the server runs `n` subscriptions (they start after the `subscribe` message,
+/// which the protocol does not acknowledge).
+async fn until_running(app: &TestApp, n: usize) {
+    let line = format!("partnerships_subscriptions_active {n}\n");
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while !app.metrics().await.contains(&line) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{n} subscriptions not running within {PATIENCE:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+const LIVE_ORGANIZATION_CHANGES: &str = r#"subscription($ids: [ID!]) {
+  changes(types: [ORGANIZATION], ids: $ids) {
+    cursor action
+    record { ... on Organization { name agreements { nodes { title } } } }
+  }
+}"#;
+
+#[tokio::test]
+async fn identical_subscribers_are_sent_one_resolution_of_each_change_each_with_its_own_id() {
+    let app = spawn_app().await;
+    let id = create_organization(&app, "shared", "Shared 0").await;
+    let other = create_organization(&app, "elsewhere", "Elsewhere").await;
+    heard_everything(&app).await;
+
+    // One subscriber: what a change costs (the mutation and the event's resolution).
+    let mut first = Ws::connect(&app, TRANSPORT_WS, json!({})).await;
+    first
+        .subscribe("first", LIVE_ORGANIZATION_CHANGES, json!({}))
+        .await;
+    until("the first subscribes", || app.feed.subscribers() == 1).await;
+    let before = app.statements();
+    rename(&app, &id, 1, "Shared 1").await;
+    assert_eq!(first.event("first").await["record"]["name"], "Shared 1");
+    let one = app.statements() - before;
+
+    // Ten more with the same document: eight on sockets of their own, two on one socket (the
+    // legacy protocol's), and one narrowed to another record, which must get nothing.
+    let mut sockets = Vec::new();
+    for n in 0..8 {
+        let mut ws = Ws::connect(&app, TRANSPORT_WS, json!({})).await;
+        ws.subscribe(&format!("s{n}"), LIVE_ORGANIZATION_CHANGES, json!({}))
+            .await;
+        sockets.push((ws, vec![format!("s{n}")]));
+    }
+    let mut legacy = Ws::connect(&app, LEGACY_WS, json!({})).await;
+    for id in ["l1", "l2"] {
+        legacy
+            .subscribe(id, LIVE_ORGANIZATION_CHANGES, json!({}))
+            .await;
+    }
+    sockets.push((legacy, vec!["l1".into(), "l2".into()]));
+    let mut narrowed = Ws::connect(&app, TRANSPORT_WS, json!({})).await;
+    narrowed
+        .subscribe(
+            "narrowed",
+            LIVE_ORGANIZATION_CHANGES,
+            json!({ "ids": [other] }),
+        )
+        .await;
+    until_running(&app, 12).await;
+    until("the narrowed one subscribes", || {
+        app.feed.subscribers() >= 2
+    })
+    .await;
+    assert_eq!(
+        app.feed.subscribers(),
+        2,
+        "the feed has one receiver per document: the eleven alike and the narrowed one"
+    );
+
+    let before = app.statements();
+    rename(&app, &id, 2, "Shared 2").await;
+    let expected = first.event("first").await;
+    assert_eq!(expected["record"]["name"], "Shared 2");
+    for (ws, ids) in &mut sockets {
+        let mut got = Vec::new();
+        while got.len() < ids.len() {
+            match ws.next().await {
+                Got::Json(message) if message["type"] == "ka" => {}
+                Got::Json(message) if message["type"] == "next" || message["type"] == "data" => {
+                    assert_eq!(message["payload"]["data"]["changes"], expected);
+                    got.push(message["id"].as_str().unwrap_or_default().to_owned());
+                }
+                other => panic!("expected an event, got {other:?}"),
+            }
+        }
+        got.sort();
+        assert_eq!(&got, ids, "each subscription gets it once, with its own id");
+    }
+    let eleven = app.statements() - before;
+    assert_eq!(
+        eleven, one,
+        "eleven identical subscribers cost the statements of one"
+    );
+    narrowed.quiet(Duration::from_millis(300)).await;
+
+    // One leaving does not end the others.
+    first.complete("first").await;
+    until_running(&app, 11).await;
+    rename(&app, &id, 3, "Shared 3").await;
+    let (ws, _) = &mut sockets[0];
+    assert_eq!(ws.event("s0").await["record"]["name"], "Shared 3");
+}
+
+#[tokio::test]
+async fn subscribers_who_may_see_different_things_get_their_own_payloads() {
+    let app = spawn_app().await;
+    let audited = "subscription { changes(types: [ORGANIZATION]) { action auditEntry { actor } } }";
+    let bearer = |token: String| json!({ "Authorization": format!("Bearer {token}") });
+    let mut admin = Ws::connect(&app, TRANSPORT_WS, bearer(token(Role::Admin, "root"))).await;
+    admin.subscribe("admin", audited, json!({})).await;
+    let mut editor = Ws::connect(&app, TRANSPORT_WS, bearer(editor())).await;
+    editor.subscribe("editor", audited, json!({})).await;
+    let mut other_admin = Ws::connect(&app, TRANSPORT_WS, bearer(token(Role::Admin, "ops"))).await;
+    other_admin.subscribe("admin", audited, json!({})).await;
+    until_running(&app, 3).await;
+    until("both roles subscribe", || app.feed.subscribers() >= 2).await;
+    assert_eq!(app.feed.subscribers(), 2, "one group per role");
+
+    create_organization(&app, "seen-by-roles", "Seen by roles").await;
+    for ws in [&mut admin, &mut other_admin] {
+        let event = ws.event("admin").await;
+        assert_eq!(event["auditEntry"]["actor"], "ada", "an admin sees who");
+    }
+    let payload = editor.payload("editor").await;
+    assert_eq!(payload["data"]["changes"]["action"], "CREATED");
+    assert_eq!(payload["data"]["changes"]["auditEntry"], Value::Null);
+    assert_eq!(error_codes(&payload), ["FORBIDDEN"], "{payload:#}");
 }
 
 /// Collects `n` events of subscription `id`, their names.
