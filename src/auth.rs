@@ -48,7 +48,7 @@ fn subject_problem(subject: &str) -> Option<String> {
 pub const MIN_SECRET_BYTES: usize = 32;
 
 /// What a token may do, lowest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Signed in, read only (a token whose role we do not know).

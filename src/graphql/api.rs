@@ -27,8 +27,9 @@ use super::{
     operation, order,
     persisted::{AllowList, Persisted},
     schema_builder,
+    shared::{self, GroupKey, Groups, Member, Progress},
 };
-use crate::config::GraphqlSettings;
+use crate::{config::GraphqlSettings, metrics::RealtimeMetrics, store::feed::Feed};
 
 /// Query texts whose checked parse is kept, the most recently used first.
 const DOCUMENT_CACHE_ENTRIES: usize = 256;
@@ -49,6 +50,8 @@ pub struct Api {
     limits: Limits,
     persisted: Persisted,
     documents: Mutex<LruCache<String, Arc<Checked>>>,
+    /// Live subscriptions running once for all who ask the same (`shared`).
+    groups: Groups,
 }
 
 /// How a request ended.
@@ -97,6 +100,7 @@ impl Api {
             documents: Mutex::new(LruCache::new(
                 NonZeroUsize::new(DOCUMENT_CACHE_ENTRIES).unwrap_or(NonZeroUsize::MIN),
             )),
+            groups: Groups::default(),
         })
     }
 
@@ -173,7 +177,8 @@ impl Api {
     /// validation and limits, and execution as a stream (one response for a query or a
     /// mutation, one per event for a subscription), each response in the query's order.
     /// `prepare` gives the request its data once the operation's kind is known, or refuses it
-    /// (a cap on subscriptions).
+    /// (a cap on subscriptions). A subscription to the live feed joins the group of those that
+    /// ask the same (`shared`), when its data holds the feed and the metrics.
     pub fn execute_stream(
         &self,
         mut request: Request,
@@ -200,13 +205,40 @@ impl Api {
             .map(|(_, ty)| ty);
         let variables = request.variables.clone();
         let operation_name = request.operation_name.clone();
+        let live = shared::live_changes(&checked.document, operation_name.as_deref(), &variables);
+        let key = live.is_some().then(|| {
+            GroupKey::new(
+                &request.query,
+                &variables,
+                operation_name.as_deref(),
+                &session_data,
+            )
+        });
         request.set_parsed_query(checked.document.clone());
         let request = match prepare(request, ty) {
             Ok(request) => request,
             Err(err) => return refused(err),
         };
+        let group = live.zip(key).and_then(|(field, key)| {
+            let metrics = shared::data::<RealtimeMetrics>(&request.data)?;
+            let feed = shared::data::<Arc<Feed>>(&request.data)?;
+            Some((
+                key,
+                Member {
+                    field,
+                    metrics,
+                    feed,
+                },
+                Progress::default(),
+            ))
+        });
+        let request = match &group {
+            Some((_, _, progress)) => request.data(progress.clone()),
+            None => request,
+        };
         let (limits, env) = (self.limits, self.env.clone());
-        self.schema
+        let execution = self
+            .schema
             .execute_stream_with_session_data(request, session_data)
             .map(move |mut response| {
                 let executed = began(&response);
@@ -222,7 +254,11 @@ impl Api {
                 }
                 response
             })
-            .boxed()
+            .boxed();
+        match group {
+            Some((key, member, progress)) => self.groups.join(key, member, progress, execution),
+            None => execution,
+        }
     }
 
     /// The checked parse of `query`, from the cache when it was parsed before.

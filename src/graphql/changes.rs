@@ -23,6 +23,10 @@
 //! **Visibility.** The record comes through the same loaders as any read, so a subscriber sees
 //! what a reader sees; the audit entry (actor, before and after images) needs the admin role,
 //! like `auditLog`.
+//!
+//! **Shared.** Subscriptions without `after` that ask the same thing run once for all of them
+//! (see `shared`): this field then runs for the group, records each change's position in the
+//! group's [`Progress`], and leaves the counting to the members.
 
 use std::{collections::VecDeque, sync::Arc};
 
@@ -39,6 +43,7 @@ use super::{
     ids::{self, NodeType},
     mutations::{AuditEntry, actor, node_type_named},
     node::{self, Node},
+    shared::Progress,
 };
 use crate::{
     auth::Role,
@@ -344,10 +349,15 @@ impl Subscription {
             ))
             .gql();
         };
-        let metrics = ctx
-            .data_opt::<RealtimeMetrics>()
-            .cloned()
-            .unwrap_or_default();
+        let progress = ctx.data_opt::<Progress>().cloned();
+        // A group's members count themselves.
+        let metrics = match progress {
+            Some(_) => RealtimeMetrics::default(),
+            None => ctx
+                .data_opt::<RealtimeMetrics>()
+                .cloned()
+                .unwrap_or_default(),
+        };
         let state = Feeding {
             // Live first, so that nothing committed during the replay is missed.
             live: feed.subscribe(),
@@ -358,6 +368,7 @@ impl Subscription {
             ended: false,
             _active: Active::new(&metrics),
             metrics,
+            progress,
         };
         Ok(futures::stream::unfold(state, Feeding::next))
     }
@@ -383,6 +394,8 @@ struct Feeding {
     replay: Option<Replay>,
     ended: bool,
     metrics: RealtimeMetrics,
+    /// A group's, where each change's position goes.
+    progress: Option<Progress>,
     _active: Active,
 }
 
@@ -401,8 +414,7 @@ impl Feeding {
                     let change = Change(Arc::new(entry));
                     if self.narrowing.admits(&change) {
                         replay.delivered += 1;
-                        self.metrics.events_delivered.inc();
-                        return Some((Ok(change), self));
+                        return Some((Ok(self.deliver(change)), self));
                     }
                     continue;
                 }
@@ -444,24 +456,13 @@ impl Feeding {
                     self.last = position;
                     let change = Change(entry);
                     if self.narrowing.admits(&change) {
-                        self.metrics.events_delivered.inc();
-                        return Some((Ok(change), self));
+                        return Some((Ok(self.deliver(change)), self));
                     }
                 }
                 Err(RecvError::Lagged(_)) => {
                     self.metrics.overflow_closes.inc();
                     self.ended = true;
-                    let cursor = (self.last >= 0).then(|| encode_cursor(self.last));
-                    let error = async_graphql::Error::new(
-                        "This subscription fell too far behind the changes and was ended. Subscribe again with `after` set to the last cursor received.",
-                    )
-                    .extend_with(|_, ext| {
-                        ext.set("code", "SUBSCRIPTION_OVERFLOW");
-                        if let Some(cursor) = &cursor {
-                            ext.set("cursor", cursor.as_str());
-                        }
-                    });
-                    return Some((Err(error), self));
+                    return Some((Err(overflow((self.last >= 0).then_some(self.last))), self));
                 }
                 Err(RecvError::Closed) => return None,
             }
@@ -469,11 +470,36 @@ impl Feeding {
     }
 }
 
+impl Feeding {
+    /// Counts a change about to be sent (and tells the group which it is).
+    fn deliver(&self, change: Change) -> Change {
+        self.metrics.events_delivered.inc();
+        if let Some(progress) = &self.progress {
+            progress.record(change.0.position.unwrap_or_default());
+        }
+        change
+    }
+}
+
+/// The error that ends a subscription whose subscriber fell too far behind, with the cursor of
+/// the last change it was sent (`last`) to resume from.
+pub fn overflow(last: Option<i64>) -> async_graphql::Error {
+    async_graphql::Error::new(
+        "This subscription fell too far behind the changes and was ended. Subscribe again with `after` set to the last cursor received.",
+    )
+    .extend_with(|_, ext| {
+        ext.set("code", "SUBSCRIPTION_OVERFLOW");
+        if let Some(last) = last {
+            ext.set("cursor", encode_cursor(last));
+        }
+    })
+}
+
 /// Counts a subscription as active while it lives.
-struct Active(prometheus_client::metrics::gauge::Gauge);
+pub struct Active(prometheus_client::metrics::gauge::Gauge);
 
 impl Active {
-    fn new(metrics: &RealtimeMetrics) -> Self {
+    pub fn new(metrics: &RealtimeMetrics) -> Self {
         metrics.subscriptions_active.inc();
         Self(metrics.subscriptions_active.clone())
     }

@@ -31,6 +31,7 @@ mod projection;
 mod roots;
 mod scalars;
 mod search;
+mod shared;
 mod timeline;
 
 use async_graphql::{MergedObject, Request, Schema, SchemaBuilder, dataloader::DataLoader};

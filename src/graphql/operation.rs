@@ -5,7 +5,10 @@
 //! A request may name its operation (`operationName`); when it does not, the document's only
 //! operation is the one that runs, named or not.
 
-use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
+use async_graphql::{
+    Positioned,
+    parser::types::{DocumentOperations, ExecutableDocument, OperationDefinition, OperationType},
+};
 
 /// The operation a request selects: its name (`anonymous` for a document's single unnamed
 /// one) and type. `None` when the document holds no operation of the requested name, or
@@ -14,15 +17,22 @@ pub fn select(
     document: &ExecutableDocument,
     requested: Option<&str>,
 ) -> Option<(String, OperationType)> {
+    definition(document, requested).map(|(name, op)| (name, op.node.ty))
+}
+
+/// The selected operation itself, with its name as [`select`] gives it.
+pub fn definition<'a>(
+    document: &'a ExecutableDocument,
+    requested: Option<&str>,
+) -> Option<(String, &'a Positioned<OperationDefinition>)> {
     match (&document.operations, requested) {
-        (DocumentOperations::Single(op), _) => Some(("anonymous".to_owned(), op.node.ty)),
+        (DocumentOperations::Single(op), _) => Some(("anonymous".to_owned(), op)),
         (DocumentOperations::Multiple(ops), Some(name)) => {
-            ops.get(name).map(|op| (name.to_owned(), op.node.ty))
+            ops.get(name).map(|op| (name.to_owned(), op))
         }
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops
-            .iter()
-            .next()
-            .map(|(name, op)| (name.to_string(), op.node.ty)),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
+            ops.iter().next().map(|(name, op)| (name.to_string(), op))
+        }
         (DocumentOperations::Multiple(_), None) => None,
     }
 }

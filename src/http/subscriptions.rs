@@ -143,8 +143,8 @@ struct Connection {
     heard_ms: AtomicU64,
 }
 
-/// A subscription's place on its connection, given back when the subscription ends (the
-/// request's data, which holds it, is dropped with its stream).
+/// A subscription's place on its connection, given back when the subscription ends (its
+/// stream holds it: not the request, which a shared subscription's group may outlive it with).
 struct SubscriptionSlot(Arc<Connection>);
 
 impl Drop for SubscriptionSlot {
@@ -191,11 +191,11 @@ impl Executor for Socket {
             return futures::stream::once(async move { Response::from_errors(vec![err]) }).boxed();
         }
         let connection = self.connection.clone();
-        state.api.execute_stream(
+        let mut slot = None;
+        let stream = state.api.execute_stream(
             request,
             session_data.unwrap_or_default(),
             |request, kind| {
-                let mut slot = None;
                 if kind == Some(OperationType::Subscription) {
                     let cap = state.realtime.max_subscriptions_per_socket;
                     let running = connection.subscriptions.fetch_add(1, Ordering::AcqRel) + 1;
@@ -213,15 +213,20 @@ impl Executor for Socket {
                 // Everything on the primary: the feed reads the primary's log, and a replica
                 // may not have replayed the record an event is about yet.
                 let (store, _, _) = state.store.routed(Route::Primary);
-                let mut request = prepare_request(request, &store, &state.graphql)
+                Ok(prepare_request(request, &store, &state.graphql)
                     .data(state.feed.clone())
-                    .data(state.metrics.realtime.clone());
-                if let Some(slot) = slot {
-                    request = request.data(slot);
-                }
-                Ok(request)
+                    .data(state.metrics.realtime.clone()))
             },
-        )
+        );
+        match slot {
+            Some(slot) => stream
+                .map(move |response| {
+                    let _held = &slot;
+                    response
+                })
+                .boxed(),
+            None => stream,
+        }
     }
 }
 

@@ -9,9 +9,16 @@
 //!   every change committed before it: "everything after `p`" is a complete answer, which an
 //!   entry's `id` (taken from a sequence at insert, in no particular commit order) is not.
 //! - **Notifications.** On PostgreSQL the same round trip calls `pg_notify(CHANNEL, position)`,
-//!   which PostgreSQL delivers when the transaction commits, and only if it does. The
-//!   notification is only a wake-up: the feed then reads every entry after the last position it
-//!   broadcast from the database ([`Feed::catch_up`]); nothing is taken from the payload.
+//!   which PostgreSQL delivers when the transaction commits, and only if it does, in commit
+//!   order. The notification is a wake-up: the feed then reads every entry after the last
+//!   position it broadcast from the database ([`Feed::catch_up`]); no entry is taken from the
+//!   payload.
+//! - **Nobody subscribed, nothing read.** While the process has no subscriber, a notification
+//!   only moves the last position "broadcast" on to its payload (every position up to it has
+//!   committed, and nobody was there to be sent them), so writers cost the feed no read of the
+//!   log. A subscriber arriving then gets what it should: without `after`, the changes
+//!   broadcast from then on; with `after`, it replays the log itself first. (On a
+//!   (re)connection there is no payload: the feed then reads only where the log ends.)
 //! - **One listener per process.** [`Feed::run_postgres`] holds one dedicated connection (its
 //!   own, not the pool's; `application_name` names it) in `LISTEN`. When that connection drops
 //!   (the backend terminated, PostgreSQL restarted, the network), the feed reconnects with
@@ -37,7 +44,7 @@ use entity::audit_entry;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
     EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions},
+    sqlx::postgres::{PgConnectOptions, PgListener, PgNotification, PgPoolOptions},
 };
 use tokio::sync::{broadcast, watch};
 
@@ -151,6 +158,8 @@ pub struct FeedStats {
     pub listens: AtomicU64,
     /// Changes broadcast.
     pub broadcast: AtomicU64,
+    /// Statements the feed read the audit log with (entries, or where the log ends).
+    pub reads: AtomicU64,
 }
 
 /// This process's fan-out of committed changes.
@@ -158,6 +167,8 @@ pub struct FeedStats {
 pub struct Feed {
     db: DatabaseConnection,
     sender: broadcast::Sender<Change>,
+    /// How far each receiver may fall behind.
+    capacity: usize,
     /// The position of the last change broadcast; -1 until the feed has read where the log ends.
     delivered: AtomicI64,
     stop: watch::Sender<bool>,
@@ -170,6 +181,7 @@ impl Feed {
         Arc::new(Self {
             db,
             sender: broadcast::channel(capacity.max(1)).0,
+            capacity: capacity.max(1),
             delivered: AtomicI64::new(-1),
             stop: watch::channel(false).0,
             stats: FeedStats::default(),
@@ -180,6 +192,17 @@ impl Feed {
     /// that nothing committed in between is missed (see the GraphQL `changes` field).
     pub fn subscribe(&self) -> broadcast::Receiver<Change> {
         self.sender.subscribe()
+    }
+
+    /// How many changes a subscriber may fall behind (`SUBSCRIPTION_BUFFER`).
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// How many receivers the broadcast has (one per subscription with `after`, one per group
+    /// of live ones).
+    pub fn subscribers(&self) -> usize {
+        self.sender.receiver_count()
     }
 
     /// The position of the last change broadcast, once known.
@@ -200,17 +223,37 @@ impl Feed {
 
     /// Broadcasts every entry committed after the last one broadcast, in position order. The
     /// first call only finds where the log ends (a subscriber wanting older changes replays
-    /// them itself).
-    async fn catch_up(&self) -> Result<(), DbErr> {
-        let mut last = match self.delivered() {
+    /// them itself). With no subscriber, it only moves the last position on: to `heard` (what
+    /// a notification said has committed) without a read, or to where the log ends.
+    async fn catch_up(&self, heard: Option<i64>) -> Result<(), DbErr> {
+        let known = self.delivered();
+        if known.is_some() && self.sender.receiver_count() == 0 {
+            let newest = match heard {
+                Some(heard) => heard,
+                None => {
+                    self.stats.reads.fetch_add(1, Ordering::Relaxed);
+                    newest(&self.db).await?
+                }
+            };
+            // What `heard` names committed before anyone subscribed; what the read found may
+            // not have, if someone subscribed meanwhile: then the entries are read for them.
+            if heard.is_some() || self.sender.receiver_count() == 0 {
+                // Only forward: a notification may come after a read that went past it.
+                self.delivered.fetch_max(newest, Ordering::AcqRel);
+                return Ok(());
+            }
+        }
+        let mut last = match known {
             Some(position) => position,
             None => {
+                self.stats.reads.fetch_add(1, Ordering::Relaxed);
                 let newest = newest(&self.db).await?;
                 self.delivered.store(newest, Ordering::Release);
                 return Ok(());
             }
         };
         loop {
+            self.stats.reads.fetch_add(1, Ordering::Relaxed);
             let page = after(&self.db, last, PAGE).await?;
             let full = page.len() as u64 == PAGE;
             for entry in page {
@@ -230,10 +273,10 @@ impl Feed {
     }
 
     /// Catches up until it succeeds (the database may be down), or the feed stops.
-    async fn catch_up_patiently(&self) -> bool {
+    async fn catch_up_patiently(&self, heard: Option<i64>) -> bool {
         let mut backoff = Backoff::default();
         loop {
-            match self.catch_up().await {
+            match self.catch_up(heard).await {
                 Ok(()) => return true,
                 Err(err) => {
                     tracing::warn!(error = %err, "The change feed could not read the audit log; retrying");
@@ -246,11 +289,12 @@ impl Feed {
         }
     }
 
-    /// The embedded store: reads what is new after each local commit.
+    /// The embedded store: reads what is new after each local commit (a commit says nothing of
+    /// its positions here, so the feed reads the log even with no subscriber: a local read).
     pub async fn run_local(self: Arc<Self>, commits: Arc<Commits>) {
         let mut wake = commits.sender.subscribe();
         loop {
-            if !self.catch_up_patiently().await {
+            if !self.catch_up_patiently(None).await {
                 return;
             }
             tokio::select! {
@@ -293,7 +337,7 @@ impl Feed {
             }
             // Listening first, then reading: a change committed in between is both notified
             // and read, and read once (positions only move forward).
-            if !self.catch_up_patiently().await {
+            if !self.catch_up_patiently(None).await {
                 return;
             }
             backoff = Backoff::default();
@@ -303,10 +347,14 @@ impl Feed {
                     () = self.stopped() => return,
                 };
                 match received {
-                    Ok(Some(_)) => {
-                        // The payload is a position, but the log is the truth: read it all.
-                        while listener.next_buffered().is_some() {}
-                        if !self.catch_up_patiently().await {
+                    Ok(Some(notification)) => {
+                        // The payload is the commit's newest position; the log is the truth
+                        // for the entries themselves: read them all.
+                        let mut heard = position_in(&notification);
+                        while let Some(notification) = listener.next_buffered() {
+                            heard = heard.max(position_in(&notification));
+                        }
+                        if !self.catch_up_patiently(heard).await {
                             return;
                         }
                     }
@@ -322,6 +370,11 @@ impl Feed {
             }
         }
     }
+}
+
+/// The position a notification carries (the newest its commit numbered).
+fn position_in(notification: &PgNotification) -> Option<i64> {
+    notification.payload().parse().ok()
 }
 
 /// A LISTEN on its own connection (a pool of one, outside the application's pool).

@@ -2,7 +2,11 @@
 //! per run, dropped when the test ends), the real application on a random port, and helpers to
 //! send GraphQL over HTTP.
 
-use std::{path::PathBuf, str::FromStr, sync::LazyLock};
+use std::{
+    path::PathBuf,
+    str::FromStr,
+    sync::{Arc, LazyLock},
+};
 
 use migration::{Migrator, MigratorTrait};
 use partnerships::{
@@ -13,7 +17,7 @@ use partnerships::{
     },
     seed,
     startup::{Application, Stopper},
-    store::Store,
+    store::{Store, feed::Feed},
 };
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
@@ -47,10 +51,50 @@ pub fn replica_server_url() -> String {
         .unwrap_or_else(|_| panic!("TEST_REPLICA_URL is not set: run the tests with scripts/test"))
 }
 
+/// `TEST_RESTART_URL`: a PostgreSQL server of its own (a URL without database name) that a test
+/// may restart, made and started by `scripts/test`; `TEST_RESTART_PGDATA` is its data folder.
+pub fn restart_server_url() -> String {
+    std::env::var("TEST_RESTART_URL")
+        .map(|url| url.trim_end_matches('/').to_owned())
+        .unwrap_or_else(|_| panic!("TEST_RESTART_URL is not set: run the tests with scripts/test"))
+}
+
+/// Runs `pg_ctl <action>` (`TEST_PG_CTL`, or `pg_ctl` on the PATH) on the cluster whose data
+/// folder the variable `pgdata` names (`TEST_REPLICA_PGDATA`, `TEST_RESTART_PGDATA`), as the
+/// cluster's owner, and waits for it.
+pub fn pg_ctl(pgdata: &str, action: &str) {
+    let dir = std::env::var(pgdata)
+        .unwrap_or_else(|_| panic!("{pgdata} is not set: run the tests with scripts/test"));
+    let ctl = std::env::var("TEST_PG_CTL").unwrap_or_else(|_| "pg_ctl".into());
+    let command = format!("{ctl} {action} -D '{dir}' -w -t 60 -l '{dir}/log'");
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| out.stdout.starts_with(b"0\n"));
+    let status = if root {
+        std::process::Command::new("su")
+            .args(["postgres", "-c", &command])
+            .status()
+    } else {
+        std::process::Command::new("sh")
+            .args(["-c", &command])
+            .status()
+    };
+    assert!(
+        status.as_ref().is_ok_and(std::process::ExitStatus::success),
+        "{command}: {status:?}"
+    );
+}
+
 pub async fn admin() -> DatabaseConnection {
-    Database::connect(format!("{}/postgres", server_url()))
+    admin_of(server_url()).await
+}
+
+/// The `postgres` database of the server at `server`.
+async fn admin_of(server: &str) -> DatabaseConnection {
+    Database::connect(format!("{server}/postgres"))
         .await
-        .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL server: {e}"))
+        .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL server {server}: {e}"))
 }
 
 /// Whether the process that made a test database (its pid is in the name) has ended.
@@ -113,34 +157,50 @@ async fn template() -> &'static str {
 pub struct TestDb {
     pub name: String,
     pub url: String,
+    /// The server it is on (a URL without database name).
+    server: String,
 }
 
 impl TestDb {
     /// A fresh database with every migration applied.
     pub async fn migrated() -> Self {
         let template = template().await;
-        Self::create(&format!("TEMPLATE \"{template}\"")).await
+        Self::create(server_url(), &format!("TEMPLATE \"{template}\"")).await
     }
 
     /// A fresh, empty database (no migrations).
     pub async fn empty() -> Self {
         template().await; // sweeps leftovers first
-        Self::create("").await
+        Self::create(server_url(), "").await
     }
 
-    async fn create(options: &str) -> Self {
+    /// A fresh database with every migration applied, on the server at `server` (which has no
+    /// template: it is migrated here).
+    pub async fn migrated_on(server: &str) -> Self {
+        let db = Self::create(server, "").await;
+        Migrator::up(&db.connect().await, None)
+            .await
+            .unwrap_or_else(|e| panic!("migrating {}: {e}", db.name));
+        db
+    }
+
+    async fn create(server: &str, options: &str) -> Self {
         let name = format!(
             "{PREFIX}{}_{}",
             std::process::id(),
             uuid::Uuid::new_v4().simple()
         );
-        admin()
+        admin_of(server)
             .await
             .execute_unprepared(&format!("CREATE DATABASE \"{name}\" {options}"))
             .await
             .unwrap_or_else(|e| panic!("creating {name}: {e}"));
-        let url = format!("{}/{name}", server_url());
-        Self { name, url }
+        let url = format!("{server}/{name}");
+        Self {
+            name,
+            url,
+            server: server.to_owned(),
+        }
     }
 
     pub async fn connect(&self) -> DatabaseConnection {
@@ -152,7 +212,7 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let name = self.name.clone();
+        let (name, server) = (self.name.clone(), self.server.clone());
         // Drop runs outside any runtime guarantee: use a thread with a runtime of its own.
         let _ = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
@@ -160,7 +220,7 @@ impl Drop for TestDb {
                 .build();
             if let Ok(runtime) = runtime {
                 runtime.block_on(async {
-                    let _ = admin()
+                    let _ = admin_of(&server)
                         .await
                         .execute_unprepared(&format!(
                             "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
@@ -282,6 +342,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub store: Store,
+    /// The server's change feed (its statistics).
+    pub feed: Arc<Feed>,
     /// Stops the server as SIGTERM would.
     pub stopper: Stopper,
     _db: Option<TestDb>,
@@ -295,7 +357,17 @@ pub async fn spawn_app() -> TestApp {
 
 /// Like [`spawn_app`], with settings adjusted first.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut ServeSettings)) -> TestApp {
-    let db = TestDb::migrated().await;
+    spawn_app_in(TestDb::migrated().await, adjust).await
+}
+
+/// Like [`spawn_app_with`], on a database of the server at `server` (see
+/// [`restart_server_url`]).
+pub async fn spawn_app_on(server: &str, adjust: impl FnOnce(&mut ServeSettings)) -> TestApp {
+    spawn_app_in(TestDb::migrated_on(server).await, adjust).await
+}
+
+/// The application on `db`, seeded, settings adjusted first.
+async fn spawn_app_in(db: TestDb, adjust: impl FnOnce(&mut ServeSettings)) -> TestApp {
     let mut settings = settings(Some(&db.url), PathBuf::new());
     adjust(&mut settings);
     let app = start(settings).await;
@@ -347,12 +419,14 @@ async fn start(settings: ServeSettings) -> TestApp {
         .unwrap_or_else(|e| panic!("building the app: {e:#}"));
     let address = format!("http://127.0.0.1:{}", app.port());
     let store = app.store().clone();
+    let feed = app.feed().clone();
     let stopper = app.stopper();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
         client: reqwest::Client::new(),
         store,
+        feed,
         stopper,
         _db: None,
         _sqlite: None,
@@ -419,6 +493,18 @@ impl TestApp {
         self._db
             .as_ref()
             .map(|db| db.name.clone())
+            .unwrap_or_default()
+    }
+
+    /// The server's `/metrics` text.
+    pub async fn metrics(&self) -> String {
+        self.client
+            .get(format!("{}/metrics", self.address))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .text()
+            .await
             .unwrap_or_default()
     }
 

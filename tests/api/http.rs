@@ -409,15 +409,7 @@ async fn raw_exchange(
 
 /// The value of the in-flight gauge, which counts the `/metrics` request reading it.
 async fn requests_in_flight(app: &TestApp) -> Option<u64> {
-    let text = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .text()
-        .await
-        .unwrap_or_default();
+    let text = app.metrics().await;
     text.lines()
         .find_map(|l| l.strip_prefix("partnerships_http_requests_in_flight "))
         .and_then(|v| v.trim().parse().ok())

@@ -24,8 +24,8 @@ use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 use crate::helpers::{
-    TempSqlite, TestApp, auth_settings, error_codes, replica_server_url, settings, spawn_app_with,
-    spawn_beside, token,
+    TempSqlite, TestApp, auth_settings, error_codes, pg_ctl, replica_server_url, settings,
+    spawn_app_with, spawn_beside, token,
 };
 
 /// The tests that pause the replica's replay or stop it run one at a time; the others only
@@ -192,17 +192,6 @@ async fn get_json(app: &TestApp, path: &str) -> Value {
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
-async fn metrics(app: &TestApp) -> String {
-    app.client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .text()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-}
-
 #[tokio::test]
 async fn reads_go_to_the_replica_and_writes_to_the_primary() {
     let _replica = REPLICA.lock().await;
@@ -226,7 +215,7 @@ async fn reads_go_to_the_replica_and_writes_to_the_primary() {
     let name = &app.store.replicas.members[0].name;
     assert!(name.contains("***"), "the password is masked: {name}");
     assert_eq!(ready["replicas"][0]["name"], name.as_str());
-    let text = metrics(&app).await;
+    let text = app.metrics().await;
     assert!(
         text.contains(&format!(
             "partnerships_db_replica_up{{replica=\"{name}\"}} 1"
@@ -437,28 +426,7 @@ impl Drop for Paused {
 
 /// Runs `pg_ctl <action>` on the test replica's cluster, as its owner.
 fn replica_ctl(action: &str) {
-    let dir = std::env::var("TEST_REPLICA_PGDATA").unwrap_or_else(|_| {
-        panic!("TEST_REPLICA_PGDATA is not set: run the tests with scripts/test")
-    });
-    let ctl = std::env::var("TEST_PG_CTL").unwrap_or_else(|_| "pg_ctl".into());
-    let command = format!("{ctl} {action} -D '{dir}' -w -t 60 -l '{dir}/log'");
-    let root = std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|out| out.stdout.starts_with(b"0\n"));
-    let status = if root {
-        std::process::Command::new("su")
-            .args(["postgres", "-c", &command])
-            .status()
-    } else {
-        std::process::Command::new("sh")
-            .args(["-c", &command])
-            .status()
-    };
-    assert!(
-        status.as_ref().is_ok_and(std::process::ExitStatus::success),
-        "{command}: {status:?}"
-    );
+    pg_ctl("TEST_REPLICA_PGDATA", action);
 }
 
 /// The replica started again when dropped (also when the test fails).
@@ -530,7 +498,7 @@ async fn reads_move_to_the_primary_while_the_replica_is_stopped() {
         "the primary still serves: {ready:#}"
     );
     assert_eq!(ready["replicas"][0]["state"], "down", "{ready:#}");
-    assert!(metrics(&app).await.contains(&format!(
+    assert!(app.metrics().await.contains(&format!(
         "partnerships_db_replica_up{{replica=\"{}\"}} 0",
         app.store.replicas.members[0].name
     )));

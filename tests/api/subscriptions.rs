@@ -4,7 +4,13 @@
 //! while writers run, and a subscriber that falls behind. The Node clients (graphql-ws, Apollo,
 //! urql, subscriptions-transport-ws) are driven from `clients.rs`.
 
-use std::time::Duration;
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use futures::{SinkExt, StreamExt};
@@ -18,8 +24,8 @@ use tokio_tungstenite::{
 };
 
 use crate::helpers::{
-    TestApp, admin, auth_settings, error_codes, read, spawn_app_with, spawn_beside,
-    spawn_embedded_app_with, token,
+    TestApp, admin, auth_settings, error_codes, pg_ctl, read, restart_server_url, spawn_app_on,
+    spawn_app_with, spawn_beside, spawn_embedded_app_with, token,
 };
 
 /// The cursor before any change (positions start at 1). Cursors are opaque to clients; the
@@ -564,15 +570,7 @@ async fn the_socket_past_the_server_cap_is_refused_with_503() {
         }
         other => panic!("expected 503, got {:?}", other.map(|(_, r)| r.status())),
     }
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .text()
-        .await
-        .unwrap_or_default();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("partnerships_websocket_connections 1"),
         "{metrics}"
@@ -581,6 +579,140 @@ async fn the_socket_past_the_server_cap_is_refused_with_503() {
         metrics.contains("partnerships_subscription_refusals_total 1"),
         "{metrics}"
     );
+}
+
+/// Waits until the server runs `n` subscriptions (they start after the `subscribe` message,
+/// which the protocol does not acknowledge).
+async fn until_running(app: &TestApp, n: usize) {
+    let line = format!("partnerships_subscriptions_active {n}\n");
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while !app.metrics().await.contains(&line) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{n} subscriptions not running within {PATIENCE:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+const LIVE_ORGANIZATION_CHANGES: &str = r#"subscription($ids: [ID!]) {
+  changes(types: [ORGANIZATION], ids: $ids) {
+    cursor action
+    record { ... on Organization { name agreements { nodes { title } } } }
+  }
+}"#;
+
+#[tokio::test]
+async fn identical_subscribers_are_sent_one_resolution_of_each_change_each_with_its_own_id() {
+    let app = spawn_app().await;
+    let id = create_organization(&app, "shared", "Shared 0").await;
+    let other = create_organization(&app, "elsewhere", "Elsewhere").await;
+    heard_everything(&app).await;
+
+    // One subscriber: what a change costs (the mutation and the event's resolution).
+    let mut first = Ws::connect(&app, TRANSPORT_WS, json!({})).await;
+    first
+        .subscribe("first", LIVE_ORGANIZATION_CHANGES, json!({}))
+        .await;
+    until("the first subscribes", || app.feed.subscribers() == 1).await;
+    let before = app.statements();
+    rename(&app, &id, 1, "Shared 1").await;
+    assert_eq!(first.event("first").await["record"]["name"], "Shared 1");
+    let one = app.statements() - before;
+
+    // Ten more with the same document: eight on sockets of their own, two on one socket (the
+    // legacy protocol's), and one narrowed to another record, which must get nothing.
+    let mut sockets = Vec::new();
+    for n in 0..8 {
+        let mut ws = Ws::connect(&app, TRANSPORT_WS, json!({})).await;
+        ws.subscribe(&format!("s{n}"), LIVE_ORGANIZATION_CHANGES, json!({}))
+            .await;
+        sockets.push((ws, vec![format!("s{n}")]));
+    }
+    let mut legacy = Ws::connect(&app, LEGACY_WS, json!({})).await;
+    for id in ["l1", "l2"] {
+        legacy
+            .subscribe(id, LIVE_ORGANIZATION_CHANGES, json!({}))
+            .await;
+    }
+    sockets.push((legacy, vec!["l1".into(), "l2".into()]));
+    let mut narrowed = Ws::connect(&app, TRANSPORT_WS, json!({})).await;
+    narrowed
+        .subscribe(
+            "narrowed",
+            LIVE_ORGANIZATION_CHANGES,
+            json!({ "ids": [other] }),
+        )
+        .await;
+    until_running(&app, 12).await;
+    until("the narrowed one subscribes", || {
+        app.feed.subscribers() >= 2
+    })
+    .await;
+    assert_eq!(
+        app.feed.subscribers(),
+        2,
+        "the feed has one receiver per document: the eleven alike and the narrowed one"
+    );
+
+    let before = app.statements();
+    rename(&app, &id, 2, "Shared 2").await;
+    let expected = first.event("first").await;
+    assert_eq!(expected["record"]["name"], "Shared 2");
+    for (ws, ids) in &mut sockets {
+        let mut got = Vec::new();
+        while got.len() < ids.len() {
+            match ws.next().await {
+                Got::Json(message) if message["type"] == "ka" => {}
+                Got::Json(message) if message["type"] == "next" || message["type"] == "data" => {
+                    assert_eq!(message["payload"]["data"]["changes"], expected);
+                    got.push(message["id"].as_str().unwrap_or_default().to_owned());
+                }
+                other => panic!("expected an event, got {other:?}"),
+            }
+        }
+        got.sort();
+        assert_eq!(&got, ids, "each subscription gets it once, with its own id");
+    }
+    let eleven = app.statements() - before;
+    assert_eq!(
+        eleven, one,
+        "eleven identical subscribers cost the statements of one"
+    );
+    narrowed.quiet(Duration::from_millis(300)).await;
+
+    // One leaving does not end the others.
+    first.complete("first").await;
+    until_running(&app, 11).await;
+    rename(&app, &id, 3, "Shared 3").await;
+    let (ws, _) = &mut sockets[0];
+    assert_eq!(ws.event("s0").await["record"]["name"], "Shared 3");
+}
+
+#[tokio::test]
+async fn subscribers_who_may_see_different_things_get_their_own_payloads() {
+    let app = spawn_app().await;
+    let audited = "subscription { changes(types: [ORGANIZATION]) { action auditEntry { actor } } }";
+    let bearer = |token: String| json!({ "Authorization": format!("Bearer {token}") });
+    let mut admin = Ws::connect(&app, TRANSPORT_WS, bearer(token(Role::Admin, "root"))).await;
+    admin.subscribe("admin", audited, json!({})).await;
+    let mut editor = Ws::connect(&app, TRANSPORT_WS, bearer(editor())).await;
+    editor.subscribe("editor", audited, json!({})).await;
+    let mut other_admin = Ws::connect(&app, TRANSPORT_WS, bearer(token(Role::Admin, "ops"))).await;
+    other_admin.subscribe("admin", audited, json!({})).await;
+    until_running(&app, 3).await;
+    until("both roles subscribe", || app.feed.subscribers() >= 2).await;
+    assert_eq!(app.feed.subscribers(), 2, "one group per role");
+
+    create_organization(&app, "seen-by-roles", "Seen by roles").await;
+    for ws in [&mut admin, &mut other_admin] {
+        let event = ws.event("admin").await;
+        assert_eq!(event["auditEntry"]["actor"], "ada", "an admin sees who");
+    }
+    let payload = editor.payload("editor").await;
+    assert_eq!(payload["data"]["changes"]["action"], "CREATED");
+    assert_eq!(payload["data"]["changes"]["auditEntry"], Value::Null);
+    assert_eq!(error_codes(&payload), ["FORBIDDEN"], "{payload:#}");
 }
 
 /// Collects `n` events of subscription `id`, their names.
@@ -634,6 +766,88 @@ async fn resuming_with_after_gets_exactly_the_changes_committed_while_away_in_or
     let event = ws.event("2").await;
     assert_eq!(event["version"], 7);
     ws.quiet(Duration::from_millis(500)).await;
+}
+
+/// Waits until `holds` says yes (polling: the server has no event to wait on), for `what`;
+/// panics after [`PATIENCE`].
+async fn until(what: &str, holds: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while !holds() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not within {PATIENCE:?}: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits until the server's feed has heard of every change committed so far: a subscriber
+/// without `after` that starts then gets the next change first.
+async fn heard_everything(app: &TestApp) {
+    let newest = *committed_after(&app.database_url(), 0)
+        .await
+        .last()
+        .unwrap_or(&0);
+    until("the feed has heard of every committed change", || {
+        app.feed.delivered() == Some(newest)
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn after_a_time_with_no_subscriber_a_cursor_gets_exactly_the_changes_in_between() {
+    let app = spawn_app().await;
+    let mut ws = Ws::connect(&app, TRANSPORT_WS, json!({})).await;
+    ws.subscribe("1", ORGANIZATION_CHANGES, json!({ "after": origin() }))
+        .await;
+    let id = create_organization(&app, "quiet-time", "Name 0").await;
+    let (_, cursor) = names(&mut ws, "1", 1).await;
+    drop(ws);
+    until("the subscriber has gone", || app.feed.subscribers() == 0).await;
+
+    // Five changes while nobody subscribes: the feed hears of them and reads nothing.
+    let reads = app.feed.stats.reads.load(Ordering::Acquire);
+    for n in 1..=5 {
+        rename(&app, &id, n, &format!("Name {n}")).await;
+    }
+    heard_everything(&app).await;
+    assert_eq!(
+        app.feed.stats.reads.load(Ordering::Acquire),
+        reads,
+        "no read of the log while nobody subscribed"
+    );
+
+    // One subscriber resumes from before that time, one starts from now; then one more change.
+    let mut resumed = Ws::connect(&app, TRANSPORT_WS, json!({})).await;
+    resumed
+        .subscribe("resumed", ORGANIZATION_CHANGES, json!({ "after": cursor }))
+        .await;
+    let mut live = Ws::connect(&app, TRANSPORT_WS, json!({})).await;
+    live.subscribe("live", ORGANIZATION_CHANGES, json!({}))
+        .await;
+    until("both subscribe", || app.feed.subscribers() == 2).await;
+    rename(&app, &id, 6, "Name 6").await;
+
+    let mut versions = Vec::new();
+    for _ in 0..6 {
+        versions.push(
+            resumed.event("resumed").await["version"]
+                .as_i64()
+                .unwrap_or_default(),
+        );
+    }
+    assert_eq!(
+        versions,
+        [2, 3, 4, 5, 6, 7],
+        "the five in between, then the live one"
+    );
+    assert_eq!(
+        live.event("live").await["version"],
+        7,
+        "from now on only: none of the five"
+    );
+    resumed.quiet(Duration::from_millis(500)).await;
+    live.quiet(Duration::from_millis(500)).await;
 }
 
 #[tokio::test]
@@ -741,6 +955,183 @@ async fn listen_connection_terminated_under_writes() {
     let expected: Vec<i64> = (2..=WRITES + 1).collect();
     assert_eq!(versions, expected);
     ws.quiet(Duration::from_millis(1_000)).await;
+}
+
+/// The position a change's cursor stands for (the tests know the cursor's format).
+fn position(cursor: &Value) -> i64 {
+    cursor
+        .as_str()
+        .and_then(|c| URL_SAFE_NO_PAD.decode(c).ok())
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|t| t.strip_prefix("change:").and_then(|n| n.parse().ok()))
+        .unwrap_or_else(|| panic!("not a cursor: {cursor}"))
+}
+
+/// The committed positions after `after` in the database at `url`, in order.
+async fn committed_after(url: &str, after: i64) -> Vec<i64> {
+    let db = sea_orm::Database::connect(url)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "SELECT position FROM audit_entries WHERE position > $1 ORDER BY position",
+            [after.into()],
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    rows.iter()
+        .map(|row| {
+            row.try_get("", "position")
+                .unwrap_or_else(|e| panic!("{e}"))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn no_change_is_lost_or_repeated_when_postgresql_restarts_under_writes() {
+    tokio::time::timeout(
+        Duration::from_secs(240),
+        postgresql_restarted_under_writes(),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("the test did not finish within 4 minutes"));
+}
+
+/// Writes on A until `stop`, through HTTP, one organization each; a write that fails (the
+/// database restarting) is only counted. Returns how many succeeded after `restarted`.
+async fn keep_creating(
+    address: String,
+    writer: usize,
+    stop: Arc<AtomicBool>,
+    restarted: Arc<AtomicBool>,
+    succeeded: Arc<AtomicU64>,
+) -> (u64, u64) {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (mut after_restart, mut failed) = (0, 0);
+    let mut n = 0;
+    while !stop.load(Ordering::Acquire) {
+        n += 1;
+        let sent = client
+            .post(format!("{address}/graphql"))
+            .bearer_auth(editor())
+            .json(&json!({
+                "query": "mutation($s: String!) { createOrganization(input: {slug: $s, name: $s, kind: OTHER}) { record { id } } }",
+                "variables": { "s": format!("writer-{writer}-{n}") },
+            }))
+            .send()
+            .await;
+        let body: Option<Value> = match sent {
+            Ok(response) => response.json().await.ok(),
+            Err(_) => None,
+        };
+        if body.is_some_and(|body| body.get("errors").is_none()) {
+            succeeded.fetch_add(1, Ordering::AcqRel);
+            if restarted.load(Ordering::Acquire) {
+                after_restart += 1;
+            }
+        } else {
+            failed += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    (after_restart, failed)
+}
+
+async fn postgresql_restarted_under_writes() {
+    // A cluster of this test's own: the one the other tests share must not restart.
+    let a = spawn_app_on(&restart_server_url(), |s| s.auth = auth_settings()).await;
+    let b = spawn_beside(&a, |s| s.auth = auth_settings()).await;
+    let mut ws = Ws::connect(&b, TRANSPORT_WS, json!({})).await;
+    ws.subscribe("1", ORGANIZATION_CHANGES, json!({ "after": origin() }))
+        .await;
+    create_organization(&a, "before-restart", "Before the restart").await;
+    let first = position(&ws.event("1").await["cursor"]);
+    until("B's feed has broadcast the first", || {
+        b.feed.delivered() >= Some(first)
+    })
+    .await;
+    let (listens, broadcast) = (
+        b.feed.stats.listens.load(Ordering::Acquire),
+        b.feed.stats.broadcast.load(Ordering::Acquire),
+    );
+
+    // Two writers on A; PostgreSQL restarts under them, and they go on once it is back.
+    let stop = Arc::new(AtomicBool::new(false));
+    let restarted = Arc::new(AtomicBool::new(false));
+    let succeeded = Arc::new(AtomicU64::new(0));
+    let writers: Vec<_> = (0..2)
+        .map(|writer| {
+            tokio::spawn(keep_creating(
+                a.address.clone(),
+                writer,
+                stop.clone(),
+                restarted.clone(),
+                succeeded.clone(),
+            ))
+        })
+        .collect();
+    until("10 writes", || succeeded.load(Ordering::Acquire) >= 10).await;
+    tokio::task::spawn_blocking(|| pg_ctl("TEST_RESTART_PGDATA", "restart -m fast"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    restarted.store(true, Ordering::Release);
+    eprintln!(
+        "PostgreSQL restarted after {} writes",
+        succeeded.load(Ordering::Acquire)
+    );
+    let at_restart = succeeded.load(Ordering::Acquire);
+    until("20 writes after the restart", || {
+        succeeded.load(Ordering::Acquire) >= at_restart + 20
+    })
+    .await;
+    stop.store(true, Ordering::Release);
+    let (mut after_restart, mut failed) = (0, 0);
+    for writer in writers {
+        let (a, f) = writer.await.unwrap_or_else(|e| panic!("{e}"));
+        (after_restart, failed) = (after_restart + a, failed + f);
+    }
+    eprintln!("writes after the restart: {after_restart}; failed: {failed}");
+    assert!(
+        after_restart >= 20,
+        "the writers recovered ({after_restart})"
+    );
+
+    // Every committed change (the audit log counts them) reached B's subscriber exactly once,
+    // in order. A record read back while PostgreSQL was going down is an error of that field
+    // (SERVICE_UNAVAILABLE); the event itself still comes, once.
+    let committed = committed_after(&a.database_url(), first).await;
+    let mut received = Vec::new();
+    while received.len() < committed.len() {
+        let payload = ws.payload("1").await;
+        for error in payload["errors"].as_array().into_iter().flatten() {
+            assert_eq!(
+                (&error["extensions"]["code"], &error["path"]),
+                (&json!("SERVICE_UNAVAILABLE"), &json!(["changes", "record"])),
+                "{payload:#}"
+            );
+        }
+        received.push(position(&payload["data"]["changes"]["cursor"]));
+    }
+    assert_eq!(
+        received, committed,
+        "every committed change, once, in order"
+    );
+    ws.quiet(Duration::from_millis(1_000)).await;
+    // B's feed heard of them itself (it listened again and broadcast each once), rather than
+    // its subscriber finding the gap.
+    assert!(
+        b.feed.stats.listens.load(Ordering::Acquire) > listens,
+        "B listened again after the restart"
+    );
+    assert_eq!(
+        b.feed.stats.broadcast.load(Ordering::Acquire) - broadcast,
+        committed.len() as u64,
+        "B's feed broadcast each committed change once"
+    );
 }
 
 #[tokio::test]
