@@ -77,6 +77,7 @@ impl Application {
             feed_connection,
             usize::try_from(settings.realtime.subscription_buffer).unwrap_or(usize::MAX),
         );
+        feed.start(settings.database.connect_timeout()).await;
         if settings.database.is_embedded() {
             tokio::spawn(feed.clone().run_local(store.commits.clone()));
         } else {

@@ -229,35 +229,34 @@ impl Api {
                     metrics,
                     feed,
                 },
-                Progress::default(),
             ))
         });
-        let request = match &group {
-            Some((_, _, progress)) => request.data(progress.clone()),
-            None => request,
+        let (schema, limits, env) = (self.schema.clone(), self.limits, self.env.clone());
+        let execute = move |request: Request| {
+            schema
+                .execute_stream_with_session_data(request, session_data)
+                .map(move |mut response| {
+                    let executed = began(&response);
+                    limits.explain(&checked, &mut response, executed);
+                    if executed {
+                        order::order_response(
+                            &env.registry,
+                            &checked.document,
+                            &variables,
+                            operation_name.as_deref(),
+                            &mut response.data,
+                        );
+                    }
+                    response
+                })
+                .boxed()
         };
-        let (limits, env) = (self.limits, self.env.clone());
-        let execution = self
-            .schema
-            .execute_stream_with_session_data(request, session_data)
-            .map(move |mut response| {
-                let executed = began(&response);
-                limits.explain(&checked, &mut response, executed);
-                if executed {
-                    order::order_response(
-                        &env.registry,
-                        &checked.document,
-                        &variables,
-                        operation_name.as_deref(),
-                        &mut response.data,
-                    );
-                }
-                response
-            })
-            .boxed();
         match group {
-            Some((key, member, progress)) => self.groups.join(key, member, progress, execution),
-            None => execution,
+            // Run only when this subscription starts its group, with the group's progress.
+            Some((key, member)) => self.groups.join(key, member, |progress: Progress| {
+                execute(request.data(progress))
+            }),
+            None => execute(request),
         }
     }
 

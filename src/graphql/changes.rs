@@ -11,9 +11,12 @@
 //! delivered once, by position. Positions grow in commit order, so "after p" never skips a
 //! change committed earlier.
 //!
-//! Positions are dense, so a live event more than one past the last position seen means the
-//! process's feed skipped something for this subscription (it started reading the log only
-//! after the replay ended): the subscription then replays from the log again, the same way.
+//! This needs the feed to broadcast every change committed after (1), so the server has the
+//! feed read where the log ends before it serves (`Feed::start`); when it could not (the
+//! database was down), a replay that comes back short before the feed's first read waits for
+//! that read and reads once more. Positions are dense, so a live event more than one past the
+//! last position seen still means the feed skipped something for this subscription: the
+//! subscription then replays from the log again, the same way.
 //!
 //! **Slow clients.** The live buffer holds at most `SUBSCRIPTION_BUFFER` events per
 //! subscription; a subscriber that falls further behind (a stalled socket stops reading the
@@ -359,8 +362,13 @@ impl Subscription {
                 .unwrap_or_default(),
         };
         let state = Feeding {
-            // Live first, so that nothing committed during the replay is missed.
-            live: feed.subscribe(),
+            // Live first, so that nothing committed during the replay is missed (a group took
+            // its receiver when its first member subscribed).
+            live: progress
+                .as_ref()
+                .and_then(Progress::take_live)
+                .unwrap_or_else(|| feed.subscribe()),
+            feed: feed.clone(),
             store: ctx.data_unchecked::<Store>().clone(),
             narrowing: Narrowing { types, ids },
             last: after.unwrap_or(-1),
@@ -386,6 +394,7 @@ struct Replay {
 /// One subscription's state.
 struct Feeding {
     live: tokio::sync::broadcast::Receiver<feed::Change>,
+    feed: Arc<Feed>,
     store: Store,
     narrowing: Narrowing,
     /// The position of the last change replayed or received (-1: none yet).
@@ -427,6 +436,12 @@ impl Feeding {
                     Ok(page) => {
                         replay.read_all = (page.len() as u64) < feed::PAGE;
                         replay.page = page.into();
+                        // Until the feed has read where the log ends, a change committed
+                        // after this read may never be broadcast: read once more after that.
+                        if replay.read_all && self.feed.delivered().is_none() {
+                            self.feed.started().await;
+                            replay.read_all = false;
+                        }
                     }
                     Err(err) => {
                         self.ended = true;

@@ -44,7 +44,7 @@ use super::{changes, operation};
 use crate::{
     auth::{Role, Viewer},
     metrics::RealtimeMetrics,
-    store::feed::Feed,
+    store::feed::{Change, Feed},
 };
 
 /// What subscribers share to be sent the same responses.
@@ -148,24 +148,39 @@ pub fn data<T: Clone + 'static>(data: &Data) -> Option<T> {
         .cloned()
 }
 
-/// The position of the last change a group's subscription yielded (-1: none yet), which the
-/// `changes` field records when it finds this in its request's data.
+/// What a group's request carries for its `changes` field: the feed's receiver, taken when
+/// the subscription arrived (the group's task may run its request a moment later, and a change
+/// committed meanwhile belongs to "from now on"), and the position of the last change the
+/// field yielded (-1: none yet), which the field records.
 #[derive(Debug, Clone)]
-pub struct Progress(Arc<AtomicI64>);
-
-impl Default for Progress {
-    fn default() -> Self {
-        Self(Arc::new(AtomicI64::new(-1)))
-    }
+pub struct Progress {
+    position: Arc<AtomicI64>,
+    live: Arc<Mutex<Option<broadcast::Receiver<Change>>>>,
 }
 
 impl Progress {
+    /// Subscribes to `feed` now.
+    pub fn new(feed: &Feed) -> Self {
+        Self {
+            position: Arc::new(AtomicI64::new(-1)),
+            live: Arc::new(Mutex::new(Some(feed.subscribe()))),
+        }
+    }
+
+    /// The receiver taken when the subscription arrived (once).
+    pub fn take_live(&self) -> Option<broadcast::Receiver<Change>> {
+        self.live
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+
     pub fn record(&self, position: i64) {
-        self.0.store(position, Ordering::Release);
+        self.position.store(position, Ordering::Release);
     }
 
     fn last(&self) -> Option<i64> {
-        let position = self.0.load(Ordering::Acquire);
+        let position = self.position.load(Ordering::Acquire);
         (position >= 0).then_some(position)
     }
 }
@@ -211,14 +226,13 @@ impl Groups {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Joins the group of `key`, or starts it with `execution` (a lazy stream: dropped unrun
-    /// when the group exists), whose request carries `progress`.
+    /// Joins the group of `key`, or starts it with the execution `start` makes of the
+    /// group's progress (called only then; the progress subscribes to the feed at once).
     pub fn join(
         &self,
         key: GroupKey,
         member: Member,
-        progress: Progress,
-        execution: BoxStream<'static, Response>,
+        start: impl FnOnce(Progress) -> BoxStream<'static, Response>,
     ) -> BoxStream<'static, Response> {
         let mut registry = self.lock();
         let (id, receiver) = match registry.groups.get_mut(&key) {
@@ -230,6 +244,8 @@ impl Groups {
                 let id = registry.next_id;
                 registry.next_id += 1;
                 let (sender, receiver) = broadcast::channel(member.feed.capacity());
+                let progress = Progress::new(&member.feed);
+                let execution = start(progress.clone());
                 let task = tokio::spawn(self.clone().run(
                     key.clone(),
                     id,

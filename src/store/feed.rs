@@ -171,6 +171,8 @@ pub struct Feed {
     capacity: usize,
     /// The position of the last change broadcast; -1 until the feed has read where the log ends.
     delivered: AtomicI64,
+    /// Whether `delivered` is known yet (see [`Feed::started`]).
+    started: watch::Sender<bool>,
     stop: watch::Sender<bool>,
     pub stats: FeedStats,
 }
@@ -183,6 +185,7 @@ impl Feed {
             sender: broadcast::channel(capacity.max(1)).0,
             capacity: capacity.max(1),
             delivered: AtomicI64::new(-1),
+            started: watch::channel(false).0,
             stop: watch::channel(false).0,
             stats: FeedStats::default(),
         })
@@ -209,6 +212,36 @@ impl Feed {
     pub fn delivered(&self) -> Option<i64> {
         let position = self.delivered.load(Ordering::Acquire);
         (position >= 0).then_some(position)
+    }
+
+    /// Waits until the feed has read where the log ends (its first read, which broadcasts
+    /// nothing), or stops. A replay that reads the log only after this leaves no gap for the
+    /// broadcast to fill: every entry past that first read is broadcast. A replay that ended
+    /// before it could miss, for good, a change committed between its last read and the
+    /// feed's first one (nothing later would show the gap).
+    pub async fn started(&self) {
+        let mut started = self.started.subscribe();
+        tokio::select! {
+            _ = started.wait_for(|started| *started) => {}
+            () = self.stopped() => {}
+        }
+    }
+
+    /// Reads where the log ends, before the server takes its first subscriber: from then on
+    /// every committed change is broadcast to whoever subscribed before it. Before that read a
+    /// change committed after a subscriber arrived could be taken for old and never
+    /// broadcast. A failure, or no answer within `patience` (the database is down), is
+    /// logged, and the feed's task reads it when it can.
+    pub async fn start(&self, patience: Duration) {
+        if self.delivered().is_some() {
+            return;
+        }
+        let error = match tokio::time::timeout(patience, self.catch_up(None)).await {
+            Ok(Ok(())) => return,
+            Ok(Err(err)) => err.to_string(),
+            Err(_) => format!("no answer within {patience:?}"),
+        };
+        tracing::warn!(%error, "The change feed could not read where the audit log ends; it will once the database answers");
     }
 
     /// Ends the feed's task (the server stopped).
@@ -249,6 +282,7 @@ impl Feed {
                 self.stats.reads.fetch_add(1, Ordering::Relaxed);
                 let newest = newest(&self.db).await?;
                 self.delivered.store(newest, Ordering::Release);
+                self.started.send_replace(true);
                 return Ok(());
             }
         };

@@ -1260,6 +1260,24 @@ async fn the_subscription_example_receives_the_upsert_example() {
     );
 }
 
+/// Before the feed has read where the audit log ends, a change committed after a subscriber
+/// arrived could be taken for an old one and never broadcast (a subscriber with `after` that
+/// had replayed an empty log then waited for ever; it happened under load in CI). The server
+/// reads it before it takes its first request.
+#[tokio::test]
+async fn the_feed_knows_where_the_log_ends_before_the_server_answers() {
+    let app = spawn_app().await;
+    assert!(
+        app.feed.delivered().is_some(),
+        "read before the first request"
+    );
+    let mut ws = Ws::connect(&app, TRANSPORT_WS, json!({})).await;
+    ws.subscribe("1", ORGANIZATION_CHANGES, json!({ "after": origin() }))
+        .await;
+    create_organization(&app, "first-after-start", "First after start").await;
+    assert_eq!(ws.event("1").await["action"], "CREATED");
+}
+
 #[tokio::test]
 async fn a_graceful_shutdown_closes_sockets_with_going_away() {
     let app = spawn_app().await;
