@@ -13,6 +13,7 @@ mod m20261127_000003_audit;
 pub mod m20261201_000001_link_order_keys;
 pub mod m20261201_000002_link_counts;
 mod m20261206_000001_audit_positions;
+mod m20261207_000001_child_page_indexes;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_link_order_keys::Migration),
             Box::new(m20261201_000002_link_counts::Migration),
             Box::new(m20261206_000001_audit_positions::Migration),
+            Box::new(m20261207_000001_child_page_indexes::Migration),
         ]
     }
 }

@@ -12,8 +12,8 @@
 //! column the link does not copy (slug, kind) or a filter on the records joins them inside the
 //! page instead: still right, only no longer cut from the index alone.
 //!
-//! Child tables (an organization's children) are numbered by the window function on both
-//! engines. The extra row of each page says whether there is a next one. The link's columns
+//! Child tables (an organization's children) are cut the same way: a `LATERAL … LIMIT` per
+//! parent on PostgreSQL over a (parent, name, id) index, the window function on SQLite. The extra row of each page says whether there is a next one. The link's columns
 //! (under the `l_` prefix) come first, then the related record's: rows are read by position
 //! (`decode`).
 
@@ -423,20 +423,60 @@ pub async fn child_pages<R: ChildRelation>(
     let mut select = R::Target::find()
         .select_only()
         .columns(columns.pick(<R::Target as EntityTrait>::Column::iter()))
-        .filter(R::PARENT.is_in(parents.iter().copied()))
         .filter(query.filter.condition());
     if let Some(condition) = after_condition(query.after.as_ref(), &ordering, &keys)? {
         select = select.filter(condition);
     }
-    let results = windowed(
-        db,
-        select.into_query(),
-        R::PARENT.as_column_ref(),
-        R::PARENT.as_str().to_owned(),
-        &keys,
-        query.first,
-    )
-    .await?;
+    let results = if db.get_database_backend() == DbBackend::Postgres {
+        // Each parent's page cut on the (parent, name, id) index: `first + 1` entries read in
+        // order, not every child sorted (the migration `m20261207_000001_child_page_indexes`).
+        let table = R::Target::default().table_name();
+        let mut page = select.into_query();
+        page.and_where(
+            Expr::col((table, R::PARENT.as_str())).eq(Expr::col((
+                Alias::new(PARENTS),
+                Alias::new("column1"),
+            ))
+            .cast_as("BIGINT")),
+        );
+        for key in &keys {
+            key.order(&mut page, false);
+        }
+        page.limit(query.first + 1);
+        // The page's columns as it selects them (rows are read by position), each parent's in
+        // its order.
+        let mut outer = Query::select();
+        outer
+            .column((Alias::new(PAGE), Asterisk))
+            .from_values(parents.iter().copied(), Alias::new(PARENTS))
+            .join_lateral(
+                JoinType::InnerJoin,
+                page,
+                Alias::new(PAGE),
+                Expr::cust("TRUE"),
+            )
+            .order_by(
+                (Alias::new(PAGE), Alias::new(R::PARENT.as_str())),
+                Order::Asc,
+            );
+        for key in &keys {
+            let name = key.column.1.to_string();
+            key.on(PAGE, &name).order(&mut outer, false);
+        }
+        db.query_all(&outer).await?
+    } else {
+        let mut select = select.into_query();
+        select.and_where(R::PARENT.is_in(parents.iter().copied()));
+        windowed(
+            db,
+            select,
+            R::PARENT.as_column_ref(),
+            R::PARENT.as_str().to_owned(),
+            &keys,
+            query.first,
+        )
+        .await?
+    };
     let mut rows = Vec::with_capacity(results.len());
     for result in results {
         let child = <R::Target as EntityTrait>::Model::read_selected(&result, 0, columns)?;
