@@ -112,7 +112,7 @@ pub enum ChangeAction {
 }
 
 impl ChangeAction {
-    fn of(action: &str) -> Option<Self> {
+    pub(super) fn of(action: &str) -> Option<Self> {
         Some(match action {
             "create" => Self::Created,
             "update" => Self::Updated,

@@ -67,11 +67,11 @@ pub struct AuditEntryEdge {
     pub node: AuditEntry,
 }
 
-fn encode_cursor(id: i64) -> String {
+pub(in crate::graphql) fn encode_cursor(id: i64) -> String {
     URL_SAFE_NO_PAD.encode(format!("audit:{id}"))
 }
 
-fn decode_cursor(cursor: &str) -> AppResult<i64> {
+pub(in crate::graphql) fn decode_cursor(cursor: &str) -> AppResult<i64> {
     URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()

@@ -19,6 +19,9 @@ use chrono::{DateTime, Utc};
 use entity::audit_entry;
 
 pub use admin::{AdminMutation, AuditQuery};
+pub(super) use admin::{
+    decode_cursor as decode_audit_cursor, encode_cursor as encode_audit_cursor,
+};
 
 use super::ids::{self, NodeType};
 use crate::{
