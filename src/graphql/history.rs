@@ -6,8 +6,8 @@
 //! and the loader groups them (`store::write::audit::history_pages`). `totalCount` is one more
 //! statement, only when asked.
 //!
-//! A record's history holds the entries of its own row: create, update, delete and restore
-//! (an import's changes of the record included). Its links are logged as the link's
+//! A record's history holds the entries of its own row: create, update, delete, restore and
+//! revert (an import's changes of the record included). Its links are logged as the link's
 //! own entries (`auditLog` with the link's type), so they are not in it.
 
 use std::{
@@ -241,7 +241,7 @@ impl HistoryEntry {
 /// One change of a record, from the audit log.
 #[Object]
 impl HistoryEntry {
-    /// The audit entry's id: pass a deletion's to `restore`.
+    /// The audit entry's id: pass an update's to `revert`, a deletion's to `restore`.
     async fn id(&self) -> ID {
         ID(self.entry.id.to_string())
     }
@@ -255,7 +255,7 @@ impl HistoryEntry {
             .as_i64()
     }
 
-    /// What was done (CREATED, UPDATED, DELETED, RESTORED); null only for an action
+    /// What was done (CREATED, UPDATED, DELETED, RESTORED, REVERTED); null only for an action
     /// this server does not know.
     async fn action(&self) -> Option<ChangeAction> {
         ChangeAction::of(&self.entry.action)

@@ -11,7 +11,7 @@ use sea_orm::{
     sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, Order, Query, WindowStatement},
 };
 
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 /// Which entries to list.
 #[derive(Debug, Clone, Default)]
@@ -73,6 +73,17 @@ pub async fn count(db: &impl ConnectionTrait, filter: &AuditFilter) -> AppResult
         .filter(filter.condition())
         .count(db)
         .await?)
+}
+
+/// Audit entry `id`, or NOT_FOUND.
+pub async fn entry(db: &impl ConnectionTrait, id: i64) -> AppResult<audit_entry::Model> {
+    audit_entry::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound {
+            entity: "AuditEntry",
+            key: id.to_string(),
+        })
 }
 
 /// One record's page of its history: its entries, newest first, and whether older ones follow.
