@@ -12,7 +12,7 @@ pub struct Model {
     pub actor: String,
     /// The role the actor held (`editor`, `admin`).
     pub role: String,
-    /// `create`, `update`, `delete`, `restore`, `link`, `relink`, `unlink`, `import`.
+    /// `create`, `update`, `delete`, `restore`, `revert`, `link`, `relink`, `unlink`, `import`.
     pub action: String,
     /// The GraphQL type of the record (`Organization`, `AgreementParty`, `Import`).
     pub entity_type: String,

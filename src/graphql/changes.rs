@@ -106,13 +106,15 @@ pub enum ChangeAction {
     Unlinked,
     /// A deleted record was put back by `restore`.
     Restored,
+    /// A record's fields were put back as they were before an update, by `revert`.
+    Reverted,
     /// An import finished; its records' changes came just before, one event each. It names
     /// no record, so a subscription narrowed by `types` or `ids` does not get it.
     Imported,
 }
 
 impl ChangeAction {
-    fn of(action: &str) -> Option<Self> {
+    pub(super) fn of(action: &str) -> Option<Self> {
         Some(match action {
             "create" => Self::Created,
             "update" => Self::Updated,
@@ -121,6 +123,7 @@ impl ChangeAction {
             "relink" => Self::Relinked,
             "unlink" => Self::Unlinked,
             "restore" => Self::Restored,
+            "revert" => Self::Reverted,
             "import" => Self::Imported,
             _ => return None,
         })

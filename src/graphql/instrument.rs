@@ -43,6 +43,21 @@ impl Instrument {
         self.0.version
     }
 
+    /// The changes of this record, newest first, from the audit log (like `auditLog`, whose
+    /// cursors it shares): each with its version, action, time and the fields it changed,
+    /// before and after; the actor only for admins. Its links' changes are theirs, not in it.
+    #[graphql(complexity = "super::limits::list_cost(first, None, child_complexity)")]
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "Return the entries after (older than) this cursor.")] after: Option<
+            String,
+        >,
+    ) -> async_graphql::Result<super::history::HistoryConnection> {
+        super::history::of(ctx, NodeType::Instrument, self.0.id, first, after).await
+    }
+
     /// The instrument's name.
     async fn name(&self) -> &str {
         &self.0.name

@@ -13,6 +13,7 @@ mod explore;
 mod facets;
 mod fast;
 mod filters;
+mod history;
 pub mod ids;
 mod instrument;
 pub mod limits;

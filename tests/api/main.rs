@@ -16,6 +16,7 @@ mod fuzz;
 mod generate;
 mod graphql;
 mod helpers;
+mod history;
 mod http;
 mod inputs;
 mod limits;

@@ -633,9 +633,13 @@ async fn the_mutation_examples_run_with_a_token() {
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "graphql"))
         .collect();
-    // The audit log last, so that it shows the upsert.
-    files.sort_by_key(|p| (p.ends_with("audit-log.graphql"), p.clone()));
-    assert_eq!(files.len(), 3, "{files:?}");
+    // The audit log and the history last, so that they show the upsert.
+    files.sort_by_key(|p| {
+        let after_upsert =
+            p.ends_with("audit-log.graphql") || p.ends_with("record-history.graphql");
+        (after_upsert, p.clone())
+    });
+    assert_eq!(files.len(), 4, "{files:?}");
     for path in files {
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
         let data = ok(&app, &admin(), &text, json!({})).await;
@@ -650,6 +654,12 @@ async fn the_mutation_examples_run_with_a_token() {
                 json!({ "created": 1, "updated": 0, "unchanged": 0 })
             ),
             "audit-log" => assert_eq!(data["auditLog"]["nodes"][0]["action"], "create"),
+            "record-history" => {
+                let history = &data["organization"]["history"];
+                assert_eq!(history["totalCount"], 1, "the upsert created the FAO");
+                assert_eq!(history["nodes"][0]["action"], "CREATED");
+                assert_eq!(history["nodes"][0]["actor"], "ada");
+            }
             other => panic!("examples/mutations/{other}.graphql has no expected answer"),
         }
     }

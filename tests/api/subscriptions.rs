@@ -423,6 +423,52 @@ async fn deletes_links_and_restores_are_events_too_and_the_audit_entry_needs_an_
 }
 
 #[tokio::test]
+async fn a_revert_is_an_event_of_its_record_with_its_new_version() {
+    let app = spawn_app().await;
+    let mut ws = Ws::connect(&app, TRANSPORT_WS, json!({})).await;
+    ws.subscribe("1", ORGANIZATION_CHANGES, json!({ "after": origin() }))
+        .await;
+    let id = create_organization(&app, "turned-back", "Turned Back").await;
+    rename(&app, &id, 1, "Turned Forward").await;
+    let entry = app
+        .graphql_as(
+            &token(Role::Admin, "grace"),
+            r#"{ auditLog(first: 1) { nodes { id action } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(entry["data"]["auditLog"]["nodes"][0]["action"], "update");
+    let reverted = app
+        .graphql_as(
+            &token(Role::Admin, "grace"),
+            "mutation($e: ID!) { revert(auditEntryId: $e) { record { id } } }",
+            json!({ "e": entry["data"]["auditLog"]["nodes"][0]["id"] }),
+        )
+        .await;
+    assert!(reverted.get("errors").is_none(), "{reverted:#}");
+
+    let mut events = Vec::new();
+    for _ in 0..3 {
+        let event = ws.event("1").await;
+        events.push((
+            event["action"].as_str().unwrap_or_default().to_owned(),
+            event["version"].as_i64().unwrap_or_default(),
+        ));
+        if event["action"] == "REVERTED" {
+            assert_eq!(event["record"]["name"], "Turned Back");
+        }
+    }
+    assert_eq!(
+        events,
+        [
+            ("CREATED".to_owned(), 1),
+            ("UPDATED".to_owned(), 2),
+            ("REVERTED".to_owned(), 3)
+        ]
+    );
+}
+
+#[tokio::test]
 async fn a_bad_token_in_connection_init_closes_the_socket_with_4403() {
     let app = spawn_app().await;
     for payload in [

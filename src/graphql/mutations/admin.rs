@@ -1,10 +1,11 @@
-//! What only admins do: restore a deleted record, read the audit log; and the bulk import
+//! What only admins do: restore a deleted record, revert an update, read the audit log; and the bulk import
 //! (editors), which loads a document in the seed format.
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject, connection::PageInfo};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 use entity::{agreement, event, instrument, organization, project};
+use sea_orm::DatabaseTransaction;
 
 use super::{
     super::{
@@ -24,6 +25,7 @@ use crate::{
             audit::{self, AuditFilter},
             existing, import,
             records::restore,
+            revert::revert,
         },
     },
 };
@@ -67,11 +69,11 @@ pub struct AuditEntryEdge {
     pub node: AuditEntry,
 }
 
-fn encode_cursor(id: i64) -> String {
+pub(in crate::graphql) fn encode_cursor(id: i64) -> String {
     URL_SAFE_NO_PAD.encode(format!("audit:{id}"))
 }
 
-fn decode_cursor(cursor: &str) -> AppResult<i64> {
+pub(in crate::graphql) fn decode_cursor(cursor: &str) -> AppResult<i64> {
     URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()
@@ -147,6 +149,44 @@ pub struct RestorePayload {
     pub record: Node,
     /// The audit entry of the restore.
     pub audit_entry: AuditEntry,
+}
+
+/// What `revert` answers.
+#[derive(SimpleObject)]
+pub struct RevertPayload {
+    /// The record as it now is.
+    pub record: Node,
+    /// The audit entry of the revert; null when the record already held those values.
+    pub audit_entry: Option<AuditEntry>,
+}
+
+/// The database id an `auditEntryId` argument names.
+fn audit_entry_number(id: &ID) -> AppResult<i64> {
+    id.parse()
+        .map_err(|_| AppError::bad_field("auditEntryId", "not an audit entry id"))
+}
+
+/// Record `id` of `table`, read in the transaction that put it back, as a node.
+async fn record_node(txn: &DatabaseTransaction, table: Table, id: i64) -> AppResult<Node> {
+    Ok(match table {
+        Table::Organization => Node::Organization(Organization(
+            existing::<organization::Entity>(txn, id).await?,
+        )),
+        Table::Agreement => {
+            Node::Agreement(Agreement(existing::<agreement::Entity>(txn, id).await?))
+        }
+        Table::Project => Node::Project(Project(existing::<project::Entity>(txn, id).await?)),
+        Table::Event => Node::Event(Event(existing::<event::Entity>(txn, id).await?)),
+        Table::Instrument => {
+            Node::Instrument(Instrument(existing::<instrument::Entity>(txn, id).await?))
+        }
+        other => {
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "put back a {} row as a record",
+                other.name()
+            )));
+        }
+    })
 }
 
 /// Records created, updated and left as they were by an import.
@@ -227,38 +267,48 @@ impl AdminMutation {
         #[graphql(desc = "The id of the delete's audit entry.")] audit_entry_id: ID,
     ) -> async_graphql::Result<RestorePayload> {
         let actor = actor(ctx, Role::Admin).gql()?;
-        let entry_id: i64 = audit_entry_id
-            .parse()
-            .map_err(|_| AppError::bad_field("auditEntryId", "not an audit entry id"))
-            .gql()?;
+        let entry_id = audit_entry_number(&audit_entry_id).gql()?;
         let txn = write::begin(&store(ctx).writer).await.gql()?;
         let (table, id, entry) = restore(&txn, &actor, entry_id).await.gql()?;
-        let record = match table {
-            Table::Organization => Node::Organization(Organization(
-                existing::<organization::Entity>(&txn, id).await.gql()?,
-            )),
-            Table::Agreement => Node::Agreement(Agreement(
-                existing::<agreement::Entity>(&txn, id).await.gql()?,
-            )),
-            Table::Project => {
-                Node::Project(Project(existing::<project::Entity>(&txn, id).await.gql()?))
-            }
-            Table::Event => Node::Event(Event(existing::<event::Entity>(&txn, id).await.gql()?)),
-            Table::Instrument => Node::Instrument(Instrument(
-                existing::<instrument::Entity>(&txn, id).await.gql()?,
-            )),
-            other => {
-                return Err(AppError::Internal(anyhow::anyhow!(
-                    "restored a {} row as a record",
-                    other.name()
-                )))
-                .gql();
-            }
-        };
+        let record = record_node(&txn, table, id).await.gql()?;
         write::commit(txn, &store(ctx).commits).await.gql()?;
         Ok(RestorePayload {
             record,
             audit_entry: entry.into(),
+        })
+    }
+
+    /// Puts a record's fields back as they were before an update (role admin), from the
+    /// update's audit entry: the fields that update changed get their earlier values, through
+    /// the same checks as `update…`, in one transaction; the version goes up by one and the
+    /// change is audited as `revert` (the change feed reports it as REVERTED). CONFLICT (on
+    /// `version`) when the record changed since that update, unless `force`: then the fields
+    /// the update changed go back and later changes of other fields stay. BAD_USER_INPUT for an
+    /// entry that records no update (use `restore` for a delete), NOT_FOUND for an unknown entry
+    /// or a record deleted since. `auditEntry` is null when the record already holds those
+    /// values (nothing is written).
+    async fn revert(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The id of the update's audit entry (or of a revert's, to undo it).")]
+        audit_entry_id: ID,
+        #[graphql(
+            desc = "Revert even if the record changed since that update (null is false).",
+            default_with = "Some(false)"
+        )]
+        force: Option<bool>,
+    ) -> async_graphql::Result<RevertPayload> {
+        let actor = actor(ctx, Role::Admin).gql()?;
+        let entry_id = audit_entry_number(&audit_entry_id).gql()?;
+        let txn = write::begin(&store(ctx).writer).await.gql()?;
+        let (table, id, entry) = revert(&txn, &actor, entry_id, force.unwrap_or(false))
+            .await
+            .gql()?;
+        let record = record_node(&txn, table, id).await.gql()?;
+        write::commit(txn, &store(ctx).commits).await.gql()?;
+        Ok(RevertPayload {
+            record,
+            audit_entry: entry.map(Into::into),
         })
     }
 

@@ -19,6 +19,9 @@ use chrono::{DateTime, Utc};
 use entity::audit_entry;
 
 pub use admin::{AdminMutation, AuditQuery};
+pub(super) use admin::{
+    decode_cursor as decode_audit_cursor, encode_cursor as encode_audit_cursor,
+};
 
 use super::ids::{self, NodeType};
 use crate::{
@@ -28,7 +31,7 @@ use crate::{
 };
 
 /// The root of every change. Each mutation needs a bearer token: `editor` creates, updates and
-/// links; `admin` also deletes and restores.
+/// links; `admin` also deletes, restores and reverts.
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     records::OrganizationMutation,
@@ -91,7 +94,7 @@ pub(super) fn node_type_named(name: &str) -> Option<NodeType> {
 /// One change recorded in the audit log.
 #[derive(SimpleObject, Clone)]
 pub struct AuditEntry {
-    /// The entry's id; pass a delete's entry to `restore`.
+    /// The entry's id; pass a delete's entry to `restore`, an update's to `revert`.
     pub id: ID,
     /// When the change was committed.
     pub at: DateTime<Utc>,
@@ -99,7 +102,7 @@ pub struct AuditEntry {
     pub actor: String,
     /// The role the actor's token held.
     pub role: String,
-    /// What was done: create, update, delete, restore, link, relink, unlink or import.
+    /// What was done: create, update, delete, restore, revert, link, relink, unlink or import.
     pub action: String,
     /// The type of the record changed (`Organization`, `AgreementParty`, `Import`).
     pub entity_type: String,

@@ -1,13 +1,17 @@
-//! Reading the audit log: newest first, filtered by record, actor and time, paged by id.
+//! Reading the audit log: newest first, filtered by record, actor and time, paged by id; and
+//! the history of many records at once (a page of each record's entries in one statement).
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::audit_entry;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    QuerySelect, QueryTrait,
+    sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, Order, Query, WindowStatement},
 };
 
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 /// Which entries to list.
 #[derive(Debug, Clone, Default)]
@@ -69,4 +73,108 @@ pub async fn count(db: &impl ConnectionTrait, filter: &AuditFilter) -> AppResult
         .filter(filter.condition())
         .count(db)
         .await?)
+}
+
+/// Audit entry `id`, or NOT_FOUND.
+pub async fn entry(db: &impl ConnectionTrait, id: i64) -> AppResult<audit_entry::Model> {
+    audit_entry::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound {
+            entity: "AuditEntry",
+            key: id.to_string(),
+        })
+}
+
+/// One record's page of its history: its entries, newest first, and whether older ones follow.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryPage {
+    pub entries: Vec<audit_entry::Model>,
+    pub has_next_page: bool,
+}
+
+/// For each of `records` (of the type the audit log calls `entity_type`), its entries with ids
+/// below `before_id`, newest first, at most `first`: one statement for all the records.
+///
+/// Each record's entries are numbered with `ROW_NUMBER() OVER (PARTITION BY record_id ORDER BY
+/// id DESC)` on both engines. PostgreSQL's `LATERAL … LIMIT` (what nested connections use) would
+/// gain nothing here: `idx_audit_entries_record` finds a record's entries but does not order
+/// them by id, so either way all of a record's entries are read and sorted, and a record has
+/// one entry per change of its own row (its links are logged as theirs), tens, not thousands.
+pub async fn history_pages(
+    db: &impl ConnectionTrait,
+    entity_type: &str,
+    records: &[i64],
+    before_id: Option<i64>,
+    first: u64,
+) -> AppResult<HashMap<i64, HistoryPage>> {
+    use audit_entry::Column as C;
+    let mut pages: HashMap<i64, HistoryPage> = HashMap::with_capacity(records.len());
+    if records.is_empty() {
+        return Ok(pages);
+    }
+    let mut numbered = audit_entry::Entity::find()
+        .filter(C::EntityType.eq(entity_type))
+        .filter(C::RecordId.is_in(records.iter().copied()));
+    if let Some(id) = before_id {
+        numbered = numbered.filter(C::Id.lt(id));
+    }
+    let mut numbered = numbered.into_query();
+    numbered.expr_window_as(
+        Func::cust("ROW_NUMBER"),
+        WindowStatement::partition_by(C::RecordId)
+            .order_by(C::Id, Order::Desc)
+            .to_owned(),
+        Alias::new("rn"),
+    );
+    let page = Alias::new("page");
+    let statement = Query::select()
+        .column(Asterisk)
+        .from_subquery(numbered, page.clone())
+        .and_where(Expr::col((page.clone(), Alias::new("rn"))).lte(first as i64 + 1))
+        .order_by((page.clone(), C::RecordId), Order::Asc)
+        .order_by((page, C::Id), Order::Desc)
+        .to_owned();
+    let rows = audit_entry::Entity::find()
+        .from_raw_sql(db.get_database_backend().build(&statement))
+        .all(db)
+        .await?;
+    for row in rows {
+        let Some(record) = row.record_id else {
+            continue;
+        };
+        let page = pages.entry(record).or_default();
+        if page.entries.len() as u64 == first {
+            page.has_next_page = true;
+        } else {
+            page.entries.push(row);
+        }
+    }
+    Ok(pages)
+}
+
+/// For each of `records`, how many entries its history has.
+pub async fn history_counts(
+    db: &impl ConnectionTrait,
+    entity_type: &str,
+    records: &[i64],
+) -> AppResult<HashMap<i64, u64>> {
+    use audit_entry::Column as C;
+    if records.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let counts: Vec<(i64, i64)> = audit_entry::Entity::find()
+        .select_only()
+        .column(C::RecordId)
+        .column_as(Expr::cust("COUNT(*)"), "n")
+        .filter(C::EntityType.eq(entity_type))
+        .filter(C::RecordId.is_in(records.iter().copied()))
+        .group_by(C::RecordId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(counts
+        .into_iter()
+        .map(|(record, n)| (record, u64::try_from(n).unwrap_or(0)))
+        .collect())
 }

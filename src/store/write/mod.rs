@@ -15,6 +15,7 @@ pub mod audit;
 pub mod import;
 pub mod links;
 pub mod records;
+pub mod revert;
 
 use std::str::FromStr;
 

@@ -226,6 +226,25 @@ where
     <F::E as EntityTrait>::Model: IntoActiveModel<<F::E as EntityTrait>::ActiveModel> + Serialize,
     <F::E as EntityTrait>::ActiveModel: Send,
 {
+    update_as(txn, actor, "update", id, version, path, patch).await
+}
+
+/// [`update`], its audit entry recording `action` (`update`, or `revert` for a revert, which
+/// changes the fields through the same checks).
+pub(super) async fn update_as<F>(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    action: &str,
+    id: i64,
+    version: i32,
+    path: &str,
+    patch: impl FnOnce(&mut F),
+) -> AppResult<(<F::E as EntityTrait>::Model, Option<audit_entry::Model>)>
+where
+    F: Fields,
+    <F::E as EntityTrait>::Model: IntoActiveModel<<F::E as EntityTrait>::ActiveModel> + Serialize,
+    <F::E as EntityTrait>::ActiveModel: Send,
+{
     let before = at_version::<F::E>(txn, id, version).await?;
     let mut fields = F::from_model(&before);
     let old_parent = fields.parent();
@@ -246,7 +265,7 @@ where
     let entry = audit(
         txn,
         actor,
-        "update",
+        action,
         F::E::TYPE,
         Some(id),
         Some(to_json(&before)?),
@@ -278,13 +297,7 @@ pub async fn restore(
     actor: &Actor,
     entry_id: i64,
 ) -> AppResult<(Table, i64, audit_entry::Model)> {
-    let entry = audit_entry::Entity::find_by_id(entry_id)
-        .one(txn)
-        .await?
-        .ok_or_else(|| AppError::NotFound {
-            entity: "AuditEntry",
-            key: entry_id.to_string(),
-        })?;
+    let entry = super::audit::entry(txn, entry_id).await?;
     let image = match (entry.action.as_str(), &entry.before) {
         ("delete", Some(image)) => image.clone(),
         _ => {
