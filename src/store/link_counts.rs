@@ -10,6 +10,7 @@ use std::{collections::HashMap, time::Duration};
 
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, EntityName, IdenStatic, Statement,
+    TransactionTrait,
     sea_query::{Alias, Expr, ExprTrait, Func, Query},
 };
 
@@ -83,7 +84,17 @@ pub async fn keep_folded(db: DatabaseConnection, every: Duration) {
         let result = async {
             let now = inserted(&db).await?;
             if now.is_none() || now != folded_at {
-                fold(&db).await?;
+                // In a transaction of its own, under a timeout of its own: the requests' one
+                // (`DB_STATEMENT_TIMEOUT_MS`) is for reads a client waits on, and a fold after a
+                // burst of writes may take longer. A fold may take up to its period.
+                let txn = db.begin().await?;
+                txn.execute_unprepared(&format!(
+                    "SET LOCAL statement_timeout = {}",
+                    every.as_millis().max(1)
+                ))
+                .await?;
+                fold(&txn).await?;
+                txn.commit().await?;
                 folded_at = now;
             }
             AppResult::Ok(())

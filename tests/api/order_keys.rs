@@ -380,6 +380,39 @@ async fn a_server_folds_the_link_counts_after_writes() {
     assert_kept_counts_match(&app).await;
 }
 
+/// A fold has a timeout of its own (its period), not the requests' `DB_STATEMENT_TIMEOUT_MS`: a
+/// server whose statements may take 50 ms still folds 200,000 delta rows (which takes longer),
+/// and every count is still right.
+#[tokio::test]
+async fn a_fold_is_not_cut_by_the_requests_statement_timeout() {
+    let app = crate::helpers::spawn_app_with(|s| s.auth = auth_settings()).await;
+    // 100,000 pairs of +1 and -1 on WAIPA's agreements: its count does not change.
+    app.store
+        .connection
+        .execute_unprepared(
+            "INSERT INTO link_counts (link_table, owner_column, owner_id, delta) \
+             SELECT 'agreement_parties', 'organization_id', o.id, d.delta \
+             FROM organizations o, generate_series(1, 100000) AS g, (VALUES (1), (-1)) AS d (delta) \
+             WHERE o.slug = 'waipa'",
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(waipa_count_rows(&app).await > 200_000);
+    let _folder = crate::helpers::spawn_beside(&app, |s| {
+        s.database.statement_timeout_ms = 50;
+        s.database.link_count_fold_secs = 1;
+    })
+    .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut rows = waipa_count_rows(&app).await;
+    while rows > 1 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        rows = waipa_count_rows(&app).await;
+    }
+    assert_eq!(rows, 1, "WAIPA's deltas folded into one row");
+    assert_kept_counts_match(&app).await;
+}
+
 /// `totalCount` of a root list filtered by one relation named by slug (and dates the links
 /// copy) is counted from the link rows alone (`store::filter::count_by_links`); the same
 /// filter inside `and` takes the general statement over the records. The two agree, before and
