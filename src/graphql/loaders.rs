@@ -19,6 +19,7 @@ use crate::{
         self,
         aggregate::{self, Aggregate, AggregateQuery},
         filter::EnumFilter,
+        link_counts,
         nested::{
             self, ChildQuery, ChildRelation, LinkQuery, LinkRelation, LinkRow, Nested, Projection,
         },
@@ -383,6 +384,33 @@ impl<R: LinkRelation> Loader<LinkCount<R>> for StoreLoader {
             nested::link_counts::<R>(&self.db, &parents, query.role.as_ref(), &query.filter).await
         })
         .await
+    }
+}
+
+/// A link relation's count for one parent read from the kept counts (no role, no filter):
+/// such counts of every relation share one statement, as the hub detail's three `totalCount`s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KeptCount(pub link_counts::KeptKey);
+
+impl KeptCount {
+    pub fn of<R: LinkRelation>(parent: i64) -> Self {
+        Self((link_counts::Side::of::<R>(), parent))
+    }
+}
+
+impl Loader<KeptCount> for StoreLoader {
+    type Value = u64;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[KeptCount]) -> Result<HashMap<KeptCount, u64>, Self::Error> {
+        let asked: Vec<link_counts::KeptKey> = keys.iter().map(|key| key.0).collect();
+        let found = link_counts::kept_many(&self.db, &asked)
+            .await
+            .map_err(logged)?;
+        Ok(keys
+            .iter()
+            .map(|key| (*key, found.get(&key.0).copied().unwrap_or(0)))
+            .collect())
     }
 }
 

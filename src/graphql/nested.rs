@@ -21,7 +21,7 @@ use super::{
     event::Event,
     fast::Fast,
     instrument::Instrument,
-    loaders::{ChildCount, ChildPage, CountQuery, LinkCount, LinkPage, StoreLoader},
+    loaders::{ChildCount, ChildPage, CountQuery, KeptCount, LinkCount, LinkPage, StoreLoader},
     organization::Organization,
     project::Project,
     projection::{self, Reads},
@@ -34,6 +34,7 @@ use crate::{
         filter::EnumFilter,
         nested::{ChildRelation, LinkRelation, LinkRow, Nested, NestedQuery, Projection},
         page::{DEFAULT_PAGE_SIZE, Position, SortKey, size},
+        records::Filter,
     },
 };
 use futures::future::BoxFuture;
@@ -355,19 +356,17 @@ fn bounds<M>(page: &Nested<M>, after: bool) -> Bounds {
     }
 }
 
-/// A parent's page when the query reads it, and its count when it asks for `totalCount`. Both
-/// keys are registered before either batch runs, so siblings share both statements.
-async fn page_and_count<P, K, V>(
+/// A parent's page when the query reads it, and its count (see [`count_of`]). Both keys are
+/// registered before either batch runs, so siblings share both statements.
+async fn page_and_count<P, V>(
     ctx: &Context<'_>,
     page: Option<P>,
-    count: Option<K>,
+    count: impl Future<Output = Result<Option<u64>, Arc<AppError>>>,
 ) -> async_graphql::Result<(V, u64)>
 where
     P: Send + Sync + Hash + Eq + Clone + 'static,
-    K: Send + Sync + Hash + Eq + Clone + 'static,
     V: Default + Clone + Send + Sync + 'static,
-    StoreLoader:
-        Loader<P, Value = V, Error = Arc<AppError>> + Loader<K, Value = u64, Error = Arc<AppError>>,
+    StoreLoader: Loader<P, Value = V, Error = Arc<AppError>>,
 {
     let (page, total_count) = futures::try_join!(
         async {
@@ -376,15 +375,22 @@ where
                 None => Ok(Some(V::default())),
             }
         },
-        async {
-            match count {
-                Some(key) => loader(ctx).load_one(key).await,
-                None => Ok(Some(0)),
-            }
-        }
+        count
     )
     .gql()?;
     Ok((page.unwrap_or_default(), total_count.unwrap_or(0)))
+}
+
+/// The count of `key`, when the query asks for `totalCount` (0 otherwise, unread).
+async fn count_of<K>(ctx: &Context<'_>, key: Option<K>) -> Result<Option<u64>, Arc<AppError>>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    StoreLoader: Loader<K, Value = u64, Error = Arc<AppError>>,
+{
+    match key {
+        Some(key) => loader(ctx).load_one(key).await,
+        None => Ok(Some(0)),
+    }
 }
 
 /// A nested list through a link table, for one parent (batched with its siblings).
@@ -414,7 +420,12 @@ where
             role: role.clone(),
             filter: filter.clone(),
         });
-        let count = ctx.look_ahead().field("totalCount").exists().then(|| {
+        let counted = ctx.look_ahead().field("totalCount").exists();
+        // Without a role or a filter, from the kept counts, in one statement with every other
+        // relation's (`KeptCount`).
+        let kept = (counted && role.is_none() && filter.condition().is_empty())
+            .then(|| KeptCount::of::<R>(parent));
+        let count = (counted && kept.is_none()).then(|| {
             let query = Arc::new(CountQuery {
                 role: role.clone(),
                 filter: filter.clone(),
@@ -430,6 +441,12 @@ where
         });
         let page = (selects_page(&ctx.look_ahead()) || has_after)
             .then(|| LinkPage::<R>::new(ctx, parent, query, || C::projection(&ctx.look_ahead())));
+        let count = async {
+            match kept {
+                Some(key) => count_of(ctx, Some(key)).await,
+                None => count_of(ctx, count).await,
+            }
+        };
         let (page, total_count) = page_and_count(ctx, page, count).await?;
         let page = Arc::unwrap_or_clone(page);
         let bounds = bounds(&page, has_after);
@@ -480,7 +497,7 @@ where
                 target: projection::columns::<C::Node>(&projection::nodes(&ctx.look_ahead())),
             })
         });
-        let (page, total_count) = page_and_count(ctx, page, count).await?;
+        let (page, total_count) = page_and_count(ctx, page, count_of(ctx, count)).await?;
         let page = Arc::unwrap_or_clone(page);
         let bounds = bounds(&page, has_after);
         let edges = page

@@ -9,7 +9,7 @@
 use std::{collections::HashMap, time::Duration};
 
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, EntityName, IdenStatic, Statement,
+    Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityName, IdenStatic, Statement,
     TransactionTrait,
     sea_query::{Alias, Expr, ExprTrait, Func, Query},
 };
@@ -24,10 +24,64 @@ pub(super) async fn kept<R: LinkRelation>(
     db: &impl ConnectionTrait,
     owners: &[i64],
 ) -> AppResult<HashMap<i64, u64>> {
+    let side = Side::of::<R>();
+    let keys: Vec<KeptKey> = owners.iter().map(|&owner| (side, owner)).collect();
+    Ok(kept_many(db, &keys)
+        .await?
+        .into_iter()
+        .map(|((_, owner), n)| (owner, n))
+        .collect())
+}
+
+/// One side of a link table: the owners' column (`agreement_parties.organization_id` holds an
+/// organization's agreements).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Side {
+    pub link_table: &'static str,
+    pub owner_column: &'static str,
+}
+
+impl Side {
+    pub fn of<R: LinkRelation>() -> Self {
+        Self {
+            link_table: R::Link::default().table_name(),
+            owner_column: R::OWNER.as_str(),
+        }
+    }
+}
+
+/// An owner on one side of a link table.
+pub type KeptKey = (Side, i64);
+
+/// The kept counts of owners on any sides, in one statement: a hub's agreements, projects and
+/// events counted together (the hub detail's three `totalCount`s). An owner without links has
+/// no entry.
+pub async fn kept_many(
+    db: &impl ConnectionTrait,
+    keys: &[KeptKey],
+) -> AppResult<HashMap<KeptKey, u64>> {
+    let mut sides: HashMap<Side, Vec<i64>> = HashMap::new();
+    for (side, owner) in keys {
+        sides.entry(*side).or_default().push(*owner);
+    }
+    if sides.is_empty() {
+        return Ok(HashMap::new());
+    }
     let table = Alias::new(TABLE);
     let column = |name: &str| Expr::col((table.clone(), Alias::new(name)));
+    let mut any = Condition::any();
+    for (side, owners) in &sides {
+        any = any.add(
+            Condition::all()
+                .add(column("link_table").eq(side.link_table))
+                .add(column("owner_column").eq(side.owner_column))
+                .add(column("owner_id").is_in(owners.iter().copied())),
+        );
+    }
     let mut select = Query::select();
     select
+        .expr(column("link_table"))
+        .expr(column("owner_column"))
         .expr(column("owner_id"))
         // SUM of BIGINT is NUMERIC on PostgreSQL: cast back, on both engines alike.
         .expr_as(
@@ -35,15 +89,23 @@ pub(super) async fn kept<R: LinkRelation>(
             Alias::new("n"),
         )
         .from(table.clone())
-        .and_where(column("link_table").eq(R::Link::default().table_name()))
-        .and_where(column("owner_column").eq(R::OWNER.as_str()))
-        .and_where(column("owner_id").is_in(owners.iter().copied()))
+        .cond_where(any)
+        .group_by_col((table.clone(), Alias::new("link_table")))
+        .group_by_col((table.clone(), Alias::new("owner_column")))
         .group_by_col((table.clone(), Alias::new("owner_id")));
-    let mut counts = HashMap::with_capacity(owners.len());
+    let mut counts = HashMap::with_capacity(keys.len());
     for row in db.query_all(&select).await? {
+        let link_table: String = row.try_get("", "link_table")?;
+        let owner_column: String = row.try_get("", "owner_column")?;
         let owner: i64 = row.try_get("", "owner_id")?;
         let n: i64 = row.try_get("", "n")?;
-        counts.insert(owner, u64::try_from(n).unwrap_or(0));
+        // Back to the side asked for (its names are static).
+        if let Some(side) = sides
+            .keys()
+            .find(|side| side.link_table == link_table && side.owner_column == owner_column)
+        {
+            counts.insert((*side, owner), u64::try_from(n).unwrap_or(0));
+        }
     }
     Ok(counts)
 }

@@ -532,3 +532,61 @@ async fn child_pages_are_each_parents_own_and_a_cursor_walks_them_once() {
         assert_eq!(&seen, all, "{slug}: one child a page, each once");
     }
 }
+
+/// The `totalCount`s of a record's relations without a role or a filter are read from the kept
+/// counts together: the ILO's agreements, projects and events cost one statement of counts
+/// beside their three pages (the hub detail's shape), and each count is the number of records
+/// the relation lists. A count with a role is its own statement.
+#[tokio::test]
+async fn kept_counts_of_several_relations_share_one_statement() {
+    let app = spawn_app().await;
+    let counted = r#"{ organization(by: { slug: "ilo" }) {
+        agreements(first: 1) { totalCount nodes { slug } }
+        projects(first: 1) { totalCount nodes { slug } }
+        events(first: 1) { totalCount nodes { slug } }
+    } }"#;
+    let (data, fewest) = app.fewest_statements(counted, json!({})).await;
+    assert_eq!(
+        fewest, 5,
+        "the organization, three pages, one statement of counts"
+    );
+    let all = app
+        .data(
+            r#"{ organization(by: { slug: "ilo" }) {
+                agreements(first: 100) { nodes { slug } }
+                projects(first: 100) { nodes { slug } }
+                events(first: 100) { nodes { slug } }
+            } }"#,
+            json!({}),
+        )
+        .await;
+    for relation in ["agreements", "projects", "events"] {
+        let listed = all["organization"][relation]["nodes"]
+            .as_array()
+            .map(Vec::len)
+            .unwrap_or_default();
+        assert!(listed > 0, "the ILO has {relation}");
+        assert_eq!(
+            data["organization"][relation]["totalCount"], listed,
+            "{relation}: {data:#}"
+        );
+    }
+    let (_, fewest) = app
+        .fewest_statements(
+            r#"{ organization(by: { slug: "ilo" }) {
+                agreements { totalCount } projects { totalCount } events { totalCount }
+            } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(fewest, 2, "the organization, one statement of counts");
+    let (_, fewest) = app
+        .fewest_statements(
+            r#"{ organization(by: { slug: "ilo" }) {
+                agreements(role: { eq: SIGNATORY }) { totalCount } projects { totalCount } events { totalCount }
+            } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(fewest, 3, "the count with a role is its own");
+}
