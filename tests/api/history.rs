@@ -3,42 +3,12 @@
 //! a revert's happy path, its CONFLICT, its forced form and every refusal leaving nothing
 //! written; the embedded SQLite store too.
 
-use partnerships::auth::Role;
-use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    TestApp, auth_settings, error_codes, read, spawn_app_with_auth, spawn_embedded_app_with, token,
+    TestApp, auth_settings, error_codes, read, spawn_app_with_auth, spawn_embedded_app_with,
 };
-
-fn editor() -> String {
-    token(Role::Editor, "eddie")
-}
-
-fn admin() -> String {
-    token(Role::Admin, "ada")
-}
-
-/// `data` of an operation run as `token`, asserting no errors.
-async fn ok(app: &TestApp, token: &str, query: &str, variables: Value) -> Value {
-    let body = app.graphql_as(token, query, variables).await;
-    assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
-    body["data"].clone()
-}
-
-async fn audit_entries(app: &TestApp) -> i64 {
-    let db = &app.store.connection;
-    let row = db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT COUNT(*) AS n FROM audit_entries",
-        ))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .unwrap_or_else(|| panic!("no count"));
-    row.try_get::<i64>("", "n")
-        .unwrap_or_else(|e| panic!("{e}"))
-}
+use crate::mutations::{admin, count_rows, editor, ok};
 
 const CREATE: &str = r#"mutation($parent: ID) {
   createOrganization(input: {slug: "labour-lab", name: "Labour Lab", kind: NETWORK, parent: $parent}) {
@@ -326,7 +296,7 @@ async fn revert_puts_back_the_fields_an_update_changed_as_a_new_version() {
 async fn revert_after_a_later_change_is_a_conflict_and_writes_nothing() {
     let app = spawn_app_with_auth().await;
     let (id, renamed, _) = created_and_updated_twice(&app).await;
-    let entries = audit_entries(&app).await;
+    let entries = count_rows(&app, "audit_entries").await;
 
     let body = app
         .graphql_as(&admin(), REVERT, json!({ "e": renamed }))
@@ -341,7 +311,11 @@ async fn revert_after_a_later_change_is_a_conflict_and_writes_nothing() {
         "says what moved and how to go on: {message}"
     );
     assert_eq!(body["data"], Value::Null);
-    assert_eq!(audit_entries(&app).await, entries, "no audit entry");
+    assert_eq!(
+        count_rows(&app, "audit_entries").await,
+        entries,
+        "no audit entry"
+    );
     let (_, version) = read(&app, "organization", "labour-lab").await;
     assert_eq!(version, 3, "the record is untouched ({id})");
 }
@@ -391,7 +365,7 @@ async fn revert_refuses_what_it_cannot_revert_and_writes_nothing() {
         json!({ "id": unctad, "v": version + 1 }),
     )
     .await;
-    let entries = audit_entries(&app).await;
+    let entries = count_rows(&app, "audit_entries").await;
 
     for (why, who, entry, code) in [
         (
@@ -418,7 +392,11 @@ async fn revert_refuses_what_it_cannot_revert_and_writes_nothing() {
         let body = app.graphql_as(&who, REVERT, json!({ "e": entry })).await;
         assert_eq!(error_codes(&body), [code], "{why}: {body:#}");
         assert_eq!(body["data"], Value::Null, "{why}");
-        assert_eq!(audit_entries(&app).await, entries, "{why}: nothing written");
+        assert_eq!(
+            count_rows(&app, "audit_entries").await,
+            entries,
+            "{why}: nothing written"
+        );
     }
     let body = app.graphql(REVERT, json!({ "e": renamed })).await;
     assert_eq!(
@@ -475,7 +453,7 @@ async fn reverting_to_a_parent_deleted_since_is_refused_like_an_update_naming_th
         json!({ "id": parent }),
     )
     .await;
-    let entries = audit_entries(&app).await;
+    let entries = count_rows(&app, "audit_entries").await;
 
     let body = app
         .graphql_as(
@@ -490,7 +468,11 @@ async fn reverting_to_a_parent_deleted_since_is_refused_like_an_update_naming_th
         body["errors"][0]["extensions"]["fields"],
         json!([{ "path": "auditEntryId.parent", "message": "there is no organization with this ID" }])
     );
-    assert_eq!(audit_entries(&app).await, entries, "nothing written");
+    assert_eq!(
+        count_rows(&app, "audit_entries").await,
+        entries,
+        "nothing written"
+    );
     let (_, version) = read(&app, "organization", "labour-lab").await;
     assert_eq!(version, 2, "the record is untouched");
 }

@@ -10,22 +10,23 @@ use crate::helpers::{
     spawn_embedded_app_with, token,
 };
 
-fn editor() -> String {
+pub(crate) fn editor() -> String {
     token(Role::Editor, "eddie")
 }
 
-fn admin() -> String {
+pub(crate) fn admin() -> String {
     token(Role::Admin, "ada")
 }
 
-/// `data` of a mutation run as `token`, asserting no errors.
-async fn ok(app: &TestApp, token: &str, query: &str, variables: Value) -> Value {
+/// `data` of an operation run as `token`, asserting no errors.
+pub(crate) async fn ok(app: &TestApp, token: &str, query: &str, variables: Value) -> Value {
     let body = app.graphql_as(token, query, variables).await;
     assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
     body["data"].clone()
 }
 
-async fn count_rows(app: &TestApp, table: &str) -> i64 {
+/// The rows `table` holds now.
+pub(crate) async fn count_rows(app: &TestApp, table: &str) -> i64 {
     let db = &app.store.connection;
     let row = db
         .query_one_raw(Statement::from_string(
