@@ -1,8 +1,11 @@
 //! Opening the pool, for PostgreSQL or the embedded SQLite file.
 
-use std::sync::{
-    Arc,
-    atomic::{AtomicU64, Ordering},
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
 };
 
 use anyhow::Context;
@@ -17,6 +20,11 @@ use super::{
     replicas::{ConsistencyToken, Replica, ReplicaSettings, Replicas},
 };
 use crate::config::DatabaseSettings;
+
+/// How long a pooled connection may sit idle before it is pinged when taken out again. Under
+/// load connections go round in milliseconds and are never pinged; after a pause the first
+/// request checks its connection first, as sqlx does by default on every acquire.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 /// Counts the SQL statements sent through a pool. Tests read it to pin the number of
 /// statements a request costs (that is how N+1 stays dead); metrics will export it.
@@ -195,6 +203,12 @@ async fn open(settings: &DatabaseSettings, lazy: bool) -> anyhow::Result<Store> 
             .connect_timeout(settings.connect_timeout())
             .acquire_timeout(settings.acquire_timeout())
             .connect_lazy(lazy)
+            // sqlx pings a connection when it goes back to the pool, and by default again when
+            // it is taken out: a round trip before every statement. The ping on return already
+            // closes a connection an error broke; the one on taking it out is kept for a
+            // connection that sat idle long enough for PostgreSQL, a proxy or a firewall to
+            // drop it.
+            .test_before_acquire_if_idle_for(PING_AFTER_IDLE)
             // Statements are logged by sqlx at DEBUG; the filter decides whether they show.
             .sqlx_logging_level(log::LevelFilter::Debug);
         if settings.statement_timeout_ms > 0 {
