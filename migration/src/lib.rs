@@ -14,6 +14,7 @@ pub mod m20261201_000001_link_order_keys;
 pub mod m20261201_000002_link_counts;
 mod m20261206_000001_audit_positions;
 mod m20261207_000001_child_page_indexes;
+mod m20261207_000002_audit_history_index;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000002_link_counts::Migration),
             Box::new(m20261206_000001_audit_positions::Migration),
             Box::new(m20261207_000001_child_page_indexes::Migration),
+            Box::new(m20261207_000002_audit_history_index::Migration),
         ]
     }
 }

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use entity::audit_entry;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, JoinType, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait,
     sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, Order, Query, WindowStatement},
 };
 
@@ -96,11 +96,11 @@ pub struct HistoryPage {
 /// For each of `records` (of the type the audit log calls `entity_type`), its entries with ids
 /// below `before_id`, newest first, at most `first`: one statement for all the records.
 ///
-/// Each record's entries are numbered with `ROW_NUMBER() OVER (PARTITION BY record_id ORDER BY
-/// id DESC)` on both engines. PostgreSQL's `LATERAL … LIMIT` (what nested connections use) would
-/// gain nothing here: `idx_audit_entries_record` finds a record's entries but does not order
-/// them by id, so either way all of a record's entries are read and sorted, and a record has
-/// one entry per change of its own row (its links are logged as theirs), tens, not thousands.
+/// On PostgreSQL each record's page is a `LATERAL (… ORDER BY id DESC LIMIT first + 1)` over a
+/// `VALUES` list of the records, read in order from `idx_audit_entries_record_id` (entity_type,
+/// record_id, id): `first + 1` index entries however long a record's history is, as nested
+/// connections cut their pages. SQLite, which has no LATERAL, numbers each record's entries
+/// with `ROW_NUMBER() OVER (PARTITION BY record_id ORDER BY id DESC)`.
 pub async fn history_pages(
     db: &impl ConnectionTrait,
     entity_type: &str,
@@ -113,28 +113,49 @@ pub async fn history_pages(
     if records.is_empty() {
         return Ok(pages);
     }
-    let mut numbered = audit_entry::Entity::find()
-        .filter(C::EntityType.eq(entity_type))
-        .filter(C::RecordId.is_in(records.iter().copied()));
+    let mut entries = audit_entry::Entity::find().filter(C::EntityType.eq(entity_type));
     if let Some(id) = before_id {
-        numbered = numbered.filter(C::Id.lt(id));
+        entries = entries.filter(C::Id.lt(id));
     }
-    let mut numbered = numbered.into_query();
-    numbered.expr_window_as(
-        Func::cust("ROW_NUMBER"),
-        WindowStatement::partition_by(C::RecordId)
-            .order_by(C::Id, Order::Desc)
-            .to_owned(),
-        Alias::new("rn"),
-    );
     let page = Alias::new("page");
-    let statement = Query::select()
-        .column(Asterisk)
-        .from_subquery(numbered, page.clone())
-        .and_where(Expr::col((page.clone(), Alias::new("rn"))).lte(first as i64 + 1))
-        .order_by((page.clone(), C::RecordId), Order::Asc)
-        .order_by((page, C::Id), Order::Desc)
-        .to_owned();
+    let statement = if db.get_database_backend() == DbBackend::Postgres {
+        let records_alias = Alias::new("records");
+        let mut one = entries.into_query();
+        one.and_where(
+            Expr::col((audit_entry::Entity, C::RecordId)).eq(Expr::col((
+                records_alias.clone(),
+                Alias::new("column1"),
+            ))
+            .cast_as("BIGINT")),
+        )
+        .order_by(C::Id, Order::Desc)
+        .limit(first + 1);
+        Query::select()
+            .column((page.clone(), Asterisk))
+            .from_values(records.iter().copied(), records_alias)
+            .join_lateral(JoinType::InnerJoin, one, page.clone(), Expr::cust("TRUE"))
+            .order_by((page.clone(), C::RecordId), Order::Asc)
+            .order_by((page, C::Id), Order::Desc)
+            .to_owned()
+    } else {
+        let mut numbered = entries
+            .filter(C::RecordId.is_in(records.iter().copied()))
+            .into_query();
+        numbered.expr_window_as(
+            Func::cust("ROW_NUMBER"),
+            WindowStatement::partition_by(C::RecordId)
+                .order_by(C::Id, Order::Desc)
+                .to_owned(),
+            Alias::new("rn"),
+        );
+        Query::select()
+            .column(Asterisk)
+            .from_subquery(numbered, page.clone())
+            .and_where(Expr::col((page.clone(), Alias::new("rn"))).lte(first as i64 + 1))
+            .order_by((page.clone(), C::RecordId), Order::Asc)
+            .order_by((page, C::Id), Order::Desc)
+            .to_owned()
+    };
     let rows = audit_entry::Entity::find()
         .from_raw_sql(db.get_database_backend().build(&statement))
         .all(db)
