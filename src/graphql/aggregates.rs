@@ -25,7 +25,7 @@ use super::{
         AgreementKind, EventKind, EventRole, InstrumentKind, InstrumentRole, OrganizationKind,
         PartyRole, ProjectKind, ProjectRole, ProjectStatus, Recurrence,
     },
-    errors::ResultExt,
+    errors::ApiResult,
     event::Event,
     loaders::{AggregateOver, ChildAggregates, LinkAggregates},
     lookup::referenced,
@@ -52,7 +52,7 @@ pub trait Source: Send + Sync {
         &'a self,
         ctx: &'a Context<'_>,
         query: AggregateQuery,
-    ) -> BoxFuture<'a, async_graphql::Result<Vec<Aggregate>>>;
+    ) -> BoxFuture<'a, ApiResult<Vec<Aggregate>>>;
 }
 
 /// Every record of kind `E` that matches the (resolved) filter of a root list.
@@ -75,12 +75,10 @@ impl<E: Record, F: Filter + Send + Sync> Source for Records<E, F> {
         &'a self,
         ctx: &'a Context<'_>,
         query: AggregateQuery,
-    ) -> BoxFuture<'a, async_graphql::Result<Vec<Aggregate>>> {
+    ) -> BoxFuture<'a, ApiResult<Vec<Aggregate>>> {
         Box::pin(async move {
             let db = &ctx.data_unchecked::<Store>().connection;
-            aggregate::of_records::<E>(db, &self.filter, &query)
-                .await
-                .gql()
+            Ok(aggregate::of_records::<E>(db, &self.filter, &query).await?)
         })
     }
 }
@@ -96,7 +94,7 @@ impl<R: ChildRelation> Source for Children<R> {
         &'a self,
         ctx: &'a Context<'_>,
         query: AggregateQuery,
-    ) -> BoxFuture<'a, async_graphql::Result<Vec<Aggregate>>> {
+    ) -> BoxFuture<'a, ApiResult<Vec<Aggregate>>> {
         Box::pin(async move {
             let over = Arc::new(AggregateOver {
                 role: None,
@@ -104,7 +102,7 @@ impl<R: ChildRelation> Source for Children<R> {
                 query,
             });
             let key = ChildAggregates::<R>::printed(ctx, self.parent, over);
-            Ok(loader(ctx).load_one(key).await.gql()?.unwrap_or_default())
+            Ok(loader(ctx).load_one(key).await?.unwrap_or_default())
         })
     }
 }
@@ -121,7 +119,7 @@ impl<R: LinkRelation> Source for Links<R> {
         &'a self,
         ctx: &'a Context<'_>,
         query: AggregateQuery,
-    ) -> BoxFuture<'a, async_graphql::Result<Vec<Aggregate>>> {
+    ) -> BoxFuture<'a, ApiResult<Vec<Aggregate>>> {
         Box::pin(async move {
             let over = Arc::new(AggregateOver {
                 role: self.role.clone(),
@@ -129,7 +127,7 @@ impl<R: LinkRelation> Source for Links<R> {
                 query,
             });
             let key = LinkAggregates::<R>::printed(ctx, self.parent, over);
-            Ok(loader(ctx).load_one(key).await.gql()?.unwrap_or_default())
+            Ok(loader(ctx).load_one(key).await?.unwrap_or_default())
         })
     }
 }
@@ -182,7 +180,7 @@ pub async fn aggregates(
     source: &dyn Source,
     spec: &Spec,
     roles: &[String],
-) -> async_graphql::Result<Measured> {
+) -> ApiResult<Measured> {
     let measures = measures(spec, &ctx.look_ahead(), roles);
     let query = AggregateQuery {
         measures: measures.clone(),
@@ -479,7 +477,7 @@ pub struct DateGroup {
 }
 
 impl DateGroup {
-    fn of(value: Option<&str>, by_month: bool) -> async_graphql::Result<Self> {
+    fn of(value: Option<&str>, by_month: bool) -> ApiResult<Self> {
         let Some(text) = value else {
             return Ok(Self {
                 kind: DateGroupKind::NoDate,
@@ -490,8 +488,7 @@ impl DateGroup {
         };
         let period: PartialDate = text
             .parse()
-            .map_err(|_| AppError::Internal(anyhow::anyhow!("unexpected period {text:?}")))
-            .gql()?;
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("unexpected period {text:?}")))?;
         let year = chrono::Datelike::year(&period.date);
         let month = (period.precision != entity::DatePrecision::Year)
             .then(|| chrono::Datelike::month(&period.date) as i32);
@@ -524,7 +521,7 @@ impl Keyed {
 
     /// The value of an enumeration column (`None` when not grouped by it, or when the records
     /// have none).
-    pub fn enumerated<E, G>(&self, column: &str) -> async_graphql::Result<Option<G>>
+    pub fn enumerated<E, G>(&self, column: &str) -> ApiResult<Option<G>>
     where
         E: ActiveEnum<Value = String>,
         G: From<E>,
@@ -536,7 +533,7 @@ impl Keyed {
     }
 
     /// The link's role, when grouped by it.
-    pub fn role<E, G>(&self) -> async_graphql::Result<Option<G>>
+    pub fn role<E, G>(&self) -> ApiResult<Option<G>>
     where
         E: ActiveEnum<Value = String>,
         G: From<E>,
@@ -544,17 +541,16 @@ impl Keyed {
         Self::parse::<E, G>(self.value(|k| *k == GroupKey::Role).flatten())
     }
 
-    fn parse<E, G>(value: Option<&str>) -> async_graphql::Result<Option<G>>
+    fn parse<E, G>(value: Option<&str>) -> ApiResult<Option<G>>
     where
         E: ActiveEnum<Value = String>,
         G: From<E>,
     {
         value
             .map(|v| {
-                E::try_from_value(&v.to_owned())
-                    .map(G::from)
-                    .map_err(|_| AppError::Internal(anyhow::anyhow!("unexpected value {v:?}")))
-                    .gql()
+                E::try_from_value(&v.to_owned()).map(G::from).map_err(|_| {
+                    AppError::Internal(anyhow::anyhow!("unexpected value {v:?}")).into()
+                })
             })
             .transpose()
     }
@@ -578,7 +574,7 @@ impl Keyed {
     }
 
     /// The year (or, `by_month`, the month) group of the date in `column`, when grouped by it.
-    pub fn date(&self, column: &str, by_month: bool) -> async_graphql::Result<Option<DateGroup>> {
+    pub fn date(&self, column: &str, by_month: bool) -> ApiResult<Option<DateGroup>> {
         let value = self.value(|k| match k {
             GroupKey::Year(d) => !by_month && d.date == column,
             GroupKey::Month(d) => by_month && d.date == column,
@@ -676,7 +672,7 @@ pub async fn groups(
     spec: &Spec,
     roles: &[String],
     args: GroupArgs,
-) -> async_graphql::Result<Vec<(Keyed, Measured)>> {
+) -> ApiResult<Vec<(Keyed, Measured)>> {
     let GroupArgs {
         keys,
         having,
@@ -684,15 +680,11 @@ pub async fn groups(
         first,
     } = args;
     if keys.is_empty() {
-        return Err(AppError::bad_field(
-            "by",
-            "name at least one key to group by",
-        ))
-        .gql();
+        return Err(AppError::bad_field("by", "name at least one key to group by").into());
     }
     for (i, key) in keys.iter().enumerate() {
         if keys[..i].contains(key) {
-            return Err(AppError::bad_field("by", "each key may be named once")).gql();
+            return Err(AppError::bad_field("by", "each key may be named once").into());
         }
         // Their values are read back by table: one key per table of values.
         if let GroupKey::Joined(joined) = key
@@ -703,16 +695,16 @@ pub async fn groups(
             return Err(AppError::bad_field(
                 "by",
                 "group by one participant key at a time (`PARTICIPANT` or one role's)",
-            ))
-            .gql();
+            )
+            .into());
         }
     }
     let having = having.unwrap_or_default();
-    let count = |n: Option<i32>, field: &str| -> async_graphql::Result<Option<u64>> {
+    let count = |n: Option<i32>, field: &str| -> ApiResult<Option<u64>> {
         n.map(|n| {
-            u64::try_from(n)
-                .map_err(|_| AppError::bad_field(format!("having.{field}"), "must not be negative"))
-                .gql()
+            u64::try_from(n).map_err(|_| {
+                AppError::bad_field(format!("having.{field}"), "must not be negative").into()
+            })
         })
         .transpose()
     };
@@ -724,14 +716,12 @@ pub async fn groups(
         return Err(AppError::bad_field(
             "having",
             "`minCount` is larger than `maxCount`: no group can match",
-        ))
-        .gql();
+        )
+        .into());
     }
     let first = first
         .map(|n| {
-            usize::try_from(n)
-                .map_err(|_| AppError::bad_field("first", "must not be negative"))
-                .gql()
+            usize::try_from(n).map_err(|_| AppError::bad_field("first", "must not be negative"))
         })
         .transpose()?;
     let budget = ctx.data_unchecked::<GroupBudget>();
@@ -768,7 +758,7 @@ pub async fn groups(
     if let Some(first) = first {
         rows.truncate(first);
     }
-    budget.take(rows.len()).gql()?;
+    budget.take(rows.len())?;
     let measures = Arc::new(measures);
     Ok(rows
         .into_iter()
@@ -940,13 +930,13 @@ pub struct OrganizationGroupKey(pub Keyed);
 #[Object]
 impl OrganizationGroupKey {
     /// The kind, when grouped by `KIND`.
-    async fn kind(&self) -> async_graphql::Result<Option<OrganizationKind>> {
+    async fn kind(&self) -> ApiResult<Option<OrganizationKind>> {
         self.0.enumerated::<entity::OrganizationKind, _>("kind")
     }
 
     /// The organization they belong to, when grouped by `PARENT` (null for the group of those
     /// without one).
-    async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Organization>> {
+    async fn parent(&self, ctx: &Context<'_>) -> ApiResult<Option<Organization>> {
         let id = self.0.column_id("parent_id");
         Ok(referenced::<organization::Entity>(ctx, id)
             .await?
@@ -960,22 +950,22 @@ pub struct AgreementGroupKey(pub Keyed);
 #[Object]
 impl AgreementGroupKey {
     /// The form, when grouped by `KIND`.
-    async fn kind(&self) -> async_graphql::Result<Option<AgreementKind>> {
+    async fn kind(&self) -> ApiResult<Option<AgreementKind>> {
         self.0.enumerated::<entity::AgreementKind, _>("kind")
     }
 
     /// The year signed, when grouped by `SIGNED_YEAR`.
-    async fn signed_year(&self) -> async_graphql::Result<Option<DateGroup>> {
+    async fn signed_year(&self) -> ApiResult<Option<DateGroup>> {
         self.0.date("signed_on", false)
     }
 
     /// The month signed, when grouped by `SIGNED_MONTH`.
-    async fn signed_month(&self) -> async_graphql::Result<Option<DateGroup>> {
+    async fn signed_month(&self) -> ApiResult<Option<DateGroup>> {
         self.0.date("signed_on", true)
     }
 
     /// The party, when grouped by `PARTY`.
-    async fn party(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Organization>> {
+    async fn party(&self, ctx: &Context<'_>) -> ApiResult<Option<Organization>> {
         let id = self.0.joined_id("agreement_parties");
         Ok(referenced::<organization::Entity>(ctx, id)
             .await?
@@ -989,32 +979,32 @@ pub struct ProjectGroupKey(pub Keyed);
 #[Object]
 impl ProjectGroupKey {
     /// The form, when grouped by `KIND`.
-    async fn kind(&self) -> async_graphql::Result<Option<ProjectKind>> {
+    async fn kind(&self) -> ApiResult<Option<ProjectKind>> {
         self.0.enumerated::<entity::ProjectKind, _>("kind")
     }
 
     /// The status, when grouped by `STATUS`.
-    async fn status(&self) -> async_graphql::Result<Option<ProjectStatus>> {
+    async fn status(&self) -> ApiResult<Option<ProjectStatus>> {
         self.0.enumerated::<entity::ProjectStatus, _>("status")
     }
 
     /// The year it starts, when grouped by `START_YEAR`.
-    async fn start_year(&self) -> async_graphql::Result<Option<DateGroup>> {
+    async fn start_year(&self) -> ApiResult<Option<DateGroup>> {
         self.0.date("starts_on", false)
     }
 
     /// The month it starts, when grouped by `START_MONTH`.
-    async fn start_month(&self) -> async_graphql::Result<Option<DateGroup>> {
+    async fn start_month(&self) -> ApiResult<Option<DateGroup>> {
         self.0.date("starts_on", true)
     }
 
     /// The year it ends, when grouped by `END_YEAR`.
-    async fn end_year(&self) -> async_graphql::Result<Option<DateGroup>> {
+    async fn end_year(&self) -> ApiResult<Option<DateGroup>> {
         self.0.date("ends_on", false)
     }
 
     /// The month it ends, when grouped by `END_MONTH`.
-    async fn end_month(&self) -> async_graphql::Result<Option<DateGroup>> {
+    async fn end_month(&self) -> ApiResult<Option<DateGroup>> {
         self.0.date("ends_on", true)
     }
 
@@ -1030,7 +1020,7 @@ impl ProjectGroupKey {
 
     /// The participant, when grouped by `PARTICIPANT` (null for the group of projects with
     /// none).
-    async fn participant(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Organization>> {
+    async fn participant(&self, ctx: &Context<'_>) -> ApiResult<Option<Organization>> {
         let id = self.0.joined_id("project_participants");
         Ok(referenced::<organization::Entity>(ctx, id)
             .await?
@@ -1044,39 +1034,39 @@ pub struct EventGroupKey(pub Keyed);
 #[Object]
 impl EventGroupKey {
     /// The kind, when grouped by `KIND`.
-    async fn kind(&self) -> async_graphql::Result<Option<EventKind>> {
+    async fn kind(&self) -> ApiResult<Option<EventKind>> {
         self.0.enumerated::<entity::EventKind, _>("kind")
     }
 
     /// The recurrence, when grouped by `RECURRENCE` (null also for the group of events without
     /// one).
-    async fn recurrence(&self) -> async_graphql::Result<Option<Recurrence>> {
+    async fn recurrence(&self) -> ApiResult<Option<Recurrence>> {
         self.0.enumerated::<entity::Recurrence, _>("recurrence")
     }
 
     /// The year it starts, when grouped by `START_YEAR`.
-    async fn start_year(&self) -> async_graphql::Result<Option<DateGroup>> {
+    async fn start_year(&self) -> ApiResult<Option<DateGroup>> {
         self.0.date("starts_on", false)
     }
 
     /// The month it starts, when grouped by `START_MONTH`.
-    async fn start_month(&self) -> async_graphql::Result<Option<DateGroup>> {
+    async fn start_month(&self) -> ApiResult<Option<DateGroup>> {
         self.0.date("starts_on", true)
     }
 
     /// The year it ends, when grouped by `END_YEAR`.
-    async fn end_year(&self) -> async_graphql::Result<Option<DateGroup>> {
+    async fn end_year(&self) -> ApiResult<Option<DateGroup>> {
         self.0.date("ends_on", false)
     }
 
     /// The month it ends, when grouped by `END_MONTH`.
-    async fn end_month(&self) -> async_graphql::Result<Option<DateGroup>> {
+    async fn end_month(&self) -> ApiResult<Option<DateGroup>> {
         self.0.date("ends_on", true)
     }
 
     /// The participant, when grouped by `PARTICIPANT` or by one role's participants
     /// (`ORGANIZER`, `CO_ORGANIZER`, `HOST`, `SPEAKER`); null for the group of events with none.
-    async fn participant(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Organization>> {
+    async fn participant(&self, ctx: &Context<'_>) -> ApiResult<Option<Organization>> {
         let id = self.0.joined_id("event_participants");
         Ok(referenced::<organization::Entity>(ctx, id)
             .await?
@@ -1085,7 +1075,7 @@ impl EventGroupKey {
 
     /// The event they are part of, when grouped by `PARENT` (null for the group of events
     /// outside any).
-    async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Event>> {
+    async fn parent(&self, ctx: &Context<'_>) -> ApiResult<Option<Event>> {
         let id = self.0.column_id("parent_id");
         Ok(referenced::<event::Entity>(ctx, id).await?.map(Event))
     }
@@ -1097,17 +1087,17 @@ pub struct InstrumentGroupKey(pub Keyed);
 #[Object]
 impl InstrumentGroupKey {
     /// The kind, when grouped by `KIND`.
-    async fn kind(&self) -> async_graphql::Result<Option<InstrumentKind>> {
+    async fn kind(&self) -> ApiResult<Option<InstrumentKind>> {
         self.0.enumerated::<entity::InstrumentKind, _>("kind")
     }
 
     /// The year adopted, when grouped by `ADOPTED_YEAR`.
-    async fn adopted_year(&self) -> async_graphql::Result<Option<DateGroup>> {
+    async fn adopted_year(&self) -> ApiResult<Option<DateGroup>> {
         self.0.date("adopted_on", false)
     }
 
     /// The month adopted, when grouped by `ADOPTED_MONTH`.
-    async fn adopted_month(&self) -> async_graphql::Result<Option<DateGroup>> {
+    async fn adopted_month(&self) -> ApiResult<Option<DateGroup>> {
         self.0.date("adopted_on", true)
     }
 }

@@ -6,6 +6,7 @@ use entity::agreement;
 use super::prelude::*;
 use super::{
     enums::{AgreementKind, PartyRole},
+    errors::ApiResult,
     filters::{Order, sort_keys},
     ids::{self, NodeType},
 };
@@ -51,7 +52,7 @@ impl Agreement {
         #[graphql(desc = "Return the entries after (older than) this cursor.")] after: Option<
             String,
         >,
-    ) -> async_graphql::Result<super::history::HistoryConnection> {
+    ) -> ApiResult<super::history::HistoryConnection> {
         super::history::of(ctx, NodeType::Agreement, self.0.id, first, after).await
     }
 
@@ -88,7 +89,7 @@ impl Agreement {
         order_by: Option<Vec<Order<OrganizationOrderFieldInput>>>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<Fast<AgreementPartyConnection>> {
+    ) -> ApiResult<Fast<AgreementPartyConnection>> {
         let order = sort_keys(
             order_by,
             OrganizationOrderFieldInput::Name,
@@ -120,7 +121,7 @@ impl Agreement {
         order_by: Option<Vec<Order<InstrumentOrderFieldInput>>>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<Fast<AgreementInstrumentConnection>> {
+    ) -> ApiResult<Fast<AgreementInstrumentConnection>> {
         let order = sort_keys(
             order_by,
             InstrumentOrderFieldInput::Name,
@@ -149,7 +150,7 @@ impl Agreement {
         order_by: Option<Vec<Order<ProjectOrderFieldInput>>>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<Fast<ProjectConnection>> {
+    ) -> ApiResult<Fast<ProjectConnection>> {
         let order = sort_keys(
             order_by,
             ProjectOrderFieldInput::Name,
@@ -172,7 +173,7 @@ impl Agreement {
         order_by: Option<Vec<Order<EventOrderFieldInput>>>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<Fast<EventConnection>> {
+    ) -> ApiResult<Fast<EventConnection>> {
         let order = sort_keys(
             order_by,
             EventOrderFieldInput::Name,

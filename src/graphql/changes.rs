@@ -42,7 +42,7 @@ use serde_json::Value as Json;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::{
-    errors::ResultExt,
+    errors::{ApiError, ApiResult},
     ids::{self, NodeType},
     mutations::{AuditEntry, actor, node_type_named},
     node::{self, Node},
@@ -206,7 +206,7 @@ impl Change {
 
     /// The record as it is now, read like any other read (so it may already show later
     /// changes); null for a deletion, and when the record was deleted since.
-    async fn record(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Node>> {
+    async fn record(&self, ctx: &Context<'_>) -> ApiResult<Option<Node>> {
         match self.subject() {
             Some(_) if self.0.action == "delete" => Ok(None),
             Some((node, id)) => node::load(ctx, node, id).await,
@@ -235,7 +235,7 @@ impl Change {
 
     /// For a link change, the record at the link's other end (the organization or the
     /// instrument), as it is now.
-    async fn linked_record(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Node>> {
+    async fn linked_record(&self, ctx: &Context<'_>) -> ApiResult<Option<Node>> {
         match self.linked() {
             Some((node, id)) => node::load(ctx, node, id).await,
             None => Ok(None),
@@ -249,8 +249,8 @@ impl Change {
 
     /// The audit entry of the change, with who made it and the record before and after (role
     /// admin, like `auditLog`).
-    async fn audit_entry(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<AuditEntry>> {
-        actor(ctx, Role::Admin).gql()?;
+    async fn audit_entry(&self, ctx: &Context<'_>) -> ApiResult<Option<AuditEntry>> {
+        actor(ctx, Role::Admin)?;
         Ok(Some(AuditEntry::from((*self.0).clone())))
     }
 }
@@ -324,14 +324,14 @@ impl Subscription {
         ids: Option<Vec<ID>>,
         #[graphql(desc = "Replay every change after this cursor first, then go on live.")]
         after: Option<String>,
-    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<Change>> + use<>> {
+    ) -> Result<impl Stream<Item = Result<Change, ApiError>> + use<>, ApiError> {
         let ids = match ids {
             Some(ids) if ids.len() > MAX_IDS => {
                 return Err(AppError::bad_field(
                     "ids",
                     format!("at most {MAX_IDS} IDs at once, not {}", ids.len()),
-                ))
-                .gql();
+                )
+                .into());
             }
             Some(ids) => Some(
                 ids.iter()
@@ -343,17 +343,16 @@ impl Subscription {
                             )
                         })
                     })
-                    .collect::<Result<Vec<_>, _>>()
-                    .gql()?,
+                    .collect::<Result<Vec<_>, _>>()?,
             ),
             None => None,
         };
-        let after = after.as_deref().map(decode_cursor).transpose().gql()?;
+        let after = after.as_deref().map(decode_cursor).transpose()?;
         let Some(feed) = ctx.data_opt::<Arc<Feed>>() else {
             return Err(AppError::bad_input(
                 "Subscriptions run over a WebSocket (graphql-transport-ws or graphql-ws) on /graphql.",
-            ))
-            .gql();
+            )
+            .into());
         };
         let progress = ctx.data_opt::<Progress>().cloned();
         // A group's members count themselves.
@@ -412,7 +411,7 @@ struct Feeding {
 }
 
 impl Feeding {
-    async fn next(mut self) -> Option<(async_graphql::Result<Change>, Self)> {
+    async fn next(mut self) -> Option<(ApiResult<Change>, Self)> {
         if self.ended {
             return None;
         }
@@ -448,7 +447,7 @@ impl Feeding {
                     }
                     Err(err) => {
                         self.ended = true;
-                        return Some((Err(AppError::from(err)).gql(), self));
+                        return Some((Err(AppError::from(err).into()), self));
                     }
                 }
                 continue;
@@ -480,7 +479,10 @@ impl Feeding {
                 Err(RecvError::Lagged(_)) => {
                     self.metrics.overflow_closes.inc();
                     self.ended = true;
-                    return Some((Err(overflow((self.last >= 0).then_some(self.last))), self));
+                    return Some((
+                        Err(overflow((self.last >= 0).then_some(self.last)).into()),
+                        self,
+                    ));
                 }
                 Err(RecvError::Closed) => return None,
             }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use super::{
     aggregates::{Records, Source},
     agreement::Agreement,
-    errors::ResultExt,
+    errors::ApiResult,
     event::Event,
     fast::Fast,
     instrument::Instrument,
@@ -108,7 +108,7 @@ macro_rules! page_object {
                 async fn aggregates(
                     &self,
                     ctx: &async_graphql::Context<'_>,
-                ) -> async_graphql::Result<$crate::graphql::aggregates::$ragg> {
+                ) -> ApiResult<$crate::graphql::aggregates::$ragg> {
                     let spec = &$crate::graphql::aggregates::$ragg::SPEC;
                     let measured = $crate::graphql::aggregates::aggregates(ctx, &*self.source, spec, &[]).await?;
                     Ok($crate::graphql::aggregates::$ragg(measured))
@@ -133,7 +133,7 @@ macro_rules! page_object {
                     order_by: Option<$crate::graphql::aggregates::GroupOrder>,
                     #[graphql(desc = "Return only the first this many groups, in order.")]
                     first: Option<i32>,
-                ) -> async_graphql::Result<Vec<$crate::graphql::aggregates::$rgroup>> {
+                ) -> ApiResult<Vec<$crate::graphql::aggregates::$rgroup>> {
                     let spec = &$crate::graphql::aggregates::$ragg::SPEC;
                     let args = $crate::graphql::aggregates::GroupArgs {
                         keys: by.into_iter().map(|b| b.key()).collect(),
@@ -154,7 +154,7 @@ macro_rules! page_object {
                 /// applied), and the links' counts by role: only what is selected is computed,
                 /// in one statement for all the parents of a level.
                 #[graphql(complexity = "2 + child_complexity")]
-                async fn aggregates(&self, ctx: &async_graphql::Context<'_>) -> async_graphql::Result<$lagg> {
+                async fn aggregates(&self, ctx: &async_graphql::Context<'_>) -> ApiResult<$lagg> {
                     let roles = $crate::graphql::aggregates::role_values::<entity::$lrole>();
                     let measured = $crate::graphql::aggregates::aggregates(ctx, &*self.source, &$crate::graphql::aggregates::$lrecords::SPEC, &roles).await?;
                     Ok($lagg::new(measured))
@@ -181,7 +181,7 @@ macro_rules! page_object {
                     order_by: Option<$crate::graphql::aggregates::GroupOrder>,
                     #[graphql(desc = "Return only the first this many groups, in order.")]
                     first: Option<i32>,
-                ) -> async_graphql::Result<Vec<$lgroup>> {
+                ) -> ApiResult<Vec<$lgroup>> {
                     let mut keys: Vec<_> = by.into_iter().map(|b| b.key()).collect();
                     if by_role {
                         keys.push($crate::store::aggregate::GroupKey::Role);
@@ -382,12 +382,12 @@ pub async fn list<E: Record, C: ConnectionType<Node: Reads<Model = E::Model>>>(
     order: Vec<SortKey<E::Column>>,
     window: Window,
     wrap: impl Fn(E::Model) -> C::Node,
-) -> async_graphql::Result<Fast<C>> {
+) -> ApiResult<Fast<C>> {
     let store = ctx.data_unchecked::<Store>();
-    let args = window.args().gql()?;
+    let args = window.args()?;
     // Slugs named through a relation become ids first, once for the page and the count.
     let mut filter = filter.clone();
-    filter.resolve(&store.connection).await.gql()?;
+    filter.resolve(&store.connection).await?;
     let filter = &filter;
     let selection = ctx.look_ahead();
     let columns = projection::columns::<C::Node>(&projection::nodes(&selection));
@@ -404,9 +404,9 @@ pub async fn list<E: Record, C: ConnectionType<Node: Reads<Model = E::Model>>>(
     };
     let (page, total) = if selection.field("totalCount").exists() {
         let count = records::count::<E>(&store.connection, filter);
-        futures::try_join!(page, count).gql()?
+        futures::try_join!(page, count)?
     } else {
-        (page.await.gql()?, 0)
+        (page.await?, 0)
     };
     let source = Arc::new(Records::<E, _>::new(filter.clone()));
     Ok(Fast(connection(page, total, source, wrap)))

@@ -8,6 +8,7 @@ use super::{
     agreement::Agreement,
     connection::EventConnection,
     enums::{EventKind, EventOrderField as EventOrderFieldInput, Recurrence},
+    errors::ApiResult,
     filters::{EventFilter, Order, sort_keys},
     ids::{self, NodeType},
     lookup,
@@ -55,7 +56,7 @@ impl Event {
         #[graphql(desc = "Return the entries after (older than) this cursor.")] after: Option<
             String,
         >,
-    ) -> async_graphql::Result<super::history::HistoryConnection> {
+    ) -> ApiResult<super::history::HistoryConnection> {
         super::history::of(ctx, NodeType::Event, self.0.id, first, after).await
     }
 
@@ -95,14 +96,14 @@ impl Event {
     }
 
     /// The event this one is part of (the forum a session belongs to).
-    async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Event>> {
+    async fn parent(&self, ctx: &Context<'_>) -> ApiResult<Option<Event>> {
         Ok(lookup::referenced::<event::Entity>(ctx, self.0.parent_id)
             .await?
             .map(Event))
     }
 
     /// The project the event belongs to, if any.
-    async fn project(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Project>> {
+    async fn project(&self, ctx: &Context<'_>) -> ApiResult<Option<Project>> {
         Ok(
             lookup::referenced::<project::Entity>(ctx, self.0.project_id)
                 .await?
@@ -111,7 +112,7 @@ impl Event {
     }
 
     /// The agreement under which the event was held, if any.
-    async fn agreement(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Agreement>> {
+    async fn agreement(&self, ctx: &Context<'_>) -> ApiResult<Option<Agreement>> {
         Ok(
             lookup::referenced::<agreement::Entity>(ctx, self.0.agreement_id)
                 .await?
@@ -132,7 +133,7 @@ impl Event {
         order_by: Option<Vec<Order<OrganizationOrderFieldInput>>>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<Fast<EventParticipantConnection>> {
+    ) -> ApiResult<Fast<EventParticipantConnection>> {
         let order = sort_keys(
             order_by,
             OrganizationOrderFieldInput::Name,
@@ -164,7 +165,7 @@ impl Event {
         order_by: Option<Vec<Order<InstrumentOrderFieldInput>>>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<Fast<EventInstrumentConnection>> {
+    ) -> ApiResult<Fast<EventInstrumentConnection>> {
         let order = sort_keys(
             order_by,
             InstrumentOrderFieldInput::Name,
@@ -193,7 +194,7 @@ impl Event {
         order_by: Option<Vec<Order<EventOrderFieldInput>>>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<Fast<EventConnection>> {
+    ) -> ApiResult<Fast<EventConnection>> {
         let order = sort_keys(
             order_by,
             EventOrderFieldInput::Name,

@@ -11,7 +11,7 @@ use entity::{agreement, event, organization, project};
 use super::{
     agreement::Agreement,
     connection::loader,
-    errors::ResultExt,
+    errors::{ApiError, ApiResult},
     event::Event,
     ids::{self, NodeType},
     loaders::{ById, StoreLoader, logged},
@@ -75,15 +75,14 @@ pub enum SharedRecord {
 pub async fn records<E>(
     ctx: &Context<'_>,
     ids: impl IntoIterator<Item = i64>,
-) -> async_graphql::Result<HashMap<i64, E::Model>>
+) -> ApiResult<HashMap<i64, E::Model>>
 where
     E: Record + 'static,
     E::Model: Clone + Send + Sync,
 {
     let found = loader(ctx)
         .load_many(ids.into_iter().map(ById::<E>::new))
-        .await
-        .gql()?;
+        .await?;
     Ok(found.into_iter().map(|(k, v)| (k.0, v)).collect())
 }
 
@@ -92,7 +91,7 @@ async fn in_order<E, T>(
     ctx: &Context<'_>,
     ids: &[i64],
     wrap: impl Fn(E::Model) -> T,
-) -> async_graphql::Result<Vec<T>>
+) -> ApiResult<Vec<T>>
 where
     E: Record + 'static,
     E::Model: Clone + Send + Sync,
@@ -104,11 +103,7 @@ where
         .collect())
 }
 
-async fn shared_record(
-    ctx: &Context<'_>,
-    kind: SharedKind,
-    id: i64,
-) -> async_graphql::Result<SharedRecord> {
+async fn shared_record(ctx: &Context<'_>, kind: SharedKind, id: i64) -> ApiResult<SharedRecord> {
     let record = match kind {
         SharedKind::Agreement => lookup::referenced::<agreement::Entity>(ctx, Some(id))
             .await?
@@ -121,25 +116,19 @@ async fn shared_record(
             .map(|m| SharedRecord::Event(Event(m))),
     };
     record.ok_or_else(|| {
-        client_error(AppError::NotFound {
+        ApiError::from(AppError::NotFound {
             entity: "record",
             key: id.to_string(),
         })
     })
 }
 
-/// An error for the client, with its code.
-pub fn client_error(err: AppError) -> async_graphql::Error {
-    use async_graphql::ErrorExtensions;
-    err.extend()
-}
-
-async fn organization(ctx: &Context<'_>, id: i64) -> async_graphql::Result<Organization> {
+async fn organization(ctx: &Context<'_>, id: i64) -> ApiResult<Organization> {
     lookup::referenced::<organization::Entity>(ctx, Some(id))
         .await?
         .map(Organization)
         .ok_or_else(|| {
-            client_error(AppError::NotFound {
+            ApiError::from(AppError::NotFound {
                 entity: "organization",
                 key: id.to_string(),
             })
@@ -203,12 +192,12 @@ pub async fn partners_of(
     organization: i64,
     via: Option<Vec<SharedRecordKind>>,
     first: Option<i32>,
-) -> async_graphql::Result<PartnerList> {
+) -> ApiResult<PartnerList> {
     let first = match first {
         None => 20,
         Some(n) if (0..=MAX_PARTNERS).contains(&n) => n as u64,
         Some(n) => {
-            return Err(client_error({
+            return Err(ApiError::from({
                 AppError::bad_field(
                     "first",
                     format!("`first` is {n}; it must be between 0 and {MAX_PARTNERS}"),
@@ -221,7 +210,7 @@ pub async fn partners_of(
         kinds: kinds(via),
         first,
     };
-    let (partners, total_count) = loader(ctx).load_one(key).await.gql()?.unwrap_or_default();
+    let (partners, total_count) = loader(ctx).load_one(key).await?.unwrap_or_default();
     Ok(PartnerList {
         nodes: partners.into_iter().map(Partner).collect(),
         total_count,
@@ -250,7 +239,7 @@ impl Partner {
 #[Object]
 impl Partner {
     /// The partner.
-    async fn organization(&self, ctx: &Context<'_>) -> async_graphql::Result<Organization> {
+    async fn organization(&self, ctx: &Context<'_>) -> ApiResult<Organization> {
         organization(ctx, self.0.organization).await
     }
 
@@ -265,7 +254,7 @@ impl Partner {
     }
 
     /// The agreements both are party to, by title (at most 100).
-    async fn agreements(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Agreement>> {
+    async fn agreements(&self, ctx: &Context<'_>) -> ApiResult<Vec<Agreement>> {
         let mut list =
             in_order::<agreement::Entity, _>(ctx, self.ids(SharedKind::Agreement), Agreement)
                 .await?;
@@ -274,7 +263,7 @@ impl Partner {
     }
 
     /// The projects both take part in, by name (at most 100).
-    async fn projects(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Project>> {
+    async fn projects(&self, ctx: &Context<'_>) -> ApiResult<Vec<Project>> {
         let mut list =
             in_order::<project::Entity, _>(ctx, self.ids(SharedKind::Project), Project).await?;
         list.sort_by(|a, b| a.0.name.cmp(&b.0.name));
@@ -282,7 +271,7 @@ impl Partner {
     }
 
     /// The events both take part in, by name (at most 100).
-    async fn events(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Event>> {
+    async fn events(&self, ctx: &Context<'_>) -> ApiResult<Vec<Event>> {
         let mut list =
             in_order::<event::Entity, _>(ctx, self.ids(SharedKind::Event), Event).await?;
         list.sort_by(|a, b| a.0.name.cmp(&b.0.name));
@@ -323,7 +312,7 @@ pub struct PathStep(explore::Step);
 #[Object]
 impl PathStep {
     /// Where the step starts.
-    async fn from(&self, ctx: &Context<'_>) -> async_graphql::Result<Organization> {
+    async fn from(&self, ctx: &Context<'_>) -> ApiResult<Organization> {
         organization(ctx, self.0.from).await
     }
 
@@ -335,7 +324,7 @@ impl PathStep {
     }
 
     /// The records both share (agreements, then projects, then events), at least one.
-    async fn via(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<SharedRecord>> {
+    async fn via(&self, ctx: &Context<'_>) -> ApiResult<Vec<SharedRecord>> {
         let records = self
             .0
             .shared
@@ -345,28 +334,24 @@ impl PathStep {
     }
 
     /// Where the step ends.
-    async fn to(&self, ctx: &Context<'_>) -> async_graphql::Result<Organization> {
+    async fn to(&self, ctx: &Context<'_>) -> ApiResult<Organization> {
         organization(ctx, self.0.to).await
     }
 }
 
-fn bad(field: &str, message: String) -> async_graphql::Error {
-    client_error(AppError::bad_field(field, message))
+fn bad(field: &str, message: String) -> ApiError {
+    AppError::bad_field(field, message).into()
 }
 
 /// The organization a key names, or NOT_FOUND.
-async fn organization_id(
-    ctx: &Context<'_>,
-    field: &str,
-    key: RecordKey,
-) -> async_graphql::Result<i64> {
+async fn organization_id(ctx: &Context<'_>, field: &str, key: RecordKey) -> ApiResult<i64> {
     let shown = match &key {
         RecordKey::Id(id) => id.to_string(),
         RecordKey::Slug(slug) => slug.clone(),
     };
     match lookup::find::<organization::Entity>(ctx, key, NodeType::Organization).await? {
         Some(org) => Ok(org.id),
-        None => Err(client_error(AppError::NotFound {
+        None => Err(ApiError::from(AppError::NotFound {
             entity: "organization",
             key: format!("{shown} (`{field}`)"),
         })),
@@ -427,7 +412,7 @@ impl NetworkNode {
     }
 
     /// The organization.
-    async fn organization(&self, ctx: &Context<'_>) -> async_graphql::Result<Organization> {
+    async fn organization(&self, ctx: &Context<'_>) -> ApiResult<Organization> {
         organization(ctx, self.id).await
     }
 }
@@ -487,7 +472,7 @@ pub async fn network_of(
     depth: i32,
     via: Option<Vec<SharedRecordKind>>,
     max_nodes: i32,
-) -> async_graphql::Result<Network> {
+) -> ApiResult<Network> {
     if !(1..=MAX_DEPTH).contains(&depth) {
         return Err(bad(
             "depth",
@@ -509,8 +494,7 @@ pub async fn network_of(
         &kinds(via),
         max_nodes as usize,
     )
-    .await
-    .gql()?;
+    .await?;
     Ok(Network { nodes, links })
 }
 
@@ -541,7 +525,7 @@ impl ExploreQuery {
         via: Option<Vec<SharedRecordKind>>,
         #[graphql(desc = "How many of the shortest paths to return: 10 when omitted, at most 50.")]
         first: Option<i32>,
-    ) -> async_graphql::Result<Vec<OrganizationPath>> {
+    ) -> ApiResult<Vec<OrganizationPath>> {
         let max_hops = max_hops.unwrap_or(3);
         if !(1..=MAX_HOPS).contains(&max_hops) {
             return Err(bad(
@@ -574,8 +558,7 @@ impl ExploreQuery {
             first as usize,
             WalkLimits::default(),
         )
-        .await
-        .gql()?;
+        .await?;
         Ok(paths.into_iter().map(OrganizationPath).collect())
     }
 
@@ -595,7 +578,7 @@ impl ExploreQuery {
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the hits after this cursor (from the same search).")]
         after: Option<String>,
-    ) -> async_graphql::Result<super::search::SearchConnection> {
+    ) -> ApiResult<super::search::SearchConnection> {
         super::search::search(ctx, query, types, first, after).await
     }
 
@@ -627,7 +610,7 @@ impl ExploreQuery {
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the entries after this cursor (from the same timeline).")]
         after: Option<String>,
-    ) -> async_graphql::Result<super::timeline::TimelineConnection> {
+    ) -> ApiResult<super::timeline::TimelineConnection> {
         let organization = match organization {
             Some(key) => Some(organization_id(ctx, "organization", key).await?),
             None => None,

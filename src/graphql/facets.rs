@@ -5,7 +5,7 @@ use async_graphql::{Context, Object, SimpleObject};
 
 use super::{
     enums::{OrganizationKind, ProjectStatus},
-    errors::ResultExt,
+    errors::ApiResult,
     filters::{EventFilter, OrganizationFilter, ProjectFilter},
 };
 use crate::store::{self, Store, facets};
@@ -52,11 +52,11 @@ impl FacetQuery {
         #[graphql(desc = "Count only organizations matching this.")] filter: Option<
             OrganizationFilter,
         >,
-    ) -> async_graphql::Result<Vec<OrganizationKindCount>> {
+    ) -> ApiResult<Vec<OrganizationKindCount>> {
         let filter: store::organizations::OrganizationFilter =
             filter.map(Into::into).unwrap_or_default();
         let db = &ctx.data_unchecked::<Store>().connection;
-        let counts = facets::organization_kinds(db, &filter).await.gql()?;
+        let counts = facets::organization_kinds(db, &filter).await?;
         Ok(counts
             .into_iter()
             .map(|(kind, count)| OrganizationKindCount {
@@ -74,10 +74,10 @@ impl FacetQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Count only projects matching this.")] filter: Option<ProjectFilter>,
-    ) -> async_graphql::Result<Vec<ProjectStatusCount>> {
+    ) -> ApiResult<Vec<ProjectStatusCount>> {
         let filter: store::projects::ProjectFilter = filter.map(Into::into).unwrap_or_default();
         let db = &ctx.data_unchecked::<Store>().connection;
-        let counts = facets::project_statuses(db, &filter).await.gql()?;
+        let counts = facets::project_statuses(db, &filter).await?;
         Ok(counts
             .into_iter()
             .map(|(status, count)| ProjectStatusCount {
@@ -95,10 +95,10 @@ impl FacetQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Count only events matching this.")] filter: Option<EventFilter>,
-    ) -> async_graphql::Result<Vec<YearCount>> {
+    ) -> ApiResult<Vec<YearCount>> {
         let filter: store::events::EventFilter = filter.map(Into::into).unwrap_or_default();
         let db = &ctx.data_unchecked::<Store>().connection;
-        let counts = facets::event_years(db, &filter).await.gql()?;
+        let counts = facets::event_years(db, &filter).await?;
         Ok(counts
             .into_iter()
             .map(|(year, count)| YearCount { year, count })

@@ -4,7 +4,6 @@
 
 use async_graphql::{InputObject, InputType};
 
-use super::errors::ResultExt;
 use super::{
     connection::OrderDirection,
     enums::{
@@ -12,6 +11,7 @@ use super::{
         InstrumentOrderField, InstrumentRole, OrganizationKind, OrganizationOrderField, PartyRole,
         ProjectKind, ProjectOrderField, ProjectRole, ProjectStatus, Recurrence,
     },
+    errors::ApiResult,
 };
 use crate::{
     dates::PartialDate,
@@ -492,7 +492,7 @@ pub fn sort_keys<F: InputType + Copy + PartialEq, S, C>(
     order_by: Option<Vec<Order<F>>>,
     default: F,
     key: impl Fn(S, crate::store::page::Direction) -> SortKey<C>,
-) -> async_graphql::Result<Vec<SortKey<C>>>
+) -> ApiResult<Vec<SortKey<C>>>
 where
     S: From<F>,
 {
@@ -506,16 +506,14 @@ where
         return Err(AppError::bad_field(
             "orderBy",
             format!("at most {MAX_SORT_KEYS} sort keys, not {}", order.len()),
-        ))
-        .gql();
+        )
+        .into());
     }
     for (i, o) in order.iter().enumerate() {
         if order[..i].iter().any(|earlier| earlier.field == o.field) {
-            return Err(AppError::bad_field(
-                "orderBy",
-                "each field may appear once in `orderBy`",
-            ))
-            .gql();
+            return Err(
+                AppError::bad_field("orderBy", "each field may appear once in `orderBy`").into(),
+            );
         }
     }
     Ok(order

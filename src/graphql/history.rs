@@ -25,7 +25,7 @@ use serde_json::{Map, Value};
 use super::{
     changes::ChangeAction,
     connection::loader,
-    errors::ResultExt,
+    errors::ApiResult,
     ids::{self, NodeType},
     loaders::{StoreLoader, logged},
     mutations::{actor, decode_audit_cursor, encode_audit_cursor},
@@ -157,16 +157,12 @@ pub async fn of(
     id: i64,
     first: Option<i32>,
     after: Option<String>,
-) -> async_graphql::Result<HistoryConnection> {
+) -> ApiResult<HistoryConnection> {
     let first = match first {
-        Some(n) => size("first", n).gql()?,
+        Some(n) => size("first", n)?,
         None => DEFAULT_PAGE_SIZE,
     };
-    let before_id = after
-        .as_deref()
-        .map(decode_audit_cursor)
-        .transpose()
-        .gql()?;
+    let before_id = after.as_deref().map(decode_audit_cursor).transpose()?;
     let look = ctx.look_ahead();
     let entity_type = node.name();
     let page = if ["edges", "nodes", "pageInfo"]
@@ -268,8 +264,8 @@ impl HistoryEntry {
 
     /// Who made the change (the token's subject): role admin, like `auditLog`; FORBIDDEN for
     /// anyone else.
-    async fn actor(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
-        actor(ctx, Role::Admin).gql()?;
+    async fn actor(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
+        actor(ctx, Role::Admin)?;
         Ok(Some(self.entry.actor.as_str()))
     }
 

@@ -6,6 +6,7 @@ use entity::{instrument, organization};
 use super::prelude::*;
 use super::{
     enums::InstrumentKind,
+    errors::ApiResult,
     filters::{Order, sort_keys},
     ids::{self, NodeType},
     lookup,
@@ -54,7 +55,7 @@ impl Instrument {
         #[graphql(desc = "Return the entries after (older than) this cursor.")] after: Option<
             String,
         >,
-    ) -> async_graphql::Result<super::history::HistoryConnection> {
+    ) -> ApiResult<super::history::HistoryConnection> {
         super::history::of(ctx, NodeType::Instrument, self.0.id, first, after).await
     }
 
@@ -90,7 +91,7 @@ impl Instrument {
     }
 
     /// The organization that adopted or issued it, if known.
-    async fn issuer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Organization>> {
+    async fn issuer(&self, ctx: &Context<'_>) -> ApiResult<Option<Organization>> {
         Ok(
             lookup::referenced::<organization::Entity>(ctx, self.0.issuer_id)
                 .await?
@@ -111,7 +112,7 @@ impl Instrument {
         order_by: Option<Vec<Order<AgreementOrderFieldInput>>>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<Fast<InstrumentAgreementConnection>> {
+    ) -> ApiResult<Fast<InstrumentAgreementConnection>> {
         let order = sort_keys(
             order_by,
             AgreementOrderFieldInput::Title,
@@ -143,7 +144,7 @@ impl Instrument {
         order_by: Option<Vec<Order<ProjectOrderFieldInput>>>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<Fast<InstrumentProjectConnection>> {
+    ) -> ApiResult<Fast<InstrumentProjectConnection>> {
         let order = sort_keys(
             order_by,
             ProjectOrderFieldInput::Name,
@@ -175,7 +176,7 @@ impl Instrument {
         order_by: Option<Vec<Order<EventOrderFieldInput>>>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<Fast<InstrumentEventConnection>> {
+    ) -> ApiResult<Fast<InstrumentEventConnection>> {
         let order = sort_keys(
             order_by,
             EventOrderFieldInput::Name,

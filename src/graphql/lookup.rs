@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, OneofObject};
 
 use super::{
     connection::loader,
-    errors::ResultExt,
+    errors::ApiResult,
     ids::{self, NodeType},
     loaders::ById,
 };
@@ -27,7 +27,7 @@ pub async fn find<E>(
     ctx: &Context<'_>,
     key: RecordKey,
     node: NodeType,
-) -> async_graphql::Result<Option<E::Model>>
+) -> ApiResult<Option<E::Model>>
 where
     E: Record + 'static,
     E::Model: Clone + Send + Sync,
@@ -35,28 +35,23 @@ where
     match key {
         RecordKey::Slug(slug) => {
             let store = ctx.data_unchecked::<Store>();
-            records::find_by_slug::<E>(&store.connection, &slug)
-                .await
-                .gql()
+            Ok(records::find_by_slug::<E>(&store.connection, &slug).await?)
         }
         RecordKey::Id(id) => {
-            let id = ids::decode_as(&id, node).gql()?;
-            loader(ctx).load_one(ById::<E>::new(id)).await.gql()
+            let id = ids::decode_as(&id, node)?;
+            Ok(loader(ctx).load_one(ById::<E>::new(id)).await?)
         }
     }
 }
 
 /// The record a foreign key points at (None when the key is None).
-pub async fn referenced<E>(
-    ctx: &Context<'_>,
-    id: Option<i64>,
-) -> async_graphql::Result<Option<E::Model>>
+pub async fn referenced<E>(ctx: &Context<'_>, id: Option<i64>) -> ApiResult<Option<E::Model>>
 where
     E: Record + 'static,
     E::Model: Clone + Send + Sync,
 {
     match id {
-        Some(id) => loader(ctx).load_one(ById::<E>::new(id)).await.gql(),
+        Some(id) => Ok(loader(ctx).load_one(ById::<E>::new(id)).await?),
         None => Ok(None),
     }
 }

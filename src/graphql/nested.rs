@@ -17,7 +17,7 @@ use super::{
     agreement::Agreement,
     connection::{Bounds, ConnectionType, encode_cursor, loader, page_object, selects_page},
     enums::{EventRole, InstrumentRole, PartyRole, ProjectRole},
-    errors::ResultExt,
+    errors::ApiResult,
     event::Event,
     fast::Fast,
     instrument::Instrument,
@@ -83,7 +83,7 @@ macro_rules! link_connection {
         #[Object]
         impl $group {
             /// The link's role, when grouped by it (`byRole: true`).
-            async fn role(&self) -> async_graphql::Result<Option<$role>> {
+            async fn role(&self) -> ApiResult<Option<$role>> {
                 self.key.role::<entity::$role, $role>()
             }
 
@@ -362,7 +362,7 @@ async fn page_and_count<P, V>(
     ctx: &Context<'_>,
     page: Option<P>,
     count: impl Future<Output = Result<Option<u64>, Arc<AppError>>>,
-) -> async_graphql::Result<(V, u64)>
+) -> ApiResult<(V, u64)>
 where
     P: Send + Sync + Hash + Eq + Clone + 'static,
     V: Default + Clone + Send + Sync + 'static,
@@ -376,8 +376,7 @@ where
             }
         },
         count
-    )
-    .gql()?;
+    )?;
     Ok((page.unwrap_or_default(), total_count.unwrap_or(0)))
 }
 
@@ -406,14 +405,14 @@ pub fn links<'a, R, C>(
     order: Vec<SortKey<<R::Target as EntityTrait>::Column>>,
     first: Option<i32>,
     after: Option<String>,
-) -> BoxFuture<'a, async_graphql::Result<Fast<C>>>
+) -> BoxFuture<'a, ApiResult<Fast<C>>>
 where
     R: LinkRelation,
     <R::Target as EntityTrait>::Column: std::fmt::Debug + Send + Sync,
     C: LinkConnection<R> + 'a,
 {
     Box::pin(async move {
-        let (first, after) = window(first, after).gql()?;
+        let (first, after) = window(first, after)?;
         let has_after = after.is_some();
         let source: Arc<dyn Source> = Arc::new(aggregates::Links::<R> {
             parent,
@@ -464,14 +463,14 @@ pub fn children<'a, R, C>(
     first: Option<i32>,
     after: Option<String>,
     wrap: fn(<R::Target as EntityTrait>::Model) -> C::Node,
-) -> BoxFuture<'a, async_graphql::Result<Fast<C>>>
+) -> BoxFuture<'a, ApiResult<Fast<C>>>
 where
     R: ChildRelation,
     <R::Target as EntityTrait>::Column: std::fmt::Debug + Send + Sync,
     C: ConnectionType<Node: Reads<Model = <R::Target as EntityTrait>::Model>> + 'a,
 {
     Box::pin(async move {
-        let (first, after) = window(first, after).gql()?;
+        let (first, after) = window(first, after)?;
         let has_after = after.is_some();
         let source: Arc<dyn Source> = Arc::new(aggregates::Children::<R> {
             parent,

@@ -5,7 +5,7 @@ use entity::{agreement, event, instrument, organization, project};
 
 use super::{
     agreement::Agreement,
-    errors::ResultExt,
+    errors::ApiResult,
     event::Event,
     ids::{self, NodeType},
     instrument::Instrument,
@@ -26,17 +26,13 @@ pub enum Node {
     Instrument(Instrument),
 }
 
-async fn fetch(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>> {
-    let (node, id) = ids::decode(id).gql()?;
+async fn fetch(ctx: &Context<'_>, id: &ID) -> ApiResult<Option<Node>> {
+    let (node, id) = ids::decode(id)?;
     load(ctx, node, id).await
 }
 
 /// The record of type `node` with database id `id`, through the request's loader.
-pub async fn load(
-    ctx: &Context<'_>,
-    node: NodeType,
-    id: i64,
-) -> async_graphql::Result<Option<Node>> {
+pub async fn load(ctx: &Context<'_>, node: NodeType, id: i64) -> ApiResult<Option<Node>> {
     let id = Some(id);
     Ok(match node {
         NodeType::Organization => lookup::referenced::<organization::Entity>(ctx, id)
@@ -67,7 +63,7 @@ impl NodeQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "A global ID.")] id: ID,
-    ) -> async_graphql::Result<Option<Node>> {
+    ) -> ApiResult<Option<Node>> {
         fetch(ctx, &id).await
     }
 
@@ -78,13 +74,13 @@ impl NodeQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Global IDs, at most 100.")] ids: Vec<ID>,
-    ) -> async_graphql::Result<Vec<Option<Node>>> {
+    ) -> ApiResult<Vec<Option<Node>>> {
         if ids.len() as u64 > MAX_PAGE_SIZE {
             return Err(AppError::bad_field(
                 "ids",
                 format!("at most {MAX_PAGE_SIZE} IDs at once, not {}", ids.len()),
-            ))
-            .gql();
+            )
+            .into());
         }
         futures::future::try_join_all(ids.iter().map(|id| fetch(ctx, id))).await
     }

@@ -7,6 +7,7 @@ use super::prelude::*;
 use super::{
     connection::OrganizationConnection,
     enums::OrganizationKind,
+    errors::ApiResult,
     filters::{Order, OrganizationFilter, sort_keys},
     ids::{self, NodeType},
     lookup,
@@ -53,7 +54,7 @@ impl Organization {
         #[graphql(desc = "Return the entries after (older than) this cursor.")] after: Option<
             String,
         >,
-    ) -> async_graphql::Result<super::history::HistoryConnection> {
+    ) -> ApiResult<super::history::HistoryConnection> {
         super::history::of(ctx, NodeType::Organization, self.0.id, first, after).await
     }
 
@@ -73,7 +74,7 @@ impl Organization {
     }
 
     /// The organization it belongs to (the ILO for the ILO Governing Body).
-    async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Organization>> {
+    async fn parent(&self, ctx: &Context<'_>) -> ApiResult<Option<Organization>> {
         Ok(
             lookup::referenced::<organization::Entity>(ctx, self.0.parent_id)
                 .await?
@@ -103,7 +104,7 @@ impl Organization {
         order_by: Option<Vec<Order<AgreementOrderFieldInput>>>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<Fast<OrganizationAgreementConnection>> {
+    ) -> ApiResult<Fast<OrganizationAgreementConnection>> {
         let order = sort_keys(
             order_by,
             AgreementOrderFieldInput::Title,
@@ -134,7 +135,7 @@ impl Organization {
         order_by: Option<Vec<Order<ProjectOrderFieldInput>>>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<Fast<OrganizationProjectConnection>> {
+    ) -> ApiResult<Fast<OrganizationProjectConnection>> {
         let order = sort_keys(
             order_by,
             ProjectOrderFieldInput::Name,
@@ -165,7 +166,7 @@ impl Organization {
         order_by: Option<Vec<Order<EventOrderFieldInput>>>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<Fast<OrganizationEventConnection>> {
+    ) -> ApiResult<Fast<OrganizationEventConnection>> {
         let order = sort_keys(
             order_by,
             EventOrderFieldInput::Name,
@@ -194,7 +195,7 @@ impl Organization {
         order_by: Option<Vec<Order<OrganizationOrderFieldInput>>>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<Fast<OrganizationConnection>> {
+    ) -> ApiResult<Fast<OrganizationConnection>> {
         let order = sort_keys(
             order_by,
             OrganizationOrderFieldInput::Name,
@@ -226,7 +227,7 @@ impl Organization {
         via: Option<Vec<super::explore::SharedRecordKind>>,
         #[graphql(desc = "How many partners to return: 20 when omitted, at most 100.")]
         first: Option<i32>,
-    ) -> async_graphql::Result<super::explore::PartnerList> {
+    ) -> ApiResult<super::explore::PartnerList> {
         super::explore::partners_of(ctx, self.0.id, via, first).await
     }
 
@@ -249,7 +250,7 @@ impl Organization {
             default = 100
         )]
         max_nodes: i32,
-    ) -> async_graphql::Result<super::explore::Network> {
+    ) -> ApiResult<super::explore::Network> {
         super::explore::network_of(ctx, self.0.id, depth, via, max_nodes).await
     }
 }

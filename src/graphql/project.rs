@@ -7,11 +7,12 @@ use super::prelude::*;
 use super::{
     agreement::Agreement,
     enums::{ProjectKind, ProjectStatus},
+    errors::ApiResult,
     filters::{Order, sort_keys},
     ids::{self, NodeType},
     lookup,
 };
-use super::{connection::loader, errors::ResultExt, loaders::ValuesOfProject};
+use super::{connection::loader, loaders::ValuesOfProject};
 use crate::dates::PartialDate;
 
 #[derive(Clone)]
@@ -53,7 +54,7 @@ impl Project {
         #[graphql(desc = "Return the entries after (older than) this cursor.")] after: Option<
             String,
         >,
-    ) -> async_graphql::Result<super::history::HistoryConnection> {
+    ) -> ApiResult<super::history::HistoryConnection> {
         super::history::of(ctx, NodeType::Project, self.0.id, first, after).await
     }
 
@@ -88,25 +89,25 @@ impl Project {
     }
 
     /// The regions the project covers ("asia", "latin america and the caribbean").
-    async fn regions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<String>> {
+    async fn regions(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
         let key = ValuesOfProject {
             project: self.0.id,
             themes: false,
         };
-        Ok(loader(ctx).load_one(key).await.gql()?.unwrap_or_default())
+        Ok(loader(ctx).load_one(key).await?.unwrap_or_default())
     }
 
     /// The themes the project works on ("responsible business conduct", "supply chains").
-    async fn themes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<String>> {
+    async fn themes(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
         let key = ValuesOfProject {
             project: self.0.id,
             themes: true,
         };
-        Ok(loader(ctx).load_one(key).await.gql()?.unwrap_or_default())
+        Ok(loader(ctx).load_one(key).await?.unwrap_or_default())
     }
 
     /// The agreement the project carries out, if any.
-    async fn agreement(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Agreement>> {
+    async fn agreement(&self, ctx: &Context<'_>) -> ApiResult<Option<Agreement>> {
         Ok(
             lookup::referenced::<agreement::Entity>(ctx, self.0.agreement_id)
                 .await?
@@ -127,7 +128,7 @@ impl Project {
         order_by: Option<Vec<Order<OrganizationOrderFieldInput>>>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<Fast<ProjectParticipantConnection>> {
+    ) -> ApiResult<Fast<ProjectParticipantConnection>> {
         let order = sort_keys(
             order_by,
             OrganizationOrderFieldInput::Name,
@@ -159,7 +160,7 @@ impl Project {
         order_by: Option<Vec<Order<InstrumentOrderFieldInput>>>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<Fast<ProjectInstrumentConnection>> {
+    ) -> ApiResult<Fast<ProjectInstrumentConnection>> {
         let order = sort_keys(
             order_by,
             InstrumentOrderFieldInput::Name,
@@ -188,7 +189,7 @@ impl Project {
         order_by: Option<Vec<Order<EventOrderFieldInput>>>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<Fast<EventConnection>> {
+    ) -> ApiResult<Fast<EventConnection>> {
         let order = sort_keys(
             order_by,
             EventOrderFieldInput::Name,

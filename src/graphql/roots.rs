@@ -6,6 +6,7 @@ use entity::{agreement, event, instrument, organization, project};
 
 use super::{
     connection::{self, Window},
+    errors::ApiResult,
     ids::NodeType,
     lookup::{self, RecordKey},
     prelude::*,
@@ -29,7 +30,7 @@ macro_rules! record_queries {
                 &self,
                 ctx: &Context<'_>,
                 #[graphql(desc = $key_doc)] by: RecordKey,
-            ) -> async_graphql::Result<Option<$node>> {
+            ) -> ApiResult<Option<$node>> {
                 Ok(lookup::find::<$entity::Entity>(ctx, by, NodeType::$node).await?.map($node))
             }
 
@@ -47,7 +48,7 @@ macro_rules! record_queries {
                 #[graphql(desc = "Page size going backwards (from the end, or from `before`), at most 100.")]
                 last: Option<i32>,
                 #[graphql(desc = "Return the items before this cursor.")] before: Option<String>,
-            ) -> async_graphql::Result<Fast<$connection>> {
+            ) -> ApiResult<Fast<$connection>> {
                 let filter: $store_filter = filter.map(Into::into).unwrap_or_default();
                 let order = sort_keys(order_by, $order_input::$default, |f: $order_store, d| f.key(d))?;
                 let window = Window { first, after, last, before };

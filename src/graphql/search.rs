@@ -6,7 +6,7 @@ use entity::{agreement, event, instrument, organization, project};
 use super::{
     agreement::Agreement,
     connection::{decode_cursor, encode_cursor},
-    errors::ResultExt,
+    errors::ApiResult,
     event::Event,
     explore::records,
     instrument::Instrument,
@@ -113,28 +113,21 @@ pub async fn search(
     types: Option<Vec<SearchType>>,
     first: Option<i32>,
     after: Option<String>,
-) -> async_graphql::Result<SearchConnection> {
+) -> ApiResult<SearchConnection> {
     let query = SearchQuery::parse(
         &text,
         types.map(|t| t.into_iter().map(Into::into).collect()),
-    )
-    .gql()?;
+    )?;
     let first = first
         .map(|n| size("first", n))
-        .transpose()
-        .gql()?
+        .transpose()?
         .unwrap_or(DEFAULT_PAGE_SIZE);
-    let after = after
-        .map(|c| decode_cursor("after", &c))
-        .transpose()
-        .gql()?;
-    let offset = query.offset_after(after.as_ref()).gql()?;
+    let after = after.map(|c| decode_cursor("after", &c)).transpose()?;
+    let offset = query.offset_after(after.as_ref())?;
     let store = ctx.data_unchecked::<Store>();
-    let (hits, has_next_page) = search::search(&store.connection, &query, first, offset)
-        .await
-        .gql()?;
+    let (hits, has_next_page) = search::search(&store.connection, &query, first, offset).await?;
     let total_count = if ctx.look_ahead().field("totalCount").exists() {
-        search::count(&store.connection, &query).await.gql()?
+        search::count(&store.connection, &query).await?
     } else {
         0
     };

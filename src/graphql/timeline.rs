@@ -7,7 +7,7 @@ use super::{
     agreement::Agreement,
     connection::{decode_cursor, encode_cursor},
     enums::PartyRole,
-    errors::ResultExt,
+    errors::ApiResult,
     event::Event,
     explore::records,
     organization::Organization,
@@ -214,7 +214,7 @@ pub async fn timeline(
     kinds: Option<Vec<TimelineEntryKind>>,
     first: Option<i32>,
     after: Option<String>,
-) -> async_graphql::Result<TimelineConnection> {
+) -> ApiResult<TimelineConnection> {
     let mut kinds: Vec<EntryKind> = kinds
         .unwrap_or_default()
         .into_iter()
@@ -233,19 +233,14 @@ pub async fn timeline(
     };
     let first = first
         .map(|n| size("first", n))
-        .transpose()
-        .gql()?
+        .transpose()?
         .unwrap_or(DEFAULT_PAGE_SIZE);
-    let after = after
-        .map(|c| decode_cursor("after", &c))
-        .transpose()
-        .gql()?;
+    let after = after.map(|c| decode_cursor("after", &c)).transpose()?;
     let store = ctx.data_unchecked::<Store>();
-    let (entries, has_next_page) = timeline::page(&store.connection, &query, first, after.as_ref())
-        .await
-        .gql()?;
+    let (entries, has_next_page) =
+        timeline::page(&store.connection, &query, first, after.as_ref()).await?;
     let total_count = if ctx.look_ahead().field("totalCount").exists() {
-        timeline::count(&store.connection, &query).await.gql()?
+        timeline::count(&store.connection, &query).await?
     } else {
         0
     };

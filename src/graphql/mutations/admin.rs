@@ -9,7 +9,7 @@ use sea_orm::DatabaseTransaction;
 
 use super::{
     super::{
-        agreement::Agreement, errors::ResultExt, event::Event, ids, instrument::Instrument,
+        agreement::Agreement, errors::ApiResult, event::Event, ids, instrument::Instrument,
         node::Node, organization::Organization, project::Project,
     },
     AuditEntry, actor, store,
@@ -93,12 +93,12 @@ impl AuditQuery {
         #[graphql(desc = "Which entries to list.")] filter: Option<AuditLogFilter>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the entries after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<AuditEntryConnection> {
-        actor(ctx, Role::Admin).gql()?;
+    ) -> ApiResult<AuditEntryConnection> {
+        actor(ctx, Role::Admin)?;
         let filter = filter.unwrap_or_default();
         let record = match &filter.record_id {
             Some(id) => {
-                let (node, id) = ids::decode(id).gql()?;
+                let (node, id) = ids::decode(id)?;
                 Some((node.name().to_owned(), id))
             }
             None => None,
@@ -110,14 +110,14 @@ impl AuditQuery {
             to: filter.to,
         };
         let first = match first {
-            Some(n) => size("first", n).gql()?,
+            Some(n) => size("first", n)?,
             None => DEFAULT_PAGE_SIZE,
         };
-        let before_id = after.as_deref().map(decode_cursor).transpose().gql()?;
+        let before_id = after.as_deref().map(decode_cursor).transpose()?;
         let db = &store(ctx).connection;
-        let (rows, more) = audit::list(db, &filter, before_id, first).await.gql()?;
+        let (rows, more) = audit::list(db, &filter, before_id, first).await?;
         let total_count = if ctx.look_ahead().field("totalCount").exists() {
-            audit::count(db, &filter).await.gql()?
+            audit::count(db, &filter).await?
         } else {
             0
         };
@@ -265,13 +265,13 @@ impl AdminMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The id of the delete's audit entry.")] audit_entry_id: ID,
-    ) -> async_graphql::Result<RestorePayload> {
-        let actor = actor(ctx, Role::Admin).gql()?;
-        let entry_id = audit_entry_number(&audit_entry_id).gql()?;
-        let txn = write::begin(&store(ctx).writer).await.gql()?;
-        let (table, id, entry) = restore(&txn, &actor, entry_id).await.gql()?;
-        let record = record_node(&txn, table, id).await.gql()?;
-        write::commit(txn, &store(ctx).commits).await.gql()?;
+    ) -> ApiResult<RestorePayload> {
+        let actor = actor(ctx, Role::Admin)?;
+        let entry_id = audit_entry_number(&audit_entry_id)?;
+        let txn = write::begin(&store(ctx).writer).await?;
+        let (table, id, entry) = restore(&txn, &actor, entry_id).await?;
+        let record = record_node(&txn, table, id).await?;
+        write::commit(txn, &store(ctx).commits).await?;
         Ok(RestorePayload {
             record,
             audit_entry: entry.into(),
@@ -297,15 +297,13 @@ impl AdminMutation {
             default_with = "Some(false)"
         )]
         force: Option<bool>,
-    ) -> async_graphql::Result<RevertPayload> {
-        let actor = actor(ctx, Role::Admin).gql()?;
-        let entry_id = audit_entry_number(&audit_entry_id).gql()?;
-        let txn = write::begin(&store(ctx).writer).await.gql()?;
-        let (table, id, entry) = revert(&txn, &actor, entry_id, force.unwrap_or(false))
-            .await
-            .gql()?;
-        let record = record_node(&txn, table, id).await.gql()?;
-        write::commit(txn, &store(ctx).commits).await.gql()?;
+    ) -> ApiResult<RevertPayload> {
+        let actor = actor(ctx, Role::Admin)?;
+        let entry_id = audit_entry_number(&audit_entry_id)?;
+        let txn = write::begin(&store(ctx).writer).await?;
+        let (table, id, entry) = revert(&txn, &actor, entry_id, force.unwrap_or(false)).await?;
+        let record = record_node(&txn, table, id).await?;
+        write::commit(txn, &store(ctx).commits).await?;
         Ok(RevertPayload {
             record,
             audit_entry: entry.map(Into::into),
@@ -320,8 +318,8 @@ impl AdminMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The document's text.")] document: String,
         #[graphql(desc = "Only report what would change.", default = false)] dry_run: bool,
-    ) -> async_graphql::Result<ImportPayload> {
-        let actor = actor(ctx, Role::Editor).gql()?;
+    ) -> ApiResult<ImportPayload> {
+        let actor = actor(ctx, Role::Editor)?;
         let (report, entry) = import::import(
             &store(ctx).writer,
             &store(ctx).commits,
@@ -329,8 +327,7 @@ impl AdminMutation {
             &document,
             dry_run,
         )
-        .await
-        .gql()?;
+        .await?;
         Ok(ImportPayload::new(dry_run, report, entry.map(Into::into)))
     }
 }

@@ -13,7 +13,7 @@ use super::{
     super::{
         agreement::Agreement,
         enums::{EventRole, InstrumentRole, PartyRole, ProjectRole},
-        errors::ResultExt,
+        errors::ApiResult,
         event::Event,
         ids::NodeType,
         project::Project,
@@ -48,16 +48,16 @@ macro_rules! link_mutations {
                 &self,
                 ctx: &Context<'_>,
                 #[graphql(desc = "The link to add.")] input: $add_input,
-            ) -> async_graphql::Result<$payload> {
-                let actor = actor(ctx, Role::Editor).gql()?;
+            ) -> ApiResult<$payload> {
+                let actor = actor(ctx, Role::Editor)?;
                 let (mut key, owner) = input.key();
-                key.owner = record_id(owner, NodeType::$owner_node, "input.owner").gql()?;
+                key.owner = record_id(owner, NodeType::$owner_node, "input.owner")?;
                 let extra = $extra(input.since());
-                let txn = write::begin(&store(ctx).writer).await.gql()?;
+                let txn = write::begin(&store(ctx).writer).await?;
                 let owner_id = key.owner;
-                let (_, entry) = links::add::<$link::Entity>(&txn, &actor, key, extra, "input").await.gql()?;
-                let record = existing::<$owner::Entity>(&txn, owner_id).await.gql()?;
-                write::commit(txn, &store(ctx).commits).await.gql()?;
+                let (_, entry) = links::add::<$link::Entity>(&txn, &actor, key, extra, "input").await?;
+                let record = existing::<$owner::Entity>(&txn, owner_id).await?;
+                write::commit(txn, &store(ctx).commits).await?;
                 Ok($payload { record: $owner_node(record), audit_entry: Some(entry.into()), created: false })
             }
 
@@ -66,19 +66,18 @@ macro_rules! link_mutations {
                 &self,
                 ctx: &Context<'_>,
                 #[graphql(desc = "The link, as it is, and its new role.")] input: $change_input,
-            ) -> async_graphql::Result<$payload> {
-                let actor = actor(ctx, Role::Editor).gql()?;
+            ) -> ApiResult<$payload> {
+                let actor = actor(ctx, Role::Editor)?;
                 let (mut key, owner) = input.key();
-                key.owner = record_id(owner, NodeType::$owner_node, "input.owner").gql()?;
+                key.owner = record_id(owner, NodeType::$owner_node, "input.owner")?;
                 let new_role = input.new_role();
                 let extra = $extra(input.since());
-                let txn = write::begin(&store(ctx).writer).await.gql()?;
+                let txn = write::begin(&store(ctx).writer).await?;
                 let owner_id = key.owner;
                 let (_, entry) = links::change::<$link::Entity>(&txn, &actor, key, new_role, extra, "input")
-                    .await
-                    .gql()?;
-                let record = existing::<$owner::Entity>(&txn, owner_id).await.gql()?;
-                write::commit(txn, &store(ctx).commits).await.gql()?;
+                    .await?;
+                let record = existing::<$owner::Entity>(&txn, owner_id).await?;
+                write::commit(txn, &store(ctx).commits).await?;
                 Ok($payload { record: $owner_node(record), audit_entry: entry.map(Into::into), created: false })
             }
 
@@ -87,15 +86,15 @@ macro_rules! link_mutations {
                 &self,
                 ctx: &Context<'_>,
                 #[graphql(desc = "The link to remove.")] input: $remove_input,
-            ) -> async_graphql::Result<$payload> {
-                let actor = actor(ctx, Role::Editor).gql()?;
+            ) -> ApiResult<$payload> {
+                let actor = actor(ctx, Role::Editor)?;
                 let (mut key, owner) = input.key();
-                key.owner = record_id(owner, NodeType::$owner_node, "input.owner").gql()?;
-                let txn = write::begin(&store(ctx).writer).await.gql()?;
+                key.owner = record_id(owner, NodeType::$owner_node, "input.owner")?;
+                let txn = write::begin(&store(ctx).writer).await?;
                 let owner_id = key.owner;
-                let entry = links::remove::<$link::Entity>(&txn, &actor, key).await.gql()?;
-                let record = existing::<$owner::Entity>(&txn, owner_id).await.gql()?;
-                write::commit(txn, &store(ctx).commits).await.gql()?;
+                let entry = links::remove::<$link::Entity>(&txn, &actor, key).await?;
+                let record = existing::<$owner::Entity>(&txn, owner_id).await?;
+                write::commit(txn, &store(ctx).commits).await?;
                 Ok($payload { record: $owner_node(record), audit_entry: Some(entry.into()), created: false })
             }
         }

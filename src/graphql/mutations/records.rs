@@ -17,7 +17,7 @@ use super::{
             AgreementKind, EventKind, EventRole, InstrumentKind, InstrumentRole, OrganizationKind,
             PartyRole, ProjectKind, ProjectRole, ProjectStatus, Recurrence,
         },
-        errors::ResultExt,
+        errors::ApiResult,
         event::Event,
         ids::{self, NodeType},
         instrument::Instrument,
@@ -104,14 +104,13 @@ macro_rules! record_mutations {
                 &self,
                 ctx: &Context<'_>,
                 #[graphql(desc = "The new record, with any nested records.")] input: $create_input,
-            ) -> async_graphql::Result<$payload> {
-                let actor = actor(ctx, Role::Editor).gql()?;
-                let txn = write::begin(&store(ctx).writer).await.gql()?;
+            ) -> ApiResult<$payload> {
+                let actor = actor(ctx, Role::Editor)?;
+                let txn = write::begin(&store(ctx).writer).await?;
                 let (model, entry) = records::create(&txn, &actor, input.fields(), "input", input.nested_references())
-                    .await
-                    .gql()?;
-                input.children(&txn, &actor, model.id).await.gql()?;
-                write::commit(txn, &store(ctx).commits).await.gql()?;
+                    .await?;
+                input.children(&txn, &actor, model.id).await?;
+                write::commit(txn, &store(ctx).commits).await?;
                 Ok($payload { record: $node(model), audit_entry: Some(entry.into()), created: true })
             }
 
@@ -120,15 +119,14 @@ macro_rules! record_mutations {
                 &self,
                 ctx: &Context<'_>,
                 #[graphql(desc = "The record, the version read, and the fields to change.")] input: $update_input,
-            ) -> async_graphql::Result<$payload> {
-                let actor = actor(ctx, Role::Editor).gql()?;
-                let id = record_id(&input.id, NodeType::$node_type, "input.id").gql()?;
+            ) -> ApiResult<$payload> {
+                let actor = actor(ctx, Role::Editor)?;
+                let id = record_id(&input.id, NodeType::$node_type, "input.id")?;
                 let version = input.version;
-                let txn = write::begin(&store(ctx).writer).await.gql()?;
+                let txn = write::begin(&store(ctx).writer).await?;
                 let (model, entry) = records::update::<$fields>(&txn, &actor, id, version, "input", |f| input.patch(f))
-                    .await
-                    .gql()?;
-                write::commit(txn, &store(ctx).commits).await.gql()?;
+                    .await?;
+                write::commit(txn, &store(ctx).commits).await?;
                 Ok($payload { record: $node(model), audit_entry: entry.map(Into::into), created: false })
             }
 
@@ -137,27 +135,25 @@ macro_rules! record_mutations {
                 &self,
                 ctx: &Context<'_>,
                 #[graphql(desc = "The record, found by its slug.")] input: $create_input,
-            ) -> async_graphql::Result<$payload> {
-                let actor = actor(ctx, Role::Editor).gql()?;
-                let txn = write::begin(&store(ctx).writer).await.gql()?;
-                let existing = find_by_slug::<$entity::Entity>(&txn, &input.slug).await.gql()?;
+            ) -> ApiResult<$payload> {
+                let actor = actor(ctx, Role::Editor)?;
+                let txn = write::begin(&store(ctx).writer).await?;
+                let existing = find_by_slug::<$entity::Entity>(&txn, &input.slug).await?;
                 let payload = match existing {
                     Some(found) => {
                         let fields = input.fields();
                         let (model, entry) = records::update::<$fields>(&txn, &actor, found.id, found.version, "input", |f| *f = fields)
-                            .await
-                            .gql()?;
+                            .await?;
                         $payload { record: $node(model), audit_entry: entry.map(Into::into), created: false }
                     }
                     None => {
                         let (model, entry) = records::create(&txn, &actor, input.fields(), "input", input.nested_references())
-                    .await
-                    .gql()?;
-                        input.children(&txn, &actor, model.id).await.gql()?;
+                    .await?;
+                        input.children(&txn, &actor, model.id).await?;
                         $payload { record: $node(model), audit_entry: Some(entry.into()), created: true }
                     }
                 };
-                write::commit(txn, &store(ctx).commits).await.gql()?;
+                write::commit(txn, &store(ctx).commits).await?;
                 Ok(payload)
             }
 
@@ -166,15 +162,14 @@ macro_rules! record_mutations {
                 &self,
                 ctx: &Context<'_>,
                 #[graphql(desc = "The record, the version read, and what to do with links to it.")] input: DeleteRecordInput,
-            ) -> async_graphql::Result<DeletePayload> {
-                let actor = actor(ctx, Role::Admin).gql()?;
-                let id = record_id(&input.id, NodeType::$node_type, "input.id").gql()?;
+            ) -> ApiResult<DeletePayload> {
+                let actor = actor(ctx, Role::Admin)?;
+                let id = record_id(&input.id, NodeType::$node_type, "input.id")?;
                 let options = DeleteOptions { detach_links: input.detach_links };
-                let txn = write::begin(&store(ctx).writer).await.gql()?;
+                let txn = write::begin(&store(ctx).writer).await?;
                 let entry = records::delete::<$entity::Entity>(&txn, &actor, id, input.version, options)
-                    .await
-                    .gql()?;
-                write::commit(txn, &store(ctx).commits).await.gql()?;
+                    .await?;
+                write::commit(txn, &store(ctx).commits).await?;
                 Ok(DeletePayload { deleted_id: ids::encode(NodeType::$node_type, id), audit_entry: entry.into() })
             }
         }
