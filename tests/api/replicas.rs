@@ -438,6 +438,9 @@ impl Drop for Stopped {
     }
 }
 
+/// Clients reading at once in `reads_move_to_the_primary_while_the_replica_is_stopped`.
+const CLIENTS: u64 = 4;
+
 #[tokio::test]
 async fn reads_move_to_the_primary_while_the_replica_is_stopped() {
     let _replica = REPLICA.lock().await;
@@ -445,7 +448,7 @@ async fn reads_move_to_the_primary_while_the_replica_is_stopped() {
     let stop = Arc::new(AtomicBool::new(false));
     let (answered, failed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
     let mut load = Vec::new();
-    for _ in 0..4 {
+    for _ in 0..CLIENTS {
         let (app, stop, answered, failed) =
             (app.clone(), stop.clone(), answered.clone(), failed.clone());
         load.push(tokio::spawn(async move {
@@ -488,9 +491,14 @@ async fn reads_move_to_the_primary_while_the_replica_is_stopped() {
         primary_now >= primary_then + 96,
         "reads moved to the primary: {primary_then} → {primary_now}"
     );
-    assert_eq!(
-        replica_now, replica_then,
-        "none reached the stopped replica"
+    // A read routed to the replica before its failure is noticed is tried there once: the
+    // pool no longer pings a connection before each statement (only after a second idle), so
+    // the statement itself meets the dead socket (and is counted), fails, marks the replica
+    // suspect and runs again on the primary (no client sees an error: asserted at the end).
+    // That is at most one attempt per client; nothing is served by the stopped replica.
+    assert!(
+        replica_now <= replica_then + CLIENTS,
+        "none reached the stopped replica but failed attempts: {replica_then} → {replica_now}"
     );
     let ready = get_json(&app, "/readyz").await;
     assert_eq!(
