@@ -28,7 +28,9 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityName, EntityTrait, IdenStatic,
     Iterable, JoinType, ModelTrait, QueryFilter, QuerySelect, QueryTrait, RelationDef,
     RelationTrait, Value,
-    sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, Order, Query, WindowStatement},
+    sea_query::{
+        Alias, Asterisk, Expr, ExprTrait, Func, Order, Query, SelectStatement, WindowStatement,
+    },
 };
 
 use super::{
@@ -208,10 +210,39 @@ fn group<M>(rows: Vec<(i64, M, Position)>, first: u64) -> HashMap<i64, Nested<M>
     pages
 }
 
-/// The alias of the subquery that holds each parent's page of link rows.
-const PAGE: &str = "page";
+/// The alias of the subquery that holds each parent's page of rows.
+pub(crate) const PAGE: &str = "page";
 /// The alias of the parents' `VALUES` list (its one column is `column1` on both engines).
 const PARENTS: &str = "parents";
+
+/// Cuts `page` once per parent on PostgreSQL: `outer` reads `FROM (VALUES (id), …) AS parents
+/// INNER JOIN LATERAL (page) AS page ON TRUE`, and `page` keeps the rows whose
+/// `table.column` is the parent's id. The caller orders and limits `page` (so each parent's
+/// rows come from an index in order) and orders `outer`.
+pub(crate) fn per_parent(
+    outer: &mut SelectStatement,
+    parents: &[i64],
+    (table, column): (&str, &str),
+    mut page: SelectStatement,
+) {
+    // The cast is a no-op for the bound ids; it keeps the statement valid when a replay
+    // (scripts/bench's pgbench, EXPLAIN by hand) inlines them as quoted literals.
+    page.and_where(
+        Expr::col((Alias::new(table), Alias::new(column))).eq(Expr::col((
+            Alias::new(PARENTS),
+            Alias::new("column1"),
+        ))
+        .cast_as("BIGINT")),
+    );
+    outer
+        .from_values(parents.iter().copied(), Alias::new(PARENTS))
+        .join_lateral(
+            JoinType::InnerJoin,
+            page,
+            Alias::new(PAGE),
+            Expr::cust("TRUE"),
+        );
+}
 
 /// For each owner, a page of (link, related record) rows.
 pub async fn link_pages<R: LinkRelation>(
@@ -294,27 +325,11 @@ pub async fn link_pages<R: LinkRelation>(
     }
     let limit = query.first + 1;
     if db.get_database_backend() == DbBackend::Postgres {
-        // The cast is a no-op for the bound ids; it keeps the statement valid when a replay
-        // (scripts/bench's pgbench, EXPLAIN by hand) inlines them as quoted literals.
-        page.and_where(
-            Expr::col((link_table, R::OWNER.as_str())).eq(Expr::col((
-                Alias::new(PARENTS),
-                Alias::new("column1"),
-            ))
-            .cast_as("BIGINT")),
-        );
         for key in &keys {
             key.order(&mut page, false);
         }
         page.limit(limit);
-        outer
-            .from_values(owners.iter().copied(), Alias::new(PARENTS))
-            .join_lateral(
-                JoinType::InnerJoin,
-                page,
-                Alias::new(PAGE),
-                Expr::cust("TRUE"),
-            );
+        per_parent(&mut outer, owners, (link_table, R::OWNER.as_str()), page);
     } else {
         page.and_where(R::OWNER.is_in(owners.iter().copied()));
         let mut window = WindowStatement::partition_by(R::OWNER.as_column_ref());
@@ -432,13 +447,6 @@ pub async fn child_pages<R: ChildRelation>(
         // order, not every child sorted (the migration `m20261207_000001_child_page_indexes`).
         let table = R::Target::default().table_name();
         let mut page = select.into_query();
-        page.and_where(
-            Expr::col((table, R::PARENT.as_str())).eq(Expr::col((
-                Alias::new(PARENTS),
-                Alias::new("column1"),
-            ))
-            .cast_as("BIGINT")),
-        );
         for key in &keys {
             key.order(&mut page, false);
         }
@@ -446,19 +454,12 @@ pub async fn child_pages<R: ChildRelation>(
         // The page's columns as it selects them (rows are read by position), each parent's in
         // its order.
         let mut outer = Query::select();
-        outer
-            .column((Alias::new(PAGE), Asterisk))
-            .from_values(parents.iter().copied(), Alias::new(PARENTS))
-            .join_lateral(
-                JoinType::InnerJoin,
-                page,
-                Alias::new(PAGE),
-                Expr::cust("TRUE"),
-            )
-            .order_by(
-                (Alias::new(PAGE), Alias::new(R::PARENT.as_str())),
-                Order::Asc,
-            );
+        outer.column((Alias::new(PAGE), Asterisk));
+        per_parent(&mut outer, parents, (table, R::PARENT.as_str()), page);
+        outer.order_by(
+            (Alias::new(PAGE), Alias::new(R::PARENT.as_str())),
+            Order::Asc,
+        );
         for key in &keys {
             let name = key.column.1.to_string();
             key.on(PAGE, &name).order(&mut outer, false);

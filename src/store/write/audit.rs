@@ -6,12 +6,15 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use entity::audit_entry;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, JoinType, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityName, EntityTrait, IdenStatic,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
     sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, Order, Query, WindowStatement},
 };
 
-use crate::error::{AppError, AppResult};
+use crate::{
+    error::{AppError, AppResult},
+    store::nested::{PAGE, per_parent},
+};
 
 /// Which entries to list.
 #[derive(Debug, Clone, Default)]
@@ -117,23 +120,19 @@ pub async fn history_pages(
     if let Some(id) = before_id {
         entries = entries.filter(C::Id.lt(id));
     }
-    let page = Alias::new("page");
+    let page = Alias::new(PAGE);
     let statement = if db.get_database_backend() == DbBackend::Postgres {
-        let records_alias = Alias::new("records");
         let mut one = entries.into_query();
-        one.and_where(
-            Expr::col((audit_entry::Entity, C::RecordId)).eq(Expr::col((
-                records_alias.clone(),
-                Alias::new("column1"),
-            ))
-            .cast_as("BIGINT")),
-        )
-        .order_by(C::Id, Order::Desc)
-        .limit(first + 1);
-        Query::select()
-            .column((page.clone(), Asterisk))
-            .from_values(records.iter().copied(), records_alias)
-            .join_lateral(JoinType::InnerJoin, one, page.clone(), Expr::cust("TRUE"))
+        one.order_by(C::Id, Order::Desc).limit(first + 1);
+        let mut outer = Query::select();
+        outer.column((page.clone(), Asterisk));
+        per_parent(
+            &mut outer,
+            records,
+            (audit_entry::Entity.table_name(), C::RecordId.as_str()),
+            one,
+        );
+        outer
             .order_by((page.clone(), C::RecordId), Order::Asc)
             .order_by((page, C::Id), Order::Desc)
             .to_owned()
