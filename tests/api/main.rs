@@ -23,6 +23,7 @@ mod limits;
 mod migrations;
 mod mutations;
 mod nested;
+mod nested_update;
 mod nesting;
 mod operations;
 mod order;

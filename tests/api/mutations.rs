@@ -634,16 +634,20 @@ async fn the_mutation_examples_run_with_a_token() {
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "graphql"))
         .collect();
-    // The audit log and the history last, so that they show the upsert.
+    // The audit log and the history after the upsert, so that they show it; the update of an
+    // agreement's links last.
     files.sort_by_key(|p| {
         let after_upsert =
             p.ends_with("audit-log.graphql") || p.ends_with("record-history.graphql");
-        (after_upsert, p.clone())
+        let last = p.ends_with("update-agreement-links.graphql");
+        (last, after_upsert, p.clone())
     });
-    assert_eq!(files.len(), 4, "{files:?}");
+    assert_eq!(files.len(), 5, "{files:?}");
+    let (mou, version) = read(&app, "agreement", "ilo-unctad-mou").await;
     for path in files {
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
-        let data = ok(&app, &admin(), &text, json!({})).await;
+        let variables = json!({ "id": mou, "version": version });
+        let data = ok(&app, &admin(), &text, variables).await;
         let name = path
             .file_stem()
             .and_then(|s| s.to_str())
@@ -660,6 +664,23 @@ async fn the_mutation_examples_run_with_a_token() {
                 assert_eq!(history["totalCount"], 1, "the upsert created the FAO");
                 assert_eq!(history["nodes"][0]["action"], "CREATED");
                 assert_eq!(history["nodes"][0]["actor"], "ada");
+            }
+            "update-agreement-links" => {
+                let payload = &data["updateAgreement"];
+                assert_eq!(
+                    sorted(&payload["record"]["parties"]["edges"], "/node/slug"),
+                    ["ilo", "unctad", "unido"]
+                );
+                assert_eq!(payload["record"]["instruments"]["totalCount"], 0);
+                assert_eq!(payload["record"]["version"], version + 1);
+                assert_eq!(
+                    payload["nestedAuditEntries"],
+                    json!([
+                        { "action": "relink", "entityType": "AgreementParty" },
+                        { "action": "link", "entityType": "AgreementParty" },
+                        { "action": "unlink", "entityType": "AgreementInstrument" }
+                    ])
+                );
             }
             other => panic!("examples/mutations/{other}.graphql has no expected answer"),
         }
@@ -887,7 +908,10 @@ async fn begin(db: &DatabaseConnection) -> DatabaseTransaction {
 
 /// Waits until `task` has finished or some statement of this database waits for a lock (the
 /// other transaction's), so that the caller can then let the first transaction go on.
-async fn until_blocked_or_done<T>(db: &DatabaseConnection, task: &tokio::task::JoinHandle<T>) {
+pub(crate) async fn until_blocked_or_done<T>(
+    db: &DatabaseConnection,
+    task: &tokio::task::JoinHandle<T>,
+) {
     for _ in 0..2_000 {
         if task.is_finished() {
             return;

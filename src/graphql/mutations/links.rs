@@ -58,7 +58,7 @@ macro_rules! link_mutations {
                 let (_, entry) = links::add::<$link::Entity>(&txn, &actor, key, extra, "input").await?;
                 let record = existing::<$owner::Entity>(&txn, owner_id).await?;
                 write::commit(txn, &store(ctx).commits).await?;
-                Ok($payload { record: $owner_node(record), audit_entry: Some(entry.into()), created: false })
+                Ok($payload { record: $owner_node(record), audit_entry: Some(entry.into()), nested_audit_entries: Vec::new(), created: false })
             }
 
             #[doc = concat!("Changes the role of a ", $name, " (role editor).")]
@@ -78,7 +78,7 @@ macro_rules! link_mutations {
                     .await?;
                 let record = existing::<$owner::Entity>(&txn, owner_id).await?;
                 write::commit(txn, &store(ctx).commits).await?;
-                Ok($payload { record: $owner_node(record), audit_entry: entry.map(Into::into), created: false })
+                Ok($payload { record: $owner_node(record), audit_entry: entry.map(Into::into), nested_audit_entries: Vec::new(), created: false })
             }
 
             #[doc = concat!("Removes a ", $name, " (role editor).")]
@@ -95,7 +95,7 @@ macro_rules! link_mutations {
                 let entry = links::remove::<$link::Entity>(&txn, &actor, key).await?;
                 let record = existing::<$owner::Entity>(&txn, owner_id).await?;
                 write::commit(txn, &store(ctx).commits).await?;
-                Ok($payload { record: $owner_node(record), audit_entry: Some(entry.into()), created: false })
+                Ok($payload { record: $owner_node(record), audit_entry: Some(entry.into()), nested_audit_entries: Vec::new(), created: false })
             }
         }
     };
@@ -183,7 +183,7 @@ fn no_extra<C>(_: Option<PartialDate>) -> Vec<(C, Value)> {
     Vec::new()
 }
 
-fn party_since(since: Option<PartialDate>) -> Vec<(agreement_party::Column, Value)> {
+pub(super) fn party_since(since: Option<PartialDate>) -> Vec<(agreement_party::Column, Value)> {
     let (on, precision) = PartialDate::into_parts(since);
     vec![
         (agreement_party::Column::SinceOn, on.into()),
@@ -263,7 +263,9 @@ impl RemoveAgreementPartyInput {
 }
 
 /// The `since` change of a party: only what the client sent.
-fn party_change(since: &MaybeUndefined<PartialDate>) -> Vec<(agreement_party::Column, Value)> {
+pub(super) fn party_change(
+    since: &MaybeUndefined<PartialDate>,
+) -> Vec<(agreement_party::Column, Value)> {
     match since {
         MaybeUndefined::Undefined => Vec::new(),
         MaybeUndefined::Null => party_since(None),

@@ -11,6 +11,7 @@
 //!   `version`, a duplicate link), NOT_FOUND.
 
 mod admin;
+mod link_changes;
 mod links;
 mod records;
 

@@ -5,10 +5,10 @@ use std::collections::HashSet;
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use entity::{
-    agreement, agreement_instrument, agreement_party, event, event_instrument, event_participant,
-    instrument, organization, project, project_instrument, project_participant,
+    agreement, agreement_instrument, agreement_party, audit_entry, event, event_instrument,
+    event_participant, instrument, organization, project, project_instrument, project_participant,
 };
-use sea_orm::{DatabaseTransaction, Value};
+use sea_orm::DatabaseTransaction;
 
 use super::{
     super::{
@@ -24,7 +24,13 @@ use super::{
         organization::Organization,
         project::Project,
     },
-    AuditEntry, DeletePayload, actor, optional_reference, record_id, reference, store,
+    AuditEntry, DeletePayload, actor,
+    link_changes::{
+        AgreementPartyChangesInput, EventParticipantChangesInput, InstrumentLinkChangesInput,
+        ProjectParticipantChangesInput,
+    },
+    links::party_since,
+    optional_reference, record_id, reference, store,
 };
 use crate::{
     auth::{Actor, Role},
@@ -34,6 +40,7 @@ use crate::{
         records::find_by_slug,
         write::{
             self, DeleteOptions, Problems, Table,
+            link_changes::LinkGroup,
             links::{self, LinkKey},
             records::{
                 self, AgreementFields, EventFields, Fields, InstrumentFields, Nested,
@@ -42,6 +49,13 @@ use crate::{
         },
     },
 };
+
+/// The audit entries of the records and links written with a record.
+type Entries = Vec<audit_entry::Model>;
+
+fn entries(written: Entries) -> Vec<AuditEntry> {
+    written.into_iter().map(Into::into).collect()
+}
 
 /// Which record to delete, at which version, and what to do with what points at it.
 #[derive(InputObject)]
@@ -81,15 +95,20 @@ macro_rules! record_mutations {
         $root:ident, $entity:ident, $node:ident, $node_type:ident, $payload:ident, $fields:ident,
         $create_input:ident, $update_input:ident,
         create = $create:ident, update = $update:ident, upsert = $upsert:ident, delete = $delete:ident,
-        name = $name:literal $(,)?
+        name = $name:literal, links = $links:literal $(,)?
     ) => {
         #[doc = concat!("What a mutation of ", $name, " answers: the record as it now is and the audit entry of the change.")]
         #[derive(SimpleObject)]
         pub struct $payload {
             /// The record after the change (for a link mutation, the record owning the link).
             pub record: $node,
-            /// The audit entry of the change; null when nothing changed.
+            /// The audit entry of the change to the record itself (for a link mutation, the
+            /// link's); null when nothing changed.
             pub audit_entry: Option<AuditEntry>,
+            /// The audit entries of what was written with the record in the same call, in the
+            /// order written: links connected, changed or disconnected by an update, links and
+            /// sessions created with a new record. Empty for a plain change.
+            pub nested_audit_entries: Vec<AuditEntry>,
             /// Whether this call created the record (an upsert may also update).
             pub created: bool,
         }
@@ -109,12 +128,12 @@ macro_rules! record_mutations {
                 let txn = write::begin(&store(ctx).writer).await?;
                 let (model, entry) = records::create(&txn, &actor, input.fields(), "input", input.nested_references())
                     .await?;
-                input.children(&txn, &actor, model.id).await?;
+                let nested = input.children(&txn, &actor, model.id).await?;
                 write::commit(txn, &store(ctx).commits).await?;
-                Ok($payload { record: $node(model), audit_entry: Some(entry.into()), created: true })
+                Ok($payload { record: $node(model), audit_entry: Some(entry.into()), nested_audit_entries: entries(nested), created: true })
             }
 
-            #[doc = concat!("Changes the given fields of ", $name, " (role editor); absent fields keep their value, null clears a nullable one. `version` must be the one read, or the answer is CONFLICT.")]
+            #[doc = concat!("Changes the given fields of ", $name, " (role editor); absent fields keep their value, null clears a nullable one. `version` must be the one read, or the answer is CONFLICT.", $links)]
             async fn $update(
                 &self,
                 ctx: &Context<'_>,
@@ -122,12 +141,13 @@ macro_rules! record_mutations {
             ) -> ApiResult<$payload> {
                 let actor = actor(ctx, Role::Editor)?;
                 let id = record_id(&input.id, NodeType::$node_type, "input.id")?;
-                let version = input.version;
+                let update = records::Update { action: "update", id, version: input.version, path: "input" };
+                let links = input.links();
                 let txn = write::begin(&store(ctx).writer).await?;
-                let (model, entry) = records::update::<$fields>(&txn, &actor, id, version, "input", |f| input.patch(f))
+                let (model, entry, nested) = records::update_with_links::<$fields>(&txn, &actor, update, |f| input.patch(f), links)
                     .await?;
                 write::commit(txn, &store(ctx).commits).await?;
-                Ok($payload { record: $node(model), audit_entry: entry.map(Into::into), created: false })
+                Ok($payload { record: $node(model), audit_entry: entry.map(Into::into), nested_audit_entries: entries(nested), created: false })
             }
 
             #[doc = concat!("Creates ", $name, " with this slug, or sets all its fields when it exists (role editor). Nested records are only created with a new record.")]
@@ -144,13 +164,13 @@ macro_rules! record_mutations {
                         let fields = input.fields();
                         let (model, entry) = records::update::<$fields>(&txn, &actor, found.id, found.version, "input", |f| *f = fields)
                             .await?;
-                        $payload { record: $node(model), audit_entry: entry.map(Into::into), created: false }
+                        $payload { record: $node(model), audit_entry: entry.map(Into::into), nested_audit_entries: Vec::new(), created: false }
                     }
                     None => {
                         let (model, entry) = records::create(&txn, &actor, input.fields(), "input", input.nested_references())
                     .await?;
-                        input.children(&txn, &actor, model.id).await?;
-                        $payload { record: $node(model), audit_entry: Some(entry.into()), created: true }
+                        let nested = input.children(&txn, &actor, model.id).await?;
+                        $payload { record: $node(model), audit_entry: Some(entry.into()), nested_audit_entries: entries(nested), created: true }
                     }
                 };
                 write::commit(txn, &store(ctx).commits).await?;
@@ -190,6 +210,7 @@ record_mutations!(
     upsert = upsert_organization,
     delete = delete_organization,
     name = "an organization",
+    links = "",
 );
 record_mutations!(
     AgreementMutation,
@@ -205,6 +226,7 @@ record_mutations!(
     upsert = upsert_agreement,
     delete = delete_agreement,
     name = "an agreement",
+    links = " Its parties and instrument links can be connected, changed or disconnected in the same input and transaction (the version is checked once); every problem of the fields and the links is reported at once, each with its path.",
 );
 record_mutations!(
     ProjectMutation,
@@ -220,6 +242,7 @@ record_mutations!(
     upsert = upsert_project,
     delete = delete_project,
     name = "a project",
+    links = " Its participants and instrument links can be connected, changed or disconnected in the same input and transaction (the version is checked once); every problem of the fields and the links is reported at once, each with its path.",
 );
 record_mutations!(
     EventMutation,
@@ -235,6 +258,7 @@ record_mutations!(
     upsert = upsert_event,
     delete = delete_event,
     name = "an event",
+    links = " Its participants and instrument links can be connected, changed or disconnected in the same input and transaction (the version is checked once); every problem of the fields and the links is reported at once, each with its path.",
 );
 record_mutations!(
     InstrumentMutation,
@@ -250,6 +274,7 @@ record_mutations!(
     upsert = upsert_instrument,
     delete = delete_instrument,
     name = "an instrument",
+    links = "",
 );
 
 /// A new organization.
@@ -288,8 +313,8 @@ impl CreateOrganizationInput {
         Vec::new()
     }
 
-    async fn children(&self, _: &DatabaseTransaction, _: &Actor, _: i64) -> AppResult<()> {
-        Ok(())
+    async fn children(&self, _: &DatabaseTransaction, _: &Actor, _: i64) -> AppResult<Entries> {
+        Ok(Vec::new())
     }
 }
 
@@ -317,6 +342,11 @@ pub struct UpdateOrganizationInput {
 }
 
 impl UpdateOrganizationInput {
+    /// An organization owns no links: its update changes none.
+    fn links(&self) -> Vec<LinkGroup> {
+        Vec::new()
+    }
+
     fn patch(self, f: &mut OrganizationFields) {
         set(&mut f.slug, self.slug);
         set(&mut f.name, self.name);
@@ -388,34 +418,28 @@ fn instrument_refs(links: &[NewInstrumentLinkInput]) -> Vec<(String, Table, i64)
         .collect()
 }
 
-fn party_since(since: Option<PartialDate>) -> Vec<(agreement_party::Column, Value)> {
-    let (on, precision) = PartialDate::into_parts(since);
-    vec![
-        (agreement_party::Column::SinceOn, on.into()),
-        (agreement_party::Column::SincePrecision, precision.into()),
-    ]
-}
-
 async fn add_instruments<L>(
     txn: &DatabaseTransaction,
     actor: &Actor,
     owner: i64,
     instruments: &[NewInstrumentLinkInput],
-) -> AppResult<()>
+) -> AppResult<Entries>
 where
     L: links::LinkTable,
     L::Model: sea_orm::IntoActiveModel<L::ActiveModel> + serde::Serialize,
     L::ActiveModel: Send,
 {
+    let mut entries = Vec::new();
     for (i, link) in instruments.iter().enumerate() {
         let key = LinkKey {
             owner,
             target: reference(&link.instrument, NodeType::Instrument),
             role: entity::InstrumentRole::from(link.role).into(),
         };
-        links::add::<L>(txn, actor, key, vec![], &format!("input.instruments[{i}]")).await?;
+        let path = format!("input.instruments[{i}]");
+        entries.push(links::add::<L>(txn, actor, key, vec![], &path).await?.1);
     }
-    Ok(())
+    Ok(entries)
 }
 
 /// A new agreement, with its parties and instrument links.
@@ -457,7 +481,13 @@ impl CreateAgreementInput {
         }
     }
 
-    async fn children(&self, txn: &DatabaseTransaction, actor: &Actor, id: i64) -> AppResult<()> {
+    async fn children(
+        &self,
+        txn: &DatabaseTransaction,
+        actor: &Actor,
+        id: i64,
+    ) -> AppResult<Entries> {
+        let mut entries = Vec::new();
         for (i, party) in self.parties.iter().enumerate() {
             let key = LinkKey {
                 owner: id,
@@ -465,10 +495,16 @@ impl CreateAgreementInput {
                 role: entity::PartyRole::from(party.role).into(),
             };
             let path = format!("input.parties[{i}]");
-            links::add::<agreement_party::Entity>(txn, actor, key, party_since(party.since), &path)
-                .await?;
+            let since = party_since(party.since);
+            let (_, entry) =
+                links::add::<agreement_party::Entity>(txn, actor, key, since, &path).await?;
+            entries.push(entry);
         }
-        add_instruments::<agreement_instrument::Entity>(txn, actor, id, &self.instruments).await
+        entries.extend(
+            add_instruments::<agreement_instrument::Entity>(txn, actor, id, &self.instruments)
+                .await?,
+        );
+        Ok(entries)
     }
 }
 
@@ -489,9 +525,25 @@ pub struct UpdateAgreementInput {
     pub signed_on: MaybeUndefined<PartialDate>,
     /// New summary; null clears it.
     pub summary: MaybeUndefined<String>,
+    /// Parties to connect, change or disconnect with the update.
+    pub parties: Option<AgreementPartyChangesInput>,
+    /// Instrument links to connect, change or disconnect with the update.
+    pub instruments: Option<InstrumentLinkChangesInput>,
 }
 
 impl UpdateAgreementInput {
+    fn links(&self) -> Vec<LinkGroup> {
+        let parties = self
+            .parties
+            .as_ref()
+            .map(|p| p.draft("input.parties").into());
+        let instruments = (self.instruments.as_ref()).map(|i| {
+            i.draft::<agreement_instrument::Entity>("input.instruments")
+                .into()
+        });
+        parties.into_iter().chain(instruments).collect()
+    }
+
     fn patch(self, f: &mut AgreementFields) {
         set(&mut f.slug, self.slug);
         set(&mut f.title, self.title);
@@ -554,7 +606,13 @@ impl CreateProjectInput {
         }
     }
 
-    async fn children(&self, txn: &DatabaseTransaction, actor: &Actor, id: i64) -> AppResult<()> {
+    async fn children(
+        &self,
+        txn: &DatabaseTransaction,
+        actor: &Actor,
+        id: i64,
+    ) -> AppResult<Entries> {
+        let mut entries = Vec::new();
         for (i, p) in self.participants.iter().enumerate() {
             let key = LinkKey {
                 owner: id,
@@ -562,9 +620,15 @@ impl CreateProjectInput {
                 role: entity::ProjectRole::from(p.role).into(),
             };
             let path = format!("input.participants[{i}]");
-            links::add::<project_participant::Entity>(txn, actor, key, vec![], &path).await?;
+            let (_, entry) =
+                links::add::<project_participant::Entity>(txn, actor, key, vec![], &path).await?;
+            entries.push(entry);
         }
-        add_instruments::<project_instrument::Entity>(txn, actor, id, &self.instruments).await
+        entries.extend(
+            add_instruments::<project_instrument::Entity>(txn, actor, id, &self.instruments)
+                .await?,
+        );
+        Ok(entries)
     }
 }
 
@@ -591,9 +655,25 @@ pub struct UpdateProjectInput {
     pub ends_on: MaybeUndefined<PartialDate>,
     /// New agreement; null clears it.
     pub agreement: MaybeUndefined<ID>,
+    /// Participants to connect, change or disconnect with the update.
+    pub participants: Option<ProjectParticipantChangesInput>,
+    /// Instrument links to connect, change or disconnect with the update.
+    pub instruments: Option<InstrumentLinkChangesInput>,
 }
 
 impl UpdateProjectInput {
+    fn links(&self) -> Vec<LinkGroup> {
+        let participants = (self.participants.as_ref()).map(|p| {
+            p.draft::<project_participant::Entity>("input.participants")
+                .into()
+        });
+        let instruments = (self.instruments.as_ref()).map(|i| {
+            i.draft::<project_instrument::Entity>("input.instruments")
+                .into()
+        });
+        participants.into_iter().chain(instruments).collect()
+    }
+
     fn patch(self, f: &mut ProjectFields) {
         set(&mut f.slug, self.slug);
         set(&mut f.name, self.name);
@@ -670,7 +750,8 @@ async fn add_event_participants(
     id: i64,
     participants: &[NewEventParticipantInput],
     path: &str,
-) -> AppResult<()> {
+) -> AppResult<Entries> {
+    let mut entries = Vec::new();
     for (i, p) in participants.iter().enumerate() {
         let key = LinkKey {
             owner: id,
@@ -678,9 +759,11 @@ async fn add_event_participants(
             role: entity::EventRole::from(p.role).into(),
         };
         let at = format!("{path}.participants[{i}]");
-        links::add::<event_participant::Entity>(txn, actor, key, vec![], &at).await?;
+        let (_, entry) =
+            links::add::<event_participant::Entity>(txn, actor, key, vec![], &at).await?;
+        entries.push(entry);
     }
-    Ok(())
+    Ok(entries)
 }
 
 impl CreateEventInput {
@@ -761,17 +844,28 @@ impl CreateEventInput {
         }
     }
 
-    async fn children(&self, txn: &DatabaseTransaction, actor: &Actor, id: i64) -> AppResult<()> {
-        add_event_participants(txn, actor, id, &self.participants, "input").await?;
-        add_instruments::<event_instrument::Entity>(txn, actor, id, &self.instruments).await?;
+    async fn children(
+        &self,
+        txn: &DatabaseTransaction,
+        actor: &Actor,
+        id: i64,
+    ) -> AppResult<Entries> {
+        let mut entries =
+            add_event_participants(txn, actor, id, &self.participants, "input").await?;
+        entries.extend(
+            add_instruments::<event_instrument::Entity>(txn, actor, id, &self.instruments).await?,
+        );
         for (i, s) in self.sessions.iter().enumerate() {
             let path = format!("input.sessions[{i}]");
             let fields = Self::session_fields(s, Some(id));
-            let (session, _) =
+            let (session, entry) =
                 records::create(txn, actor, fields, &path, Nested::default()).await?;
-            add_event_participants(txn, actor, session.id, &s.participants, &path).await?;
+            entries.push(entry);
+            entries.extend(
+                add_event_participants(txn, actor, session.id, &s.participants, &path).await?,
+            );
         }
-        Ok(())
+        Ok(entries)
     }
 }
 
@@ -804,9 +898,25 @@ pub struct UpdateEventInput {
     pub project: MaybeUndefined<ID>,
     /// New agreement; null clears it.
     pub agreement: MaybeUndefined<ID>,
+    /// Participants to connect, change or disconnect with the update.
+    pub participants: Option<EventParticipantChangesInput>,
+    /// Instrument links to connect, change or disconnect with the update.
+    pub instruments: Option<InstrumentLinkChangesInput>,
 }
 
 impl UpdateEventInput {
+    fn links(&self) -> Vec<LinkGroup> {
+        let participants = (self.participants.as_ref()).map(|p| {
+            p.draft::<event_participant::Entity>("input.participants")
+                .into()
+        });
+        let instruments = (self.instruments.as_ref()).map(|i| {
+            i.draft::<event_instrument::Entity>("input.instruments")
+                .into()
+        });
+        participants.into_iter().chain(instruments).collect()
+    }
+
     fn patch(self, f: &mut EventFields) {
         set(&mut f.slug, self.slug);
         set(&mut f.name, self.name);
@@ -861,8 +971,8 @@ impl CreateInstrumentInput {
         Vec::new()
     }
 
-    async fn children(&self, _: &DatabaseTransaction, _: &Actor, _: i64) -> AppResult<()> {
-        Ok(())
+    async fn children(&self, _: &DatabaseTransaction, _: &Actor, _: i64) -> AppResult<Entries> {
+        Ok(Vec::new())
     }
 }
 
@@ -892,6 +1002,11 @@ pub struct UpdateInstrumentInput {
 }
 
 impl UpdateInstrumentInput {
+    /// An instrument owns no links: its update changes none.
+    fn links(&self) -> Vec<LinkGroup> {
+        Vec::new()
+    }
+
     fn patch(self, f: &mut InstrumentFields) {
         set(&mut f.slug, self.slug);
         set(&mut f.name, self.name);

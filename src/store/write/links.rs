@@ -21,7 +21,7 @@ use crate::{
 };
 
 /// A link table: owner → target with a role.
-pub trait LinkTable: EntityTrait {
+pub trait LinkTable: EntityTrait<Model: Sync> {
     /// The GraphQL name of the link, as the audit log records it.
     const TYPE: &'static str;
     const ID: Self::Column;
@@ -128,7 +128,7 @@ async fn owner_exists<L: LinkTable>(txn: &DatabaseTransaction, owner: i64) -> Ap
     }
 }
 
-fn duplicate(entity: &str, field: &str) -> AppError {
+pub(super) fn duplicate(entity: &str, field: &str) -> AppError {
     AppError::Conflict {
         message: format!("This {entity} already exists with this role."),
         field: field.to_owned(),
@@ -210,7 +210,7 @@ fn link_changed(entity: &str) -> AppError {
     }
 }
 
-fn target_field<L: LinkTable>() -> &'static str {
+pub(super) fn target_field<L: LinkTable>() -> &'static str {
     match <L::Target as Writable>::TABLE {
         super::Table::Instrument => "instrument",
         _ => "organization",

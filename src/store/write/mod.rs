@@ -12,7 +12,9 @@
 //! cleared by `detachLinks`), and `restore` puts all of it back, ids included.
 
 pub mod audit;
+mod fields;
 pub mod import;
+pub mod link_changes;
 pub mod links;
 pub mod records;
 pub mod revert;
@@ -448,8 +450,28 @@ pub async fn audit(
     before: Option<Json>,
     after: Option<Json>,
 ) -> AppResult<audit_entry::Model> {
-    let entry = audit_entry::ActiveModel {
-        at: Set(Utc::now()),
+    let entry = audit_row(
+        actor,
+        Utc::now(),
+        (action, entity_type, record_id, before, after),
+    );
+    Ok(entry.insert(txn).await?)
+}
+
+/// The row of one audit entry: `(action, entity type, record id, before, after)`.
+fn audit_row(
+    actor: &Actor,
+    at: chrono::DateTime<Utc>,
+    (action, entity_type, record_id, before, after): (
+        &str,
+        &str,
+        Option<i64>,
+        Option<Json>,
+        Option<Json>,
+    ),
+) -> audit_entry::ActiveModel {
+    audit_entry::ActiveModel {
+        at: Set(at),
         actor: Set(actor.subject.clone()),
         role: Set(actor.role.as_str().to_owned()),
         action: Set(action.to_owned()),
@@ -458,9 +480,36 @@ pub async fn audit(
         before: Set(before),
         after: Set(after),
         ..Default::default()
-    };
-    Ok(entry.insert(txn).await?)
+    }
 }
+
+/// Appends several audit entries in one statement: `(action, entity type, record id, before,
+/// after)` each, in order (their ids follow it).
+pub async fn audit_many(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    entries: Vec<AuditDraft>,
+) -> AppResult<Vec<audit_entry::Model>> {
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let at = Utc::now();
+    let rows = entries.into_iter().map(|entry| audit_row(actor, at, entry));
+    let mut written = audit_entry::Entity::insert_many(rows)
+        .exec_with_returning(txn)
+        .await?;
+    written.sort_by_key(|e| e.id);
+    Ok(written)
+}
+
+/// One audit entry to append: `(action, entity type, record id, before, after)`.
+pub type AuditDraft = (
+    &'static str,
+    &'static str,
+    Option<i64>,
+    Option<Json>,
+    Option<Json>,
+);
 
 /// The record `id`, or NOT_FOUND.
 pub async fn existing<E: Writable>(txn: &impl ConnectionTrait, id: i64) -> AppResult<E::Model> {
@@ -602,7 +651,7 @@ where
 }
 
 /// Writes the changed columns of `active` when the row is still at `version`, bumping it.
-/// Returns the record after the change.
+/// Returns the record after the change (`RETURNING`: no second read).
 pub async fn update_record<E>(
     txn: &DatabaseTransaction,
     id: i64,
@@ -615,20 +664,22 @@ where
     E: Writable,
     E::ActiveModel: Send,
 {
-    let result = E::update_many()
+    let mut after = E::update_many()
         .set(active)
         .col_expr(E::VERSION, Expr::col(E::VERSION).add(1))
         .col_expr(E::UPDATED_AT, Expr::value(Utc::now()))
         .filter(E::ID.eq(id))
         .filter(E::VERSION.eq(version))
-        .exec(txn)
+        .exec_with_returning(txn)
         .await
         .map_err(|e| write_error(E::TYPE, e, slug, slug_field, input_path(slug_field)))?;
-    if result.rows_affected == 0 {
-        let now = existing::<E>(txn, id).await?;
-        return Err(stale(E::TYPE, id, version, E::version_of(&now)));
+    match after.pop() {
+        Some(model) => Ok(model),
+        None => {
+            let now = existing::<E>(txn, id).await?;
+            Err(stale(E::TYPE, id, version, E::version_of(&now)))
+        }
     }
-    existing::<E>(txn, id).await
 }
 
 /// The input path of a slug field (`input.slug` → `input`).

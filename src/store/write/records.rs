@@ -2,23 +2,24 @@
 //! editable columns of each kind are a [`Fields`] value, checked as a whole (on update, after
 //! the patch is applied to what is stored), so create and update share every rule.
 
-use entity::{
-    AgreementKind, EventKind, InstrumentKind, OrganizationKind, ProjectKind, ProjectStatus,
-    Recurrence, agreement, audit_entry, event, instrument, organization, project,
-};
+use entity::{agreement, audit_entry, event, instrument, organization, project};
 use sea_orm::{
     ActiveModelBehavior, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
     QueryFilter, QuerySelect,
 };
 use serde::Serialize;
 
+pub use super::fields::{
+    AgreementFields, EventFields, InstrumentFields, OrganizationFields, ProjectFields,
+};
 use super::{
-    DeleteOptions, MAX_NAME_CHARS, MAX_SHORT_CHARS, MAX_TEXT_CHARS, Problems, Table, Writable,
-    at_version, audit, delete_record, exists, insert_record, slug_free, to_json, update_record,
+    DeleteOptions, Problems, Table, Writable, at_version, audit, audit_many, delete_record, exists,
+    insert_record,
+    link_changes::{LinkGroup, apply_groups, check_groups},
+    slug_free, to_json, update_record,
 };
 use crate::{
     auth::Actor,
-    dates::PartialDate,
     error::{AppError, AppResult},
 };
 
@@ -234,7 +235,7 @@ where
 pub(super) async fn update_as<F>(
     txn: &DatabaseTransaction,
     actor: &Actor,
-    action: &str,
+    action: &'static str,
     id: i64,
     version: i32,
     path: &str,
@@ -245,34 +246,87 @@ where
     <F::E as EntityTrait>::Model: IntoActiveModel<<F::E as EntityTrait>::ActiveModel> + Serialize,
     <F::E as EntityTrait>::ActiveModel: Send,
 {
+    let update = Update {
+        action,
+        id,
+        version,
+        path,
+    };
+    let (model, entry, _) = update_with_links(txn, actor, update, patch, Vec::new()).await?;
+    Ok((model, entry))
+}
+
+/// Which record an update changes, at which version, recorded as which action, and the
+/// input's path (`input`).
+pub struct Update<'a> {
+    pub action: &'static str,
+    pub id: i64,
+    pub version: i32,
+    pub path: &'a str,
+}
+
+/// Applies `patch` to the record and the link changes `links` to its links, in the caller's
+/// transaction: the version is checked once (the row locked), every problem of the fields
+/// and the links is found before anything is written, then the fields are written (no audit
+/// entry when they do not change) and the links. Answers the record, its own entry and the
+/// links' entries.
+pub async fn update_with_links<F>(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    update: Update<'_>,
+    patch: impl FnOnce(&mut F),
+    mut links: Vec<LinkGroup>,
+) -> AppResult<(
+    <F::E as EntityTrait>::Model,
+    Option<audit_entry::Model>,
+    Vec<audit_entry::Model>,
+)>
+where
+    F: Fields,
+    <F::E as EntityTrait>::Model: IntoActiveModel<<F::E as EntityTrait>::ActiveModel> + Serialize,
+    <F::E as EntityTrait>::ActiveModel: Send,
+{
+    let Update {
+        action,
+        id,
+        version,
+        path,
+    } = update;
     let before = at_version::<F::E>(txn, id, version).await?;
     let mut fields = F::from_model(&before);
     let old_parent = fields.parent();
+    let old_slug = fields.slug().to_owned();
     patch(&mut fields);
     let mut problems = Problems::default();
     fields.check(&mut problems, path);
     check_references(txn, &mut problems, path, fields.references()).await?;
     check_tree(txn, &mut problems, path, &fields, id, old_parent).await?;
+    check_groups(&mut links, txn, id, &mut problems).await?;
     problems.into_result()?;
     let slug_field = format!("{path}.slug");
-    slug_free::<F::E>(txn, fields.slug(), Some(id), &slug_field).await?;
+    if fields.slug() != old_slug {
+        // An unchanged slug is the record's own; a new one taken meanwhile still fails on the
+        // unique index, as the same CONFLICT.
+        slug_free::<F::E>(txn, fields.slug(), Some(id), &slug_field).await?;
+    }
     let mut active = before.clone().into_active_model();
     fields.write(&mut active);
-    if !sea_orm::ActiveModelTrait::is_changed(&active) {
-        return Ok((before, None));
-    }
-    let after = update_record::<F::E>(txn, id, version, active, fields.slug(), &slug_field).await?;
-    let entry = audit(
-        txn,
-        actor,
-        action,
-        F::E::TYPE,
-        Some(id),
-        Some(to_json(&before)?),
-        Some(to_json(&after)?),
-    )
-    .await?;
-    Ok((after, Some(entry)))
+    let mut drafts = Vec::new();
+    let model = if sea_orm::ActiveModelTrait::is_changed(&active) {
+        let after =
+            update_record::<F::E>(txn, id, version, active, fields.slug(), &slug_field).await?;
+        let images = (Some(to_json(&before)?), Some(to_json(&after)?));
+        drafts.push((action, F::E::TYPE, Some(id), images.0, images.1));
+        after
+    } else {
+        before
+    };
+    let changed = !drafts.is_empty();
+    drafts.extend(apply_groups(links, txn).await?);
+    let mut entries = audit_many(txn, actor, drafts).await?.into_iter();
+    let entry = if changed { entries.next() } else { None };
+    let link_entries = entries.collect();
+    Ok((model, entry, link_entries))
 }
 
 /// Deletes record `id` at `version`; the audit entry keeps the before-image restore uses.
@@ -323,336 +377,4 @@ pub async fn restore(
     )
     .await?;
     Ok((table, id, done))
-}
-
-fn date_parts(
-    date: Option<PartialDate>,
-) -> (Option<chrono::NaiveDate>, Option<entity::DatePrecision>) {
-    PartialDate::into_parts(date)
-}
-
-/// An organization's editable columns.
-#[derive(Debug, Clone)]
-pub struct OrganizationFields {
-    pub slug: String,
-    pub name: String,
-    pub acronym: Option<String>,
-    pub kind: OrganizationKind,
-    pub parent: Option<i64>,
-    pub website: Option<String>,
-    pub description: Option<String>,
-}
-
-impl Fields for OrganizationFields {
-    type E = organization::Entity;
-
-    fn from_model(m: &organization::Model) -> Self {
-        Self {
-            slug: m.slug.clone(),
-            name: m.name.clone(),
-            acronym: m.acronym.clone(),
-            kind: m.kind,
-            parent: m.parent_id,
-            website: m.website.clone(),
-            description: m.description.clone(),
-        }
-    }
-
-    fn slug(&self) -> &str {
-        &self.slug
-    }
-
-    fn check(&self, p: &mut Problems, path: &str) {
-        p.slug(&format!("{path}.slug"), &self.slug);
-        p.text(&format!("{path}.name"), &self.name, MAX_NAME_CHARS);
-        p.optional_text(&format!("{path}.acronym"), &self.acronym, MAX_SHORT_CHARS);
-        p.url(&format!("{path}.website"), &self.website);
-        p.optional_text(
-            &format!("{path}.description"),
-            &self.description,
-            MAX_TEXT_CHARS,
-        );
-    }
-
-    fn references(&self) -> Vec<(&'static str, Table, i64)> {
-        self.parent
-            .map(|id| ("parent", Table::Organization, id))
-            .into_iter()
-            .collect()
-    }
-
-    fn parent(&self) -> Option<i64> {
-        self.parent
-    }
-
-    fn write(&self, a: &mut organization::ActiveModel) {
-        a.slug.set_if_not_equals(self.slug.clone());
-        a.name.set_if_not_equals(self.name.clone());
-        a.acronym.set_if_not_equals(self.acronym.clone());
-        a.kind.set_if_not_equals(self.kind);
-        a.parent_id.set_if_not_equals(self.parent);
-        a.website.set_if_not_equals(self.website.clone());
-        a.description.set_if_not_equals(self.description.clone());
-    }
-}
-
-/// An agreement's editable columns.
-#[derive(Debug, Clone)]
-pub struct AgreementFields {
-    pub slug: String,
-    pub title: String,
-    pub kind: AgreementKind,
-    pub signed_on: Option<PartialDate>,
-    pub summary: Option<String>,
-}
-
-impl Fields for AgreementFields {
-    type E = agreement::Entity;
-
-    fn from_model(m: &agreement::Model) -> Self {
-        Self {
-            slug: m.slug.clone(),
-            title: m.title.clone(),
-            kind: m.kind,
-            signed_on: PartialDate::from_parts(m.signed_on, m.signed_precision),
-            summary: m.summary.clone(),
-        }
-    }
-
-    fn slug(&self) -> &str {
-        &self.slug
-    }
-
-    fn check(&self, p: &mut Problems, path: &str) {
-        p.slug(&format!("{path}.slug"), &self.slug);
-        p.text(&format!("{path}.title"), &self.title, MAX_NAME_CHARS);
-        p.optional_text(&format!("{path}.summary"), &self.summary, MAX_TEXT_CHARS);
-    }
-
-    fn references(&self) -> Vec<(&'static str, Table, i64)> {
-        Vec::new()
-    }
-
-    fn write(&self, a: &mut agreement::ActiveModel) {
-        let (on, precision) = date_parts(self.signed_on);
-        a.slug.set_if_not_equals(self.slug.clone());
-        a.title.set_if_not_equals(self.title.clone());
-        a.kind.set_if_not_equals(self.kind);
-        a.signed_on.set_if_not_equals(on);
-        a.signed_precision.set_if_not_equals(precision);
-        a.summary.set_if_not_equals(self.summary.clone());
-    }
-}
-
-/// A project's editable columns.
-#[derive(Debug, Clone)]
-pub struct ProjectFields {
-    pub slug: String,
-    pub name: String,
-    pub kind: ProjectKind,
-    pub status: ProjectStatus,
-    pub summary: Option<String>,
-    pub starts_on: Option<PartialDate>,
-    pub ends_on: Option<PartialDate>,
-    pub agreement: Option<i64>,
-}
-
-impl Fields for ProjectFields {
-    type E = project::Entity;
-
-    fn from_model(m: &project::Model) -> Self {
-        Self {
-            slug: m.slug.clone(),
-            name: m.name.clone(),
-            kind: m.kind,
-            status: m.status,
-            summary: m.summary.clone(),
-            starts_on: PartialDate::from_parts(m.starts_on, m.starts_precision),
-            ends_on: PartialDate::from_parts(m.ends_on, m.ends_precision),
-            agreement: m.agreement_id,
-        }
-    }
-
-    fn slug(&self) -> &str {
-        &self.slug
-    }
-
-    fn check(&self, p: &mut Problems, path: &str) {
-        p.slug(&format!("{path}.slug"), &self.slug);
-        p.text(&format!("{path}.name"), &self.name, MAX_NAME_CHARS);
-        p.optional_text(&format!("{path}.summary"), &self.summary, MAX_TEXT_CHARS);
-        p.span(&format!("{path}.endsOn"), self.starts_on, self.ends_on);
-    }
-
-    fn references(&self) -> Vec<(&'static str, Table, i64)> {
-        self.agreement
-            .map(|id| ("agreement", Table::Agreement, id))
-            .into_iter()
-            .collect()
-    }
-
-    fn write(&self, a: &mut project::ActiveModel) {
-        let (starts_on, starts_precision) = date_parts(self.starts_on);
-        let (ends_on, ends_precision) = date_parts(self.ends_on);
-        a.slug.set_if_not_equals(self.slug.clone());
-        a.name.set_if_not_equals(self.name.clone());
-        a.kind.set_if_not_equals(self.kind);
-        a.status.set_if_not_equals(self.status);
-        a.summary.set_if_not_equals(self.summary.clone());
-        a.starts_on.set_if_not_equals(starts_on);
-        a.starts_precision.set_if_not_equals(starts_precision);
-        a.ends_on.set_if_not_equals(ends_on);
-        a.ends_precision.set_if_not_equals(ends_precision);
-        a.agreement_id.set_if_not_equals(self.agreement);
-    }
-}
-
-/// An event's editable columns (a session is an event whose parent is another event).
-#[derive(Debug, Clone)]
-pub struct EventFields {
-    pub slug: String,
-    pub name: String,
-    pub kind: EventKind,
-    pub summary: Option<String>,
-    pub starts_on: Option<PartialDate>,
-    pub ends_on: Option<PartialDate>,
-    pub location: Option<String>,
-    pub recurrence: Option<Recurrence>,
-    pub parent: Option<i64>,
-    pub project: Option<i64>,
-    pub agreement: Option<i64>,
-}
-
-impl Fields for EventFields {
-    type E = event::Entity;
-
-    fn from_model(m: &event::Model) -> Self {
-        Self {
-            slug: m.slug.clone(),
-            name: m.name.clone(),
-            kind: m.kind,
-            summary: m.summary.clone(),
-            starts_on: PartialDate::from_parts(m.starts_on, m.starts_precision),
-            ends_on: PartialDate::from_parts(m.ends_on, m.ends_precision),
-            location: m.location.clone(),
-            recurrence: m.recurrence,
-            parent: m.parent_id,
-            project: m.project_id,
-            agreement: m.agreement_id,
-        }
-    }
-
-    fn slug(&self) -> &str {
-        &self.slug
-    }
-
-    fn check(&self, p: &mut Problems, path: &str) {
-        p.slug(&format!("{path}.slug"), &self.slug);
-        p.text(&format!("{path}.name"), &self.name, MAX_NAME_CHARS);
-        p.optional_text(&format!("{path}.summary"), &self.summary, MAX_TEXT_CHARS);
-        p.optional_text(&format!("{path}.location"), &self.location, MAX_NAME_CHARS);
-        p.span(&format!("{path}.endsOn"), self.starts_on, self.ends_on);
-    }
-
-    fn references(&self) -> Vec<(&'static str, Table, i64)> {
-        let mut refs = Vec::new();
-        if let Some(id) = self.parent {
-            refs.push(("parent", Table::Event, id));
-        }
-        if let Some(id) = self.project {
-            refs.push(("project", Table::Project, id));
-        }
-        if let Some(id) = self.agreement {
-            refs.push(("agreement", Table::Agreement, id));
-        }
-        refs
-    }
-
-    fn parent(&self) -> Option<i64> {
-        self.parent
-    }
-
-    fn write(&self, a: &mut event::ActiveModel) {
-        let (starts_on, starts_precision) = date_parts(self.starts_on);
-        let (ends_on, ends_precision) = date_parts(self.ends_on);
-        a.slug.set_if_not_equals(self.slug.clone());
-        a.name.set_if_not_equals(self.name.clone());
-        a.kind.set_if_not_equals(self.kind);
-        a.summary.set_if_not_equals(self.summary.clone());
-        a.starts_on.set_if_not_equals(starts_on);
-        a.starts_precision.set_if_not_equals(starts_precision);
-        a.ends_on.set_if_not_equals(ends_on);
-        a.ends_precision.set_if_not_equals(ends_precision);
-        a.location.set_if_not_equals(self.location.clone());
-        a.recurrence.set_if_not_equals(self.recurrence);
-        a.parent_id.set_if_not_equals(self.parent);
-        a.project_id.set_if_not_equals(self.project);
-        a.agreement_id.set_if_not_equals(self.agreement);
-    }
-}
-
-/// An instrument's editable columns.
-#[derive(Debug, Clone)]
-pub struct InstrumentFields {
-    pub slug: String,
-    pub name: String,
-    pub acronym: Option<String>,
-    pub kind: InstrumentKind,
-    pub issuer: Option<i64>,
-    pub adopted_on: Option<PartialDate>,
-    pub url: Option<String>,
-    pub description: Option<String>,
-}
-
-impl Fields for InstrumentFields {
-    type E = instrument::Entity;
-
-    fn from_model(m: &instrument::Model) -> Self {
-        Self {
-            slug: m.slug.clone(),
-            name: m.name.clone(),
-            acronym: m.acronym.clone(),
-            kind: m.kind,
-            issuer: m.issuer_id,
-            adopted_on: PartialDate::from_parts(m.adopted_on, m.adopted_precision),
-            url: m.url.clone(),
-            description: m.description.clone(),
-        }
-    }
-
-    fn slug(&self) -> &str {
-        &self.slug
-    }
-
-    fn check(&self, p: &mut Problems, path: &str) {
-        p.slug(&format!("{path}.slug"), &self.slug);
-        p.text(&format!("{path}.name"), &self.name, MAX_NAME_CHARS);
-        p.optional_text(&format!("{path}.acronym"), &self.acronym, MAX_SHORT_CHARS);
-        p.url(&format!("{path}.url"), &self.url);
-        p.optional_text(
-            &format!("{path}.description"),
-            &self.description,
-            MAX_TEXT_CHARS,
-        );
-    }
-
-    fn references(&self) -> Vec<(&'static str, Table, i64)> {
-        self.issuer
-            .map(|id| ("issuer", Table::Organization, id))
-            .into_iter()
-            .collect()
-    }
-
-    fn write(&self, a: &mut instrument::ActiveModel) {
-        let (on, precision) = date_parts(self.adopted_on);
-        a.slug.set_if_not_equals(self.slug.clone());
-        a.name.set_if_not_equals(self.name.clone());
-        a.acronym.set_if_not_equals(self.acronym.clone());
-        a.kind.set_if_not_equals(self.kind);
-        a.issuer_id.set_if_not_equals(self.issuer);
-        a.adopted_on.set_if_not_equals(on);
-        a.adopted_precision.set_if_not_equals(precision);
-        a.url.set_if_not_equals(self.url.clone());
-        a.description.set_if_not_equals(self.description.clone());
-    }
 }
