@@ -84,6 +84,44 @@ async fn an_editor_creates_an_agreement_with_its_parties_in_one_call() {
     assert_eq!(count_rows(&app, "audit_entries").await, 3);
 }
 
+/// The bench's create-event (`bench/workloads/create-event.graphql`): an event with two
+/// participants is written in a fixed number of statements, not a few per participant.
+#[tokio::test]
+async fn creating_an_event_with_two_participants_costs_four_statements() {
+    let app = spawn_app_with_auth().await;
+    let (ilo, _) = read(&app, "organization", "ilo").await;
+    let (undp, _) = read(&app, "organization", "undp").await;
+    let before = app.statements();
+    let data = ok(
+        &app,
+        &editor(),
+        r#"mutation($input: CreateEventInput!) { createEvent(input: $input) { record { id } nestedAuditEntries { action entityType } } }"#,
+        json!({ "input": {
+            "slug": "bench-forum", "name": "Bench Forum", "kind": "FORUM", "startsOn": "2026-11",
+            "participants": [
+                { "organization": ilo, "role": "ORGANIZER" },
+                { "organization": undp, "role": "CO_ORGANIZER" }
+            ]
+        }}),
+    )
+    .await;
+    let spent = app.statements() - before;
+    assert_eq!(
+        data["createEvent"]["nestedAuditEntries"],
+        json!([
+            { "action": "link", "entityType": "EventParticipant" },
+            { "action": "link", "entityType": "EventParticipant" }
+        ])
+    );
+    // The participants' organizations (one read), the event, its participants (one insert),
+    // every audit entry (one insert). The commit's numbering is sent unprepared, outside this
+    // count.
+    assert_eq!(
+        spent, 4,
+        "statements to create an event with two participants"
+    );
+}
+
 #[tokio::test]
 async fn an_update_changes_only_the_given_fields_bumps_the_version_and_is_audited() {
     let app = spawn_app_with_auth().await;
@@ -181,16 +219,42 @@ async fn a_duplicate_slug_is_a_conflict_naming_the_field() {
 async fn a_transaction_failing_halfway_leaves_no_rows() {
     let app = spawn_app_with_auth().await;
     let (ilo, _) = read(&app, "organization", "ilo").await;
+    let events = count_rows(&app, "events").await;
+    let participants = count_rows(&app, "event_participants").await;
+    // The event and its participant are written before its session, whose slug another event
+    // has, fails on the unique index.
+    let body = app
+        .graphql_as(
+            &editor(),
+            r#"mutation($input: CreateEventInput!) { createEvent(input: $input) { record { id } } }"#,
+            json!({ "input": {
+                "slug": "half-written", "name": "Half written", "kind": "FORUM",
+                "participants": [{ "organization": ilo, "role": "ORGANIZER" }],
+                "sessions": [{ "slug": "world-investment-forum-2014", "name": "Taken", "kind": "SESSION" }]
+            }}),
+        )
+        .await;
+    assert_eq!(error_codes(&body), ["CONFLICT"], "{body:#}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["field"],
+        "input.sessions[0].slug"
+    );
+    assert_eq!(count_rows(&app, "events").await, events);
+    assert_eq!(count_rows(&app, "event_participants").await, participants);
+    assert_eq!(count_rows(&app, "audit_entries").await, 0);
+}
+
+#[tokio::test]
+async fn a_link_given_twice_in_a_new_record_is_reported_before_anything_is_written() {
+    let app = spawn_app_with_auth().await;
+    let (ilo, _) = read(&app, "organization", "ilo").await;
     let agreements = count_rows(&app, "agreements").await;
-    let parties = count_rows(&app, "agreement_parties").await;
-    // The agreement and its first party are written before the second party, a duplicate of
-    // the first, fails.
     let body = app
         .graphql_as(
             &editor(),
             CREATE_AGREEMENT,
             json!({ "input": {
-                "slug": "half-written", "title": "Half written", "kind": "OTHER",
+                "slug": "twice", "title": "", "kind": "OTHER",
                 "parties": [
                     { "organization": ilo, "role": "PARTNER" },
                     { "organization": ilo, "role": "PARTNER" }
@@ -198,13 +262,13 @@ async fn a_transaction_failing_halfway_leaves_no_rows() {
             }}),
         )
         .await;
-    assert_eq!(error_codes(&body), ["CONFLICT"], "{body:#}");
+    assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{body:#}");
     assert_eq!(
-        body["errors"][0]["extensions"]["field"],
-        "input.parties[1].role"
+        sorted(&body["errors"][0]["extensions"]["fields"], "/path"),
+        ["input.parties[1].role", "input.title"],
+        "with the fields' problems, at once"
     );
     assert_eq!(count_rows(&app, "agreements").await, agreements);
-    assert_eq!(count_rows(&app, "agreement_parties").await, parties);
     assert_eq!(count_rows(&app, "audit_entries").await, 0);
 }
 

@@ -40,8 +40,8 @@ use crate::{
         records::find_by_slug,
         write::{
             self, DeleteOptions, Problems, Table,
-            link_changes::LinkGroup,
-            links::{self, LinkKey},
+            link_changes::{Connect, LinkChanges, LinkGroup, Target},
+            links::LinkTable,
             records::{
                 self, AgreementFields, EventFields, Fields, InstrumentFields, Nested,
                 OrganizationFields, ProjectFields,
@@ -55,6 +55,29 @@ type Entries = Vec<audit_entry::Model>;
 
 fn entries(written: Entries) -> Vec<AuditEntry> {
     written.into_iter().map(Into::into).collect()
+}
+
+/// A create input as the store takes it: the record's fields, its links and the other records
+/// created with it.
+trait NewRecord {
+    type Fields: Fields;
+
+    fn fields(&self) -> Self::Fields;
+
+    /// The record's links, checked with its fields and inserted after it.
+    fn links(&self) -> Vec<LinkGroup> {
+        Vec::new()
+    }
+
+    /// What the records created with it (an event's sessions) need checked beforehand.
+    fn nested(&self) -> Nested {
+        Nested::default()
+    }
+
+    /// Creates the records that come with it (an event's sessions) once it exists.
+    async fn children(&self, _: &DatabaseTransaction, _: &Actor, _: i64) -> AppResult<Entries> {
+        Ok(Vec::new())
+    }
 }
 
 /// Which record to delete, at which version, and what to do with what points at it.
@@ -126,9 +149,9 @@ macro_rules! record_mutations {
             ) -> ApiResult<$payload> {
                 let actor = actor(ctx, Role::Editor)?;
                 let txn = write::begin(&store(ctx).writer).await?;
-                let (model, entry) = records::create(&txn, &actor, input.fields(), "input", input.nested_references())
+                let (model, entry, mut nested) = records::create_with_links(&txn, &actor, input.fields(), "input", input.nested(), input.links())
                     .await?;
-                let nested = input.children(&txn, &actor, model.id).await?;
+                nested.extend(input.children(&txn, &actor, model.id).await?);
                 write::commit(txn, &store(ctx).commits).await?;
                 Ok($payload { record: $node(model), audit_entry: Some(entry.into()), nested_audit_entries: entries(nested), created: true })
             }
@@ -167,9 +190,9 @@ macro_rules! record_mutations {
                         $payload { record: $node(model), audit_entry: entry.map(Into::into), nested_audit_entries: Vec::new(), created: false }
                     }
                     None => {
-                        let (model, entry) = records::create(&txn, &actor, input.fields(), "input", input.nested_references())
-                    .await?;
-                        let nested = input.children(&txn, &actor, model.id).await?;
+                        let (model, entry, mut nested) = records::create_with_links(&txn, &actor, input.fields(), "input", input.nested(), input.links())
+                            .await?;
+                        nested.extend(input.children(&txn, &actor, model.id).await?);
                         $payload { record: $node(model), audit_entry: Some(entry.into()), nested_audit_entries: entries(nested), created: true }
                     }
                 };
@@ -296,7 +319,9 @@ pub struct CreateOrganizationInput {
     pub description: Option<String>,
 }
 
-impl CreateOrganizationInput {
+impl NewRecord for CreateOrganizationInput {
+    type Fields = OrganizationFields;
+
     fn fields(&self) -> OrganizationFields {
         OrganizationFields {
             slug: self.slug.clone(),
@@ -307,14 +332,6 @@ impl CreateOrganizationInput {
             website: self.website.clone(),
             description: self.description.clone(),
         }
-    }
-
-    fn nested_references(&self) -> Vec<(String, Table, i64)> {
-        Vec::new()
-    }
-
-    async fn children(&self, _: &DatabaseTransaction, _: &Actor, _: i64) -> AppResult<Entries> {
-        Ok(Vec::new())
     }
 }
 
@@ -396,50 +413,33 @@ pub struct NewEventParticipantInput {
     pub role: EventRole,
 }
 
-fn organization_ref(path: String, id: &ID) -> (String, Table, i64) {
-    (
-        path,
-        Table::Organization,
-        reference(id, NodeType::Organization),
-    )
-}
-
-fn instrument_refs(links: &[NewInstrumentLinkInput]) -> Vec<(String, Table, i64)> {
-    links
-        .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            (
-                format!("input.instruments[{i}].instrument"),
-                Table::Instrument,
-                reference(&l.instrument, NodeType::Instrument),
-            )
+/// The instrument links of a new record, as a group of the store's link changes.
+fn instrument_links<L: LinkTable>(links: &[NewInstrumentLinkInput]) -> LinkChanges<L> {
+    let mut group = LinkChanges::new_links("input.instruments");
+    group.connect = (links.iter())
+        .map(|l| Connect {
+            target: Target::Id(reference(&l.instrument, NodeType::Instrument)),
+            role: entity::InstrumentRole::from(l.role).into(),
+            extra: Vec::new(),
         })
-        .collect()
+        .collect();
+    group
 }
 
-async fn add_instruments<L>(
-    txn: &DatabaseTransaction,
-    actor: &Actor,
-    owner: i64,
-    instruments: &[NewInstrumentLinkInput],
-) -> AppResult<Entries>
-where
-    L: links::LinkTable,
-    L::Model: sea_orm::IntoActiveModel<L::ActiveModel> + serde::Serialize,
-    L::ActiveModel: Send,
-{
-    let mut entries = Vec::new();
-    for (i, link) in instruments.iter().enumerate() {
-        let key = LinkKey {
-            owner,
-            target: reference(&link.instrument, NodeType::Instrument),
-            role: entity::InstrumentRole::from(link.role).into(),
-        };
-        let path = format!("input.instruments[{i}]");
-        entries.push(links::add::<L>(txn, actor, key, vec![], &path).await?.1);
-    }
-    Ok(entries)
+/// The participants of a new project or event, as a group of the store's link changes.
+fn participant_links<L: LinkTable>(
+    path: &str,
+    participants: impl Iterator<Item = (ID, sea_orm::Value)>,
+) -> LinkChanges<L> {
+    let mut group = LinkChanges::new_links(path);
+    group.connect = participants
+        .map(|(organization, role)| Connect {
+            target: Target::Id(reference(&organization, NodeType::Organization)),
+            role,
+            extra: Vec::new(),
+        })
+        .collect();
+    group
 }
 
 /// A new agreement, with its parties and instrument links.
@@ -463,13 +463,8 @@ pub struct CreateAgreementInput {
     pub instruments: Vec<NewInstrumentLinkInput>,
 }
 
-impl CreateAgreementInput {
-    fn nested_references(&self) -> Vec<(String, Table, i64)> {
-        let parties = self.parties.iter().enumerate().map(|(i, p)| {
-            organization_ref(format!("input.parties[{i}].organization"), &p.organization)
-        });
-        parties.chain(instrument_refs(&self.instruments)).collect()
-    }
+impl NewRecord for CreateAgreementInput {
+    type Fields = AgreementFields;
 
     fn fields(&self) -> AgreementFields {
         AgreementFields {
@@ -481,30 +476,17 @@ impl CreateAgreementInput {
         }
     }
 
-    async fn children(
-        &self,
-        txn: &DatabaseTransaction,
-        actor: &Actor,
-        id: i64,
-    ) -> AppResult<Entries> {
-        let mut entries = Vec::new();
-        for (i, party) in self.parties.iter().enumerate() {
-            let key = LinkKey {
-                owner: id,
-                target: reference(&party.organization, NodeType::Organization),
-                role: entity::PartyRole::from(party.role).into(),
-            };
-            let path = format!("input.parties[{i}]");
-            let since = party_since(party.since);
-            let (_, entry) =
-                links::add::<agreement_party::Entity>(txn, actor, key, since, &path).await?;
-            entries.push(entry);
-        }
-        entries.extend(
-            add_instruments::<agreement_instrument::Entity>(txn, actor, id, &self.instruments)
-                .await?,
-        );
-        Ok(entries)
+    fn links(&self) -> Vec<LinkGroup> {
+        let mut parties = LinkChanges::<agreement_party::Entity>::new_links("input.parties");
+        parties.connect = (self.parties.iter())
+            .map(|p| Connect {
+                target: Target::Id(reference(&p.organization, NodeType::Organization)),
+                role: entity::PartyRole::from(p.role).into(),
+                extra: party_since(p.since),
+            })
+            .collect();
+        let instruments = instrument_links::<agreement_instrument::Entity>(&self.instruments);
+        vec![parties.into(), instruments.into()]
     }
 }
 
@@ -580,18 +562,8 @@ pub struct CreateProjectInput {
     pub instruments: Vec<NewInstrumentLinkInput>,
 }
 
-impl CreateProjectInput {
-    fn nested_references(&self) -> Vec<(String, Table, i64)> {
-        let participants = self.participants.iter().enumerate().map(|(i, p)| {
-            organization_ref(
-                format!("input.participants[{i}].organization"),
-                &p.organization,
-            )
-        });
-        participants
-            .chain(instrument_refs(&self.instruments))
-            .collect()
-    }
+impl NewRecord for CreateProjectInput {
+    type Fields = ProjectFields;
 
     fn fields(&self) -> ProjectFields {
         ProjectFields {
@@ -606,29 +578,17 @@ impl CreateProjectInput {
         }
     }
 
-    async fn children(
-        &self,
-        txn: &DatabaseTransaction,
-        actor: &Actor,
-        id: i64,
-    ) -> AppResult<Entries> {
-        let mut entries = Vec::new();
-        for (i, p) in self.participants.iter().enumerate() {
-            let key = LinkKey {
-                owner: id,
-                target: reference(&p.organization, NodeType::Organization),
-                role: entity::ProjectRole::from(p.role).into(),
-            };
-            let path = format!("input.participants[{i}]");
-            let (_, entry) =
-                links::add::<project_participant::Entity>(txn, actor, key, vec![], &path).await?;
-            entries.push(entry);
-        }
-        entries.extend(
-            add_instruments::<project_instrument::Entity>(txn, actor, id, &self.instruments)
-                .await?,
-        );
-        Ok(entries)
+    fn links(&self) -> Vec<LinkGroup> {
+        let roles = (self.participants.iter()).map(|p| {
+            (
+                p.organization.clone(),
+                entity::ProjectRole::from(p.role).into(),
+            )
+        });
+        let participants =
+            participant_links::<project_participant::Entity>("input.participants", roles);
+        let instruments = instrument_links::<project_instrument::Entity>(&self.instruments);
+        vec![participants.into(), instruments.into()]
     }
 }
 
@@ -744,28 +704,6 @@ pub struct CreateEventInput {
     pub sessions: Vec<NewSessionInput>,
 }
 
-async fn add_event_participants(
-    txn: &DatabaseTransaction,
-    actor: &Actor,
-    id: i64,
-    participants: &[NewEventParticipantInput],
-    path: &str,
-) -> AppResult<Entries> {
-    let mut entries = Vec::new();
-    for (i, p) in participants.iter().enumerate() {
-        let key = LinkKey {
-            owner: id,
-            target: reference(&p.organization, NodeType::Organization),
-            role: entity::EventRole::from(p.role).into(),
-        };
-        let at = format!("{path}.participants[{i}]");
-        let (_, entry) =
-            links::add::<event_participant::Entity>(txn, actor, key, vec![], &at).await?;
-        entries.push(entry);
-    }
-    Ok(entries)
-}
-
 impl CreateEventInput {
     /// A session's fields (its parent is the event, known once inserted).
     fn session_fields(s: &NewSessionInput, parent: Option<i64>) -> EventFields {
@@ -784,49 +722,21 @@ impl CreateEventInput {
         }
     }
 
-    /// The references of the nested records, and the problems of the sessions: their own
-    /// fields and slugs repeated within the input, all found before anything is inserted.
-    fn nested_references(&self) -> Nested {
-        let mut problems = Problems::default();
-        let mut slugs = HashSet::from([self.slug.as_str()]);
-        for (i, s) in self.sessions.iter().enumerate() {
-            let path = format!("input.sessions[{i}]");
-            Self::session_fields(s, None).check(&mut problems, &path);
-            if !slugs.insert(s.slug.as_str()) {
-                problems.push(
-                    format!("{path}.slug"),
-                    format!("`{}` is used more than once in this input", s.slug),
-                );
-            }
-        }
-        Nested {
-            references: self.references(),
-            problems,
-        }
+    /// The participants of the event (`input`) or of a session (`input.sessions[0]`).
+    fn participants(path: &str, list: &[NewEventParticipantInput]) -> LinkGroup {
+        let roles = (list.iter()).map(|p| {
+            (
+                p.organization.clone(),
+                entity::EventRole::from(p.role).into(),
+            )
+        });
+        let path = format!("{path}.participants");
+        participant_links::<event_participant::Entity>(&path, roles).into()
     }
+}
 
-    fn references(&self) -> Vec<(String, Table, i64)> {
-        let participants = |path: String, list: &[NewEventParticipantInput]| {
-            list.iter()
-                .enumerate()
-                .map(|(i, p)| {
-                    organization_ref(
-                        format!("{path}.participants[{i}].organization"),
-                        &p.organization,
-                    )
-                })
-                .collect::<Vec<_>>()
-        };
-        let mut refs = participants("input".into(), &self.participants);
-        refs.extend(instrument_refs(&self.instruments));
-        for (i, s) in self.sessions.iter().enumerate() {
-            refs.extend(participants(
-                format!("input.sessions[{i}]"),
-                &s.participants,
-            ));
-        }
-        refs
-    }
+impl NewRecord for CreateEventInput {
+    type Fields = EventFields;
 
     fn fields(&self) -> EventFields {
         EventFields {
@@ -844,26 +754,66 @@ impl CreateEventInput {
         }
     }
 
+    fn links(&self) -> Vec<LinkGroup> {
+        let instruments = instrument_links::<event_instrument::Entity>(&self.instruments);
+        vec![
+            Self::participants("input", &self.participants),
+            instruments.into(),
+        ]
+    }
+
+    /// The sessions' problems found without the database (their fields, slugs repeated within
+    /// the input) and their participants' references, all checked before anything is inserted.
+    fn nested(&self) -> Nested {
+        let mut problems = Problems::default();
+        let mut slugs = HashSet::from([self.slug.as_str()]);
+        let mut references = Vec::new();
+        for (i, s) in self.sessions.iter().enumerate() {
+            let path = format!("input.sessions[{i}]");
+            Self::session_fields(s, None).check(&mut problems, &path);
+            if !slugs.insert(s.slug.as_str()) {
+                problems.push(
+                    format!("{path}.slug"),
+                    format!("`{}` is used more than once in this input", s.slug),
+                );
+            }
+            references.extend(s.participants.iter().enumerate().map(|(j, p)| {
+                (
+                    format!("{path}.participants[{j}].organization"),
+                    Table::Organization,
+                    reference(&p.organization, NodeType::Organization),
+                )
+            }));
+        }
+        Nested {
+            references,
+            problems,
+        }
+    }
+
+    /// The sessions, each with its participants.
     async fn children(
         &self,
         txn: &DatabaseTransaction,
         actor: &Actor,
         id: i64,
     ) -> AppResult<Entries> {
-        let mut entries =
-            add_event_participants(txn, actor, id, &self.participants, "input").await?;
-        entries.extend(
-            add_instruments::<event_instrument::Entity>(txn, actor, id, &self.instruments).await?,
-        );
+        let mut entries = Vec::new();
         for (i, s) in self.sessions.iter().enumerate() {
             let path = format!("input.sessions[{i}]");
             let fields = Self::session_fields(s, Some(id));
-            let (session, entry) =
-                records::create(txn, actor, fields, &path, Nested::default()).await?;
+            let participants = vec![Self::participants(&path, &s.participants)];
+            let (_, entry, links) = records::create_with_links(
+                txn,
+                actor,
+                fields,
+                &path,
+                Nested::default(),
+                participants,
+            )
+            .await?;
             entries.push(entry);
-            entries.extend(
-                add_event_participants(txn, actor, session.id, &s.participants, &path).await?,
-            );
+            entries.extend(links);
         }
         Ok(entries)
     }
@@ -953,7 +903,9 @@ pub struct CreateInstrumentInput {
     pub description: Option<String>,
 }
 
-impl CreateInstrumentInput {
+impl NewRecord for CreateInstrumentInput {
+    type Fields = InstrumentFields;
+
     fn fields(&self) -> InstrumentFields {
         InstrumentFields {
             slug: self.slug.clone(),
@@ -965,14 +917,6 @@ impl CreateInstrumentInput {
             url: self.url.clone(),
             description: self.description.clone(),
         }
-    }
-
-    fn nested_references(&self) -> Vec<(String, Table, i64)> {
-        Vec::new()
-    }
-
-    async fn children(&self, _: &DatabaseTransaction, _: &Actor, _: i64) -> AppResult<Entries> {
-        Ok(Vec::new())
     }
 }
 

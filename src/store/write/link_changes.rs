@@ -69,6 +69,9 @@ pub struct Disconnect {
 pub struct LinkChanges<L: LinkTable> {
     /// The input path of the group (`input.parties`).
     path: String,
+    /// Whether the group is the links of a new record, a plain list of connects
+    /// (`input.parties[1]`), rather than changes (`input.parties.connect[1]`).
+    list: bool,
     pub connect: Vec<Connect<L>>,
     pub change: Vec<Change<L>>,
     pub disconnect: Vec<Disconnect>,
@@ -80,7 +83,6 @@ type Columns<L> = Vec<(<L as EntityTrait>::Column, Value)>;
 
 /// What a checked group writes.
 struct Plan<L: LinkTable> {
-    owner: i64,
     /// Links to delete, as they were read.
     remove: Vec<L::Model>,
     /// `(link id, new role, further columns)`, in input order.
@@ -91,20 +93,43 @@ struct Plan<L: LinkTable> {
     read: HashMap<i64, L::Model>,
 }
 
+impl<L: LinkTable> Default for Plan<L> {
+    fn default() -> Self {
+        Self {
+            remove: Vec::new(),
+            change: Vec::new(),
+            add: Vec::new(),
+            read: HashMap::new(),
+        }
+    }
+}
+
 impl<L: LinkTable> LinkChanges<L> {
+    /// Changes to an existing record's links, at `path` (`input.parties`).
     pub fn new(path: impl Into<String>) -> Self {
         Self {
             path: path.into(),
+            list: false,
             connect: Vec::new(),
             change: Vec::new(),
             disconnect: Vec::new(),
-            plan: Plan {
-                owner: 0,
-                remove: Vec::new(),
-                change: Vec::new(),
-                add: Vec::new(),
-                read: HashMap::new(),
-            },
+            plan: Plan::default(),
+        }
+    }
+
+    /// The links of a new record, given as a list at `path` (`input.parties`): connects only.
+    pub fn new_links(path: impl Into<String>) -> Self {
+        Self {
+            list: true,
+            ..Self::new(path)
+        }
+    }
+
+    /// The path of item `i` of operation `op`.
+    fn at(&self, op: &str, i: usize) -> String {
+        match self.list {
+            true => format!("{}[{i}]", self.path),
+            false => format!("{}.{op}[{i}]", self.path),
         }
     }
 
@@ -148,12 +173,12 @@ impl<L: LinkTable> LinkChanges<L> {
         })
     }
 
-    /// Checks the group against the owner's links (read and locked here), noting every problem;
-    /// remembers what to write.
+    /// Checks the group against the owner's links (read and locked here; none for a record
+    /// not yet inserted, `owner` None), noting every problem; remembers what to write.
     async fn check(
         &mut self,
         txn: &DatabaseTransaction,
-        owner: i64,
+        owner: Option<i64>,
         problems: &mut Problems,
     ) -> AppResult<()> {
         if self.is_empty() {
@@ -162,7 +187,6 @@ impl<L: LinkTable> LinkChanges<L> {
         let resolved = self.resolve(txn).await?;
         let noun = <L::Target as Writable>::TABLE.singular();
         let field = target_field::<L>();
-        let path = self.path.clone();
         let mut resolve = |op: &str, i: usize, target: &Target| {
             let found = resolved.find(target);
             if found.is_none() {
@@ -170,7 +194,7 @@ impl<L: LinkTable> LinkChanges<L> {
                     Target::Id(_) => format!("there is no {noun} with this ID"),
                     Target::Slug(slug) => format!("there is no {noun} with the slug `{slug}`"),
                 };
-                problems.push(format!("{path}.{op}[{i}].{field}"), message);
+                problems.push(format!("{}.{field}", self.at(op, i)), message);
             }
             found
         };
@@ -190,15 +214,16 @@ impl<L: LinkTable> LinkChanges<L> {
             .flatten()
             .copied()
             .collect();
-        let read = if wanted.is_empty() {
-            Vec::new()
-        } else {
-            L::find()
-                .filter(L::OWNER.eq(owner))
-                .filter(L::TARGET.is_in(wanted))
-                .lock_exclusive()
-                .all(txn)
-                .await?
+        let read = match owner {
+            Some(owner) if !wanted.is_empty() => {
+                L::find()
+                    .filter(L::OWNER.eq(owner))
+                    .filter(L::TARGET.is_in(wanted))
+                    .lock_exclusive()
+                    .all(txn)
+                    .await?
+            }
+            _ => Vec::new(),
         };
         // The owner's links to the targets named, as the changes leave them:
         // (target, role, the link's id when it exists already).
@@ -209,9 +234,10 @@ impl<L: LinkTable> LinkChanges<L> {
         let position = |links: &[(i64, Value, Option<i64>)], target: i64, role: &Value| {
             links.iter().position(|(t, r, _)| *t == target && r == role)
         };
-        let plan = &mut self.plan;
-        plan.owner = owner;
-        plan.read = read.into_iter().map(|m| (L::id_of(&m), m)).collect();
+        let mut plan = Plan::<L> {
+            read: read.into_iter().map(|m| (L::id_of(&m), m)).collect(),
+            ..Plan::default()
+        };
         for (i, (d, target)) in self.disconnect.iter().zip(&disconnect).enumerate() {
             let Some(target) = *target else { continue };
             match position(&links, target, &d.role) {
@@ -222,7 +248,7 @@ impl<L: LinkTable> LinkChanges<L> {
                     }
                 }
                 None => problems.push(
-                    format!("{path}.disconnect[{i}].role"),
+                    format!("{}.role", self.at("disconnect", i)),
                     format!("this {noun} has no link in this role to remove"),
                 ),
             }
@@ -231,14 +257,14 @@ impl<L: LinkTable> LinkChanges<L> {
             let Some(target) = *target else { continue };
             let Some(at) = position(&links, target, &c.role) else {
                 problems.push(
-                    format!("{path}.change[{i}].role"),
+                    format!("{}.role", self.at("change", i)),
                     format!("this {noun} has no link in this role to change"),
                 );
                 continue;
             };
             if c.new_role != c.role && position(&links, target, &c.new_role).is_some() {
                 problems.push(
-                    format!("{path}.change[{i}].newRole"),
+                    format!("{}.newRole", self.at("change", i)),
                     format!("this {noun} is already linked in the new role"),
                 );
                 continue;
@@ -256,7 +282,7 @@ impl<L: LinkTable> LinkChanges<L> {
             let Some(target) = *target else { continue };
             if position(&links, target, &c.role).is_some() {
                 problems.push(
-                    format!("{path}.connect[{i}].role"),
+                    format!("{}.role", self.at("connect", i)),
                     format!("this {noun} is already linked in this role"),
                 );
                 continue;
@@ -264,18 +290,18 @@ impl<L: LinkTable> LinkChanges<L> {
             links.push((target, c.role.clone(), None));
             plan.add.push((target, c.role.clone(), c.extra.clone()));
         }
+        self.plan = plan;
         Ok(())
     }
 
     /// Writes what [`Self::check`] planned; answers the audit entries to append, in the order
     /// the changes were made.
-    async fn apply(self, txn: &DatabaseTransaction) -> AppResult<Vec<AuditDraft>>
+    async fn apply(self, txn: &DatabaseTransaction, owner: i64) -> AppResult<Vec<AuditDraft>>
     where
         L::Model: IntoActiveModel<L::ActiveModel> + Serialize,
         L::ActiveModel: Send,
     {
         let Plan {
-            owner,
             remove,
             change,
             add,
@@ -428,7 +454,7 @@ group_from!(
 pub async fn check_groups(
     groups: &mut [LinkGroup],
     txn: &DatabaseTransaction,
-    owner: i64,
+    owner: Option<i64>,
     problems: &mut Problems,
 ) -> AppResult<()> {
     for group in groups {
@@ -442,10 +468,11 @@ pub async fn check_groups(
 pub async fn apply_groups(
     groups: Vec<LinkGroup>,
     txn: &DatabaseTransaction,
+    owner: i64,
 ) -> AppResult<Vec<AuditDraft>> {
     let mut entries = Vec::new();
     for group in groups {
-        entries.extend(with_changes!(group, changes => changes.apply(txn).await?));
+        entries.extend(with_changes!(group, changes => changes.apply(txn, owner).await?));
     }
     Ok(entries)
 }

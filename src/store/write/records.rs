@@ -160,31 +160,28 @@ pub struct Nested {
     pub problems: Problems,
 }
 
-impl From<Vec<(String, Table, i64)>> for Nested {
-    fn from(references: Vec<(String, Table, i64)>) -> Self {
-        Self {
-            references,
-            problems: Problems::default(),
-        }
-    }
-}
-
-/// Creates a record and its audit entry. `nested` are the references of records created with
-/// it (`input.parties[1].organization`), checked with the record's own so that every problem
-/// of the input is reported at once.
-pub async fn create<F>(
+/// Creates a record with its links (`input.parties`) and their audit entries. Every problem
+/// is found before anything is written: the fields', those of other records created with it
+/// (`nested`: a session's references and fields) and the links' (their targets exist, none
+/// twice). The links go in after the record, one statement a group, and every audit entry, the
+/// record's first, in one statement. Answers the record, its entry and the links' entries.
+pub async fn create_with_links<F>(
     txn: &DatabaseTransaction,
     actor: &Actor,
     fields: F,
     path: &str,
-    nested: impl Into<Nested>,
-) -> AppResult<(<F::E as EntityTrait>::Model, audit_entry::Model)>
+    nested: Nested,
+    mut links: Vec<LinkGroup>,
+) -> AppResult<(
+    <F::E as EntityTrait>::Model,
+    audit_entry::Model,
+    Vec<audit_entry::Model>,
+)>
 where
     F: Fields,
     <F::E as EntityTrait>::Model: IntoActiveModel<<F::E as EntityTrait>::ActiveModel> + Serialize,
     <F::E as EntityTrait>::ActiveModel: Send,
 {
-    let nested = nested.into();
     let mut problems = Problems::default();
     fields.check(&mut problems, path);
     problems.0.extend(nested.problems.0);
@@ -194,23 +191,21 @@ where
             problems.push(at, format!("there is no {} with this ID", table.singular()));
         }
     }
+    check_groups(&mut links, txn, None, &mut problems).await?;
     problems.into_result()?;
+    // A slug in use fails the insert on the unique index: CONFLICT on `slug_field`.
     let slug_field = format!("{path}.slug");
-    slug_free::<F::E>(txn, fields.slug(), None, &slug_field).await?;
     let mut active = <<F::E as EntityTrait>::ActiveModel as ActiveModelBehavior>::new();
     fields.write(&mut active);
     let model = insert_record::<F::E>(txn, active, fields.slug(), &slug_field).await?;
-    let entry = audit(
-        txn,
-        actor,
-        "create",
-        F::E::TYPE,
-        Some(F::E::id_of(&model)),
-        None,
-        Some(to_json(&model)?),
-    )
-    .await?;
-    Ok((model, entry))
+    let id = F::E::id_of(&model);
+    let mut drafts = vec![("create", F::E::TYPE, Some(id), None, Some(to_json(&model)?))];
+    drafts.extend(apply_groups(links, txn, id).await?);
+    let mut entries = audit_many(txn, actor, drafts).await?.into_iter();
+    let entry = entries
+        .next()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no audit entry written")))?;
+    Ok((model, entry, entries.collect()))
 }
 
 /// Applies `patch` to record `id` at `version`; no audit entry when nothing changes.
@@ -301,7 +296,7 @@ where
     fields.check(&mut problems, path);
     check_references(txn, &mut problems, path, fields.references()).await?;
     check_tree(txn, &mut problems, path, &fields, id, old_parent).await?;
-    check_groups(&mut links, txn, id, &mut problems).await?;
+    check_groups(&mut links, txn, Some(id), &mut problems).await?;
     problems.into_result()?;
     let slug_field = format!("{path}.slug");
     if fields.slug() != old_slug {
@@ -322,7 +317,7 @@ where
         before
     };
     let changed = !drafts.is_empty();
-    drafts.extend(apply_groups(links, txn).await?);
+    drafts.extend(apply_groups(links, txn, id).await?);
     let mut entries = audit_many(txn, actor, drafts).await?.into_iter();
     let entry = if changed { entries.next() } else { None };
     let link_entries = entries.collect();
