@@ -705,7 +705,7 @@ mod tests {
             "2020 Gulf Forum",
         ] {
             let s = slug(name, 42);
-            assert!(crate::seed::document::is_valid_slug(&s), "{s}");
+            assert!(crate::store::write::is_valid_slug(&s), "{s}");
             assert!(s.ends_with("-42"), "{s}");
         }
     }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::{
     dates::PartialDate,
-    store::write::{MAX_NAME_CHARS, MAX_SHORT_CHARS, MAX_TEXT_CHARS},
+    store::write::{MAX_NAME_CHARS, MAX_SHORT_CHARS, MAX_TEXT_CHARS, is_valid_slug},
 };
 
 #[derive(Debug, Default, Deserialize)]
@@ -162,17 +162,6 @@ impl Problems {
     fn push(&mut self, path: impl std::fmt::Display, message: impl std::fmt::Display) {
         self.0.push(format!("{path}: {message}"));
     }
-}
-
-/// True for lowercase letters and digits in runs joined by single hyphens, 1 to 100 characters.
-pub fn is_valid_slug(slug: &str) -> bool {
-    (1..=100).contains(&slug.len())
-        && !slug.starts_with('-')
-        && !slug.ends_with('-')
-        && !slug.contains("--")
-        && slug
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 impl Document {

@@ -99,7 +99,7 @@ async fn generates_the_plan_and_the_api_answers(app: &TestApp) {
         .as_str()
         .unwrap_or_else(|| panic!("no event"))
         .to_owned();
-    assert!(seed::document::is_valid_slug(&slug), "{slug}");
+    assert!(partnerships::store::write::is_valid_slug(&slug), "{slug}");
     let found = app
         .data(
             "query($slug: String!) { event(by: { slug: $slug }) { slug participants { totalCount } } }",

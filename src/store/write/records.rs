@@ -118,7 +118,7 @@ async fn check_tree<F: Fields>(
         _ => return Ok(()),
     };
     lock_tree(txn, <F::E as Writable>::TABLE).await?;
-    let column = super::column::<F::E>(column)?;
+    let column = super::tables::column::<F::E>(column)?;
     if is_ancestor_or_self::<F::E>(txn, column, parent, id).await? {
         problems.push(
             format!("{path}.parent"),

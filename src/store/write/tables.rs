@@ -1,0 +1,315 @@
+//! The tables the write path knows: the kinds of rows a delete takes away and a restore puts
+//! back ([`Table`]), and the record tables the API writes ([`Writable`]), each declared once.
+
+use std::str::FromStr;
+
+use entity::{
+    agreement, agreement_instrument, agreement_party, event, event_instrument, event_participant,
+    instrument, organization, project, project_instrument, project_participant, project_region,
+    project_theme,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
+};
+use serde::{Serialize, de::DeserializeOwned};
+use serde_json::Value as Json;
+
+use crate::{
+    error::{AppError, AppResult, is_foreign_key_violation},
+    store::records::Record,
+};
+
+/// The kinds of rows a delete can take away and a restore put back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Table {
+    Organization,
+    Agreement,
+    Project,
+    Event,
+    Instrument,
+    AgreementParty,
+    AgreementInstrument,
+    ProjectParticipant,
+    ProjectInstrument,
+    ProjectRegion,
+    ProjectTheme,
+    EventParticipant,
+    EventInstrument,
+}
+
+/// Runs `$body` with `$e` as the entity type of `$table`.
+macro_rules! with_entity {
+    ($table:expr, $e:ident => $body:expr) => {
+        match $table {
+            Table::Organization => {
+                type $e = organization::Entity;
+                $body
+            }
+            Table::Agreement => {
+                type $e = agreement::Entity;
+                $body
+            }
+            Table::Project => {
+                type $e = project::Entity;
+                $body
+            }
+            Table::Event => {
+                type $e = event::Entity;
+                $body
+            }
+            Table::Instrument => {
+                type $e = instrument::Entity;
+                $body
+            }
+            Table::AgreementParty => {
+                type $e = agreement_party::Entity;
+                $body
+            }
+            Table::AgreementInstrument => {
+                type $e = agreement_instrument::Entity;
+                $body
+            }
+            Table::ProjectParticipant => {
+                type $e = project_participant::Entity;
+                $body
+            }
+            Table::ProjectInstrument => {
+                type $e = project_instrument::Entity;
+                $body
+            }
+            Table::ProjectRegion => {
+                type $e = project_region::Entity;
+                $body
+            }
+            Table::ProjectTheme => {
+                type $e = project_theme::Entity;
+                $body
+            }
+            Table::EventParticipant => {
+                type $e = event_participant::Entity;
+                $body
+            }
+            Table::EventInstrument => {
+                type $e = event_instrument::Entity;
+                $body
+            }
+        }
+    };
+}
+
+pub(super) use with_entity;
+
+impl Table {
+    const ALL: [Table; 13] = [
+        Self::Organization,
+        Self::Agreement,
+        Self::Project,
+        Self::Event,
+        Self::Instrument,
+        Self::AgreementParty,
+        Self::AgreementInstrument,
+        Self::ProjectParticipant,
+        Self::ProjectInstrument,
+        Self::ProjectRegion,
+        Self::ProjectTheme,
+        Self::EventParticipant,
+        Self::EventInstrument,
+    ];
+
+    /// What the API calls one row of this table and several, for messages to clients (never
+    /// the table's name).
+    fn words(self) -> (&'static str, &'static str) {
+        use Table::*;
+        match self {
+            Organization => ("organization", "organizations"),
+            Agreement => ("agreement", "agreements"),
+            Project => ("project", "projects"),
+            Event => ("event", "events"),
+            Instrument => ("instrument", "instruments"),
+            AgreementParty => ("agreement party", "agreement parties"),
+            AgreementInstrument => ("agreement instrument", "agreement instruments"),
+            ProjectParticipant => ("project participant", "project participants"),
+            ProjectInstrument => ("project instrument", "project instruments"),
+            ProjectRegion => ("project region", "project regions"),
+            ProjectTheme => ("project theme", "project themes"),
+            EventParticipant => ("event participant", "event participants"),
+            EventInstrument => ("event instrument", "event instruments"),
+        }
+    }
+
+    /// `count` rows in the API's words: `1 agreement party`, `2 agreement parties`.
+    pub fn noun(self, count: usize) -> String {
+        let (one, many) = self.words();
+        format!("{count} {}", if count == 1 { one } else { many })
+    }
+
+    /// One row in the API's words: `agreement party`.
+    pub fn singular(self) -> &'static str {
+        self.words().0
+    }
+
+    /// The table name (the key of the before-image).
+    pub fn name(self) -> &'static str {
+        use sea_orm::EntityName;
+        with_entity!(self, E => E::default().table_name())
+    }
+
+    /// The references of a row of this table to records: `(column, table referred to)`.
+    pub(super) fn references(self) -> &'static [(&'static str, Table)] {
+        use Table::*;
+        match self {
+            Organization => &[("parent_id", Organization)],
+            Instrument => &[("issuer_id", Organization)],
+            Project => &[("agreement_id", Agreement)],
+            Event => &[
+                ("parent_id", Event),
+                ("project_id", Project),
+                ("agreement_id", Agreement),
+            ],
+            Agreement => &[],
+            AgreementParty => &[
+                ("agreement_id", Agreement),
+                ("organization_id", Organization),
+            ],
+            AgreementInstrument => &[("agreement_id", Agreement), ("instrument_id", Instrument)],
+            ProjectParticipant => &[("project_id", Project), ("organization_id", Organization)],
+            ProjectInstrument => &[("project_id", Project), ("instrument_id", Instrument)],
+            ProjectRegion | ProjectTheme => &[("project_id", Project)],
+            EventParticipant => &[("event_id", Event), ("organization_id", Organization)],
+            EventInstrument => &[("event_id", Event), ("instrument_id", Instrument)],
+        }
+    }
+
+    pub(super) fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// The rows whose `column` is `id`, as JSON.
+    pub(super) async fn rows(
+        self,
+        txn: &DatabaseTransaction,
+        column: &str,
+        id: i64,
+    ) -> AppResult<Vec<Json>> {
+        with_entity!(self, E => rows_json::<E>(txn, column, id).await)
+    }
+
+    /// Inserts rows from their JSON before-images, ids included.
+    pub(super) async fn insert(self, txn: &DatabaseTransaction, rows: Vec<Json>) -> AppResult<()> {
+        with_entity!(self, E => insert_json::<E>(txn, rows).await)
+    }
+}
+
+pub(super) fn column<E: EntityTrait>(name: &str) -> AppResult<E::Column> {
+    E::Column::from_str(name).map_err(|_| AppError::Internal(anyhow::anyhow!("no column {name}")))
+}
+
+async fn rows_json<E>(txn: &DatabaseTransaction, col: &str, id: i64) -> AppResult<Vec<Json>>
+where
+    E: EntityTrait,
+    E::Model: Serialize,
+{
+    let rows = E::find().filter(column::<E>(col)?.eq(id)).all(txn).await?;
+    rows.iter()
+        .map(|r| serde_json::to_value(r).map_err(|e| AppError::Internal(e.into())))
+        .collect()
+}
+
+async fn insert_json<E>(txn: &DatabaseTransaction, rows: Vec<Json>) -> AppResult<()>
+where
+    E: EntityTrait + sea_orm::EntityName,
+    E::Model: DeserializeOwned + IntoActiveModel<E::ActiveModel>,
+    E::ActiveModel: Send,
+{
+    for row in rows {
+        let model: E::Model =
+            serde_json::from_value(row).map_err(|e| AppError::Internal(e.into()))?;
+        let active = model.into_active_model().reset_all();
+        E::insert(active)
+            .exec_without_returning(txn)
+            .await
+            .map_err(|e| {
+                if is_foreign_key_violation(&e) {
+                    let what = Table::from_name(E::default().table_name())
+                        .map_or("row", Table::singular);
+                    AppError::Conflict {
+                        message: format!(
+                            "The deleted record cannot come back: a row it puts back ({what}) refers to a record that no longer exists."
+                        ),
+                        field: "auditEntryId".into(),
+                    }
+                } else {
+                    AppError::from(e)
+                }
+            })?;
+    }
+    Ok(())
+}
+
+/// A record table the API writes.
+pub trait Writable: Record {
+    /// The GraphQL type name, as the audit log records it.
+    const TYPE: &'static str;
+    const TABLE: Table;
+    const VERSION: Self::Column;
+    const CREATED_AT: Self::Column;
+    const UPDATED_AT: Self::Column;
+    /// Link tables whose rows belong to the record and go with it (ON DELETE CASCADE):
+    /// `(table, owner column)`.
+    const OWNED: &'static [(Table, &'static str)];
+    /// Link tables whose rows point at the record (ON DELETE RESTRICT): deleted only with
+    /// `detachLinks`.
+    const LINKED_BY: &'static [(Table, &'static str)];
+    /// Nullable references of other records to this one: cleared only with `detachLinks`.
+    const REFERENCED_BY: &'static [(Table, &'static str)];
+    fn id_of(model: &Self::Model) -> i64;
+    fn version_of(model: &Self::Model) -> i32;
+}
+
+macro_rules! writable {
+    ($module:ident, $type:literal, $table:ident,
+     owned: [$(($ot:ident, $oc:literal)),*],
+     linked_by: [$(($lt:ident, $lc:literal)),*],
+     referenced_by: [$(($rt:ident, $rc:literal)),*]) => {
+        impl Writable for $module::Entity {
+            const TYPE: &'static str = $type;
+            const TABLE: Table = Table::$table;
+            const VERSION: $module::Column = $module::Column::Version;
+            const CREATED_AT: $module::Column = $module::Column::CreatedAt;
+            const UPDATED_AT: $module::Column = $module::Column::UpdatedAt;
+            const OWNED: &'static [(Table, &'static str)] = &[$((Table::$ot, $oc)),*];
+            const LINKED_BY: &'static [(Table, &'static str)] = &[$((Table::$lt, $lc)),*];
+            const REFERENCED_BY: &'static [(Table, &'static str)] = &[$((Table::$rt, $rc)),*];
+            fn id_of(model: &$module::Model) -> i64 {
+                model.id
+            }
+            fn version_of(model: &$module::Model) -> i32 {
+                model.version
+            }
+        }
+    };
+}
+
+writable!(organization, "Organization", Organization,
+    owned: [],
+    linked_by: [(AgreementParty, "organization_id"), (ProjectParticipant, "organization_id"),
+        (EventParticipant, "organization_id")],
+    referenced_by: [(Organization, "parent_id"), (Instrument, "issuer_id")]);
+writable!(agreement, "Agreement", Agreement,
+    owned: [(AgreementParty, "agreement_id"), (AgreementInstrument, "agreement_id")],
+    linked_by: [],
+    referenced_by: [(Project, "agreement_id"), (Event, "agreement_id")]);
+writable!(project, "Project", Project,
+    owned: [(ProjectParticipant, "project_id"), (ProjectInstrument, "project_id"),
+        (ProjectRegion, "project_id"), (ProjectTheme, "project_id")],
+    linked_by: [],
+    referenced_by: [(Event, "project_id")]);
+writable!(event, "Event", Event,
+    owned: [(EventParticipant, "event_id"), (EventInstrument, "event_id")],
+    linked_by: [],
+    referenced_by: [(Event, "parent_id")]);
+writable!(instrument, "Instrument", Instrument,
+    owned: [],
+    linked_by: [(AgreementInstrument, "instrument_id"), (ProjectInstrument, "instrument_id"),
+        (EventInstrument, "instrument_id")],
+    referenced_by: []);
