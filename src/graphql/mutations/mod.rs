@@ -11,9 +11,11 @@
 //!   `version`, a duplicate link), NOT_FOUND.
 
 mod admin;
+mod creates;
 mod link_changes;
 mod links;
 mod records;
+mod updates;
 
 use async_graphql::{Context, ID, Json, MergedObject, SimpleObject};
 use chrono::{DateTime, Utc};
