@@ -31,7 +31,10 @@ use super::{
     links::{LinkTable, duplicate, target_field},
     to_json,
 };
-use crate::error::{AppError, AppResult, is_foreign_key_violation, is_unique_violation};
+use crate::{
+    error::{AppError, AppResult, is_foreign_key_violation, is_unique_violation},
+    store::records::Record,
+};
 
 /// The record a link points at, as the client names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,15 +158,12 @@ impl<L: LinkTable> LinkChanges<L> {
                 Target::Slug(slug) => slugs.push(slug.clone()),
             }
         }
+        let (id, slug) = (<L::Target as Record>::ID, <L::Target as Record>::SLUG);
         let rows: Vec<(i64, String)> = L::Target::find()
             .select_only()
-            .column(<L::Target as crate::store::records::Record>::ID)
-            .column(<L::Target as crate::store::records::Record>::SLUG)
-            .filter(
-                <L::Target as crate::store::records::Record>::ID
-                    .is_in(ids)
-                    .or(<L::Target as crate::store::records::Record>::SLUG.is_in(slugs)),
-            )
+            .column(id)
+            .column(slug)
+            .filter(id.is_in(ids).or(slug.is_in(slugs)))
             .into_tuple()
             .all(txn)
             .await?;
@@ -269,8 +269,10 @@ impl<L: LinkTable> LinkChanges<L> {
                 );
                 continue;
             }
-            let Some(id) = links[at].2 else { continue };
-            let model = &plan.read[&id];
+            let Some(model) = links[at].2.and_then(|id| plan.read.get(&id)) else {
+                continue;
+            };
+            let id = L::id_of(model);
             let changes = c.new_role != c.role
                 || c.extra.iter().any(|(col, value)| model.get(*col) != *value);
             if changes {
