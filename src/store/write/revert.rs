@@ -9,7 +9,7 @@
 //! forces it: then the fields that update changed go back, and what others changed since in
 //! other fields stays.
 
-use entity::{agreement, audit_entry, event, instrument, organization, project};
+use entity::audit_entry;
 use sea_orm::{DatabaseTransaction, EntityTrait, IntoActiveModel};
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value as Json;
@@ -52,34 +52,14 @@ pub async fn revert(
             ),
         ));
     }
-    let kind = entry.entity_type.as_str();
-    let (table, (id, done)) = if kind == organization::Entity::TYPE {
-        (
-            Table::Organization,
-            revert_to::<OrganizationFields>(txn, actor, &entry, force).await?,
-        )
-    } else if kind == agreement::Entity::TYPE {
-        (
-            Table::Agreement,
-            revert_to::<AgreementFields>(txn, actor, &entry, force).await?,
-        )
-    } else if kind == project::Entity::TYPE {
-        (
-            Table::Project,
-            revert_to::<ProjectFields>(txn, actor, &entry, force).await?,
-        )
-    } else if kind == event::Entity::TYPE {
-        (
-            Table::Event,
-            revert_to::<EventFields>(txn, actor, &entry, force).await?,
-        )
-    } else if kind == instrument::Entity::TYPE {
-        (
-            Table::Instrument,
-            revert_to::<InstrumentFields>(txn, actor, &entry, force).await?,
-        )
-    } else {
-        return Err(unreadable());
+    let table = Table::of_record_type(&entry.entity_type).ok_or_else(unreadable)?;
+    let (id, done) = match table {
+        Table::Organization => revert_to::<OrganizationFields>(txn, actor, &entry, force).await?,
+        Table::Agreement => revert_to::<AgreementFields>(txn, actor, &entry, force).await?,
+        Table::Project => revert_to::<ProjectFields>(txn, actor, &entry, force).await?,
+        Table::Event => revert_to::<EventFields>(txn, actor, &entry, force).await?,
+        Table::Instrument => revert_to::<InstrumentFields>(txn, actor, &entry, force).await?,
+        _ => return Err(unreadable()),
     };
     Ok((table, id, done))
 }

@@ -148,6 +148,20 @@ impl Table {
         self.words().0
     }
 
+    /// The record table whose GraphQL type is `name` (`Organization`), as the audit log
+    /// records it; none for a link type or another name.
+    pub fn of_record_type(name: &str) -> Option<Self> {
+        [
+            (Self::Organization, organization::Entity::TYPE),
+            (Self::Agreement, agreement::Entity::TYPE),
+            (Self::Project, project::Entity::TYPE),
+            (Self::Event, event::Entity::TYPE),
+            (Self::Instrument, instrument::Entity::TYPE),
+        ]
+        .into_iter()
+        .find_map(|(table, type_name)| (type_name == name).then_some(table))
+    }
+
     /// The table name (the key of the before-image).
     pub fn name(self) -> &'static str {
         use sea_orm::EntityName;
