@@ -276,10 +276,39 @@ async fn a_stale_version_refuses_the_link_changes_too() {
     assert_eq!(count_rows(&app, "agreement_parties WHERE organization_id = (SELECT id FROM organizations WHERE slug = 'unido')").await, 0);
 }
 
+#[tokio::test]
+async fn more_link_changes_than_one_call_takes_are_refused_before_any_is_read() {
+    let app = spawn_app_with_auth().await;
+    let (id, version) = unctad_mou(&app).await;
+    let entries = count_rows(&app, "audit_entries").await;
+    let connect: Vec<Value> = (0..1_001)
+        .map(|i| json!({ "organization": { "slug": format!("organization-{i}") }, "role": "PARTNER" }))
+        .collect();
+    let before = app.statements();
+    let body = app
+        .graphql_as(
+            &editor(),
+            UPDATE_AGREEMENT,
+            json!({ "input": { "id": id, "version": version, "parties": { "connect": connect } } }),
+        )
+        .await;
+    assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{body:#}");
+    let fields = &body["errors"][0]["extensions"]["fields"];
+    assert_eq!(fields[0]["path"], "input.parties", "{body:#}");
+    let message = fields[0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("1001") && message.contains("1000"),
+        "{message}"
+    );
+    // The record read at its version, then nothing: no target looked up one by one.
+    assert_eq!(app.statements() - before, 1);
+    assert_eq!(count_rows(&app, "audit_entries").await, entries);
+}
+
 /// Ten link changes of two groups, besides a field: the statements are per group and per
 /// changed role, not per link.
 #[tokio::test]
-async fn ten_link_changes_cost_a_fixed_number_of_statements() {
+async fn a_field_and_ten_link_changes_cost_thirteen_statements() {
     let app = spawn_app_with_auth().await;
     let (id, version) = read(&app, "agreement", "ilo-waipa-cooperation-agreement").await;
     let query = r#"mutation($input: UpdateAgreementInput!) { updateAgreement(input: $input) {

@@ -36,6 +36,11 @@ use crate::{
     store::records::Record,
 };
 
+/// The most links one group may add, change or remove in one call. It bounds every statement
+/// the group sends (a multi-row insert binds eight values a link; PostgreSQL takes at most
+/// 65,535 a statement and SQLite 32,766).
+pub const MAX_LINK_CHANGES: usize = 1_000;
+
 /// The record a link points at, as the client names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
@@ -182,6 +187,16 @@ impl<L: LinkTable> LinkChanges<L> {
         problems: &mut Problems,
     ) -> AppResult<()> {
         if self.is_empty() {
+            return Ok(());
+        }
+        let count = self.connect.len() + self.change.len() + self.disconnect.len();
+        if count > MAX_LINK_CHANGES {
+            problems.push(
+                self.path.clone(),
+                format!(
+                    "{count} link changes in one call; at most {MAX_LINK_CHANGES} are taken, split the change"
+                ),
+            );
             return Ok(());
         }
         let resolved = self.resolve(txn).await?;
