@@ -25,6 +25,9 @@ pub mod search;
 pub mod timeline;
 pub mod write;
 
+/// A connection pool of the store (the type SeaORM gives it).
+pub use sea_orm::DatabaseConnection as Connection;
+
 pub use database::{
     PoolStats, Route, StatementCounter, Store, connect, connect_lazily, pending_migrations,
 };

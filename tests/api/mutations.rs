@@ -1217,7 +1217,7 @@ async fn an_import_does_not_overwrite_an_edit_made_while_it_ran() {
                 &db,
                 &Default::default(),
                 &actor("importer"),
-                document,
+                plan(document),
                 false,
             )
             .await
@@ -1452,6 +1452,14 @@ async fn an_import_may_name_sources_that_are_only_in_the_database_on_both_stores
     }
 }
 
+/// The plan of a document in the seed format.
+fn plan(text: &str) -> write::plan::Plan {
+    seed::Document::parse(text)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .plan()
+        .unwrap_or_else(|p| panic!("{p:?}"))
+}
+
 /// A document bringing a new source, and an organization of its own that uses it.
 fn with_new_source(organization: &str) -> String {
     format!(
@@ -1467,12 +1475,9 @@ async fn an_import_waiting_on_another_that_brings_the_same_new_source_upserts_it
     let db = app.store.connection.clone();
     // The first import has written the new source and not committed yet.
     let first = begin(&db).await;
-    let document =
-        seed::Document::parse(&with_new_source("first-body")).unwrap_or_else(|e| panic!("{e}"));
-    seed::load_in(&first, &document, false)
+    write::apply::apply(&first, plan(&with_new_source("first-body")))
         .await
-        .unwrap_or_else(|e| panic!("{e:#}"))
-        .unwrap_or_else(|p| panic!("{p:?}"));
+        .unwrap_or_else(|e| panic!("{e}"));
     let second = tokio::spawn({
         let db = db.clone();
         async move {
@@ -1480,7 +1485,7 @@ async fn an_import_waiting_on_another_that_brings_the_same_new_source_upserts_it
                 &db,
                 &Default::default(),
                 &actor("second"),
-                &with_new_source("second-body"),
+                plan(&with_new_source("second-body")),
                 false,
             )
             .await

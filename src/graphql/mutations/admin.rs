@@ -17,7 +17,7 @@ use super::{
 use crate::{
     auth::Role,
     error::{AppError, AppResult},
-    seed::{Counts, SeedReport},
+    seed::{Counts, Document, SeedReport},
     store::{
         page::{DEFAULT_PAGE_SIZE, size},
         write::{
@@ -320,11 +320,15 @@ impl AdminMutation {
         #[graphql(desc = "Only report what would change.", default = false)] dry_run: bool,
     ) -> ApiResult<ImportPayload> {
         let actor = actor(ctx, Role::Editor)?;
+        let plan = Document::parse(&document)
+            .map_err(|e| AppError::bad_field("document", format!("not a dataset document: {e}")))?
+            .plan()
+            .map_err(|problems| import::in_document(AppError::Invalid(problems.0)))?;
         let (report, entry) = import::import(
             &store(ctx).writer,
             &store(ctx).commits,
             &actor,
-            &document,
+            plan,
             dry_run,
         )
         .await?;

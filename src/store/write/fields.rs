@@ -69,6 +69,10 @@ impl Fields for OrganizationFields {
         self.parent
     }
 
+    fn reference_mut(&mut self, field: &str) -> Option<&mut Option<i64>> {
+        (field == "parent").then_some(&mut self.parent)
+    }
+
     fn write(&self, a: &mut organization::ActiveModel) {
         a.slug.set_if_not_equals(self.slug.clone());
         a.name.set_if_not_equals(self.name.clone());
@@ -175,6 +179,10 @@ impl Fields for ProjectFields {
             .collect()
     }
 
+    fn reference_mut(&mut self, field: &str) -> Option<&mut Option<i64>> {
+        (field == "agreement").then_some(&mut self.agreement)
+    }
+
     fn write(&self, a: &mut project::ActiveModel) {
         let (starts_on, starts_precision) = date_parts(self.starts_on);
         let (ends_on, ends_precision) = date_parts(self.ends_on);
@@ -256,6 +264,15 @@ impl Fields for EventFields {
         self.parent
     }
 
+    fn reference_mut(&mut self, field: &str) -> Option<&mut Option<i64>> {
+        match field {
+            "parent" => Some(&mut self.parent),
+            "project" => Some(&mut self.project),
+            "agreement" => Some(&mut self.agreement),
+            _ => None,
+        }
+    }
+
     fn write(&self, a: &mut event::ActiveModel) {
         let (starts_on, starts_precision) = date_parts(self.starts_on);
         let (ends_on, ends_precision) = date_parts(self.ends_on);
@@ -325,6 +342,10 @@ impl Fields for InstrumentFields {
             .map(|id| ("issuer", Table::Organization, id))
             .into_iter()
             .collect()
+    }
+
+    fn reference_mut(&mut self, field: &str) -> Option<&mut Option<i64>> {
+        (field == "issuer").then_some(&mut self.issuer)
     }
 
     fn write(&self, a: &mut instrument::ActiveModel) {

@@ -1,103 +1,73 @@
-//! Importing a document in the seed format (docs/DATA.md) through the API. The seed loader does
-//! the work (validation, upserts by slug, links made exactly the document's) inside this
-//! mutation's transaction; a dry run rolls it back and reports what would have changed.
+//! Importing a document in the seed format (docs/DATA.md) through the API: the document's plan
+//! (made by the caller, `seed::Document::plan`) is applied like the seed's (`apply`) inside
+//! this mutation's transaction; a dry run rolls it back and reports what would have changed.
 
 use entity::audit_entry;
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::DatabaseConnection;
 
-use super::{audit, begin, commit, to_json};
+use super::{
+    AuditDraft, apply, audit_many, begin, commit,
+    plan::{Plan, SeedReport},
+    to_json,
+};
 use crate::{
     auth::Actor,
-    error::{AppError, AppResult, FieldProblem, is_foreign_key_violation, is_unique_violation},
-    seed::{self, Document, SeedReport},
+    error::{AppError, AppResult, FieldProblem},
     store::feed::Commits,
 };
 
-/// Loads `text` (YAML or JSON), or with `dry_run` only reports what it would change.
+/// Applies `plan`, or with `dry_run` only reports what it would change. Each record created
+/// or updated gets its audit entry (before and after, like a mutation's), then the import its
+/// own, all in one statement.
 pub async fn import(
     db: &DatabaseConnection,
     commits: &Commits,
     actor: &Actor,
-    text: &str,
+    plan: Plan,
     dry_run: bool,
 ) -> AppResult<(SeedReport, Option<audit_entry::Model>)> {
-    let document = Document::parse(text)
-        .map_err(|e| AppError::bad_field("document", format!("not a dataset document: {e}")))?;
     let txn = begin(db).await?;
-    let report = seed::load_in(&txn, &document, !dry_run)
-        .await
-        .map_err(load_error)?
-        .map_err(|problems| {
-            AppError::Invalid(
-                problems
-                    .0
-                    .into_iter()
-                    .map(|p| match p.split_once(": ") {
-                        Some((path, message)) => FieldProblem {
-                            path: format!("document.{path}"),
-                            message: message.to_owned(),
-                        },
-                        None => FieldProblem {
-                            path: "document".into(),
-                            message: p,
-                        },
-                    })
-                    .collect(),
-            )
-        })?;
+    let report = apply::apply(&txn, plan).await.map_err(in_document)?;
     if dry_run {
         txn.rollback().await?;
         return Ok((report, None));
     }
-    // Each record created or updated gets its own entry (before and after, like a mutation's),
-    // then the summary.
+    let mut drafts: Vec<AuditDraft> = Vec::with_capacity(report.records.len() + 1);
     for change in &report.records {
-        let action = if change.before.is_none() {
-            "create"
-        } else {
-            "update"
+        let action = match change.before {
+            None => "create",
+            Some(_) => "update",
         };
-        audit(
-            &txn,
-            actor,
-            action,
-            change.entity_type,
-            Some(change.id),
-            change.before.clone(),
-            change.after.clone(),
-        )
-        .await?;
+        let (before, after) = (change.before.clone(), change.after.clone());
+        drafts.push((action, change.entity_type, Some(change.id), before, after));
     }
-    let entry = audit(
-        &txn,
-        actor,
-        "import",
-        "Import",
-        None,
-        None,
-        Some(to_json(&report)?),
-    )
-    .await?;
+    drafts.push(("import", "Import", None, None, Some(to_json(&report)?)));
+    let entry = audit_many(&txn, actor, drafts).await?.pop();
     commit(txn, commits).await?;
-    Ok((report, Some(entry)))
+    Ok((report, entry))
 }
 
-/// What a failed load means to the client: the loader's own CONFLICT as it is, a database
-/// error classified like any other write's (a clash with a concurrent write is CONFLICT, an
-/// unreachable or overloaded database SERVICE_UNAVAILABLE), anything else internal.
-fn load_error(err: anyhow::Error) -> AppError {
-    let err = match err.downcast::<AppError>() {
-        Ok(app) => return app,
-        Err(err) => err,
+/// An error of the document's as the client sees it: its paths inside the mutation's
+/// `document` argument (`document.organizations[0].source`).
+pub fn in_document(error: AppError) -> AppError {
+    let within = |path: String| match path.as_str() {
+        "" => "document".to_owned(),
+        _ => format!("document.{path}"),
     };
-    match err.downcast::<DbErr>() {
-        Ok(db) if is_unique_violation(&db) || is_foreign_key_violation(&db) => {
-            AppError::Conflict {
-                message: "The document clashes with a change made meanwhile (a slug taken or a record deleted). Import it again.".into(),
-                field: "document".into(),
-            }
-        }
-        Ok(db) => AppError::from(db),
-        Err(err) => AppError::Internal(err),
+    match error {
+        AppError::Invalid(problems) => AppError::Invalid(
+            problems
+                .into_iter()
+                .map(|p| FieldProblem {
+                    path: within(p.path),
+                    message: p.message,
+                })
+                .collect(),
+        ),
+        AppError::Conflict { message, field } => AppError::Conflict {
+            message,
+            field: within(field),
+        },
+        other => other,
     }
 }

@@ -87,7 +87,7 @@ pub struct LinkChanges<L: LinkTable> {
 }
 
 /// Further columns of a link row and their values.
-type Columns<L> = Vec<(<L as EntityTrait>::Column, Value)>;
+pub(super) type Columns<L> = Vec<(<L as EntityTrait>::Column, Value)>;
 
 /// What a checked group writes.
 struct Plan<L: LinkTable> {
@@ -342,46 +342,19 @@ impl<L: LinkTable> LinkChanges<L> {
                 entries.push(("unlink", L::id_of(model), before, None));
             }
         }
-        let now = Utc::now();
         for (id, role, extra) in change {
-            let mut active = L::ActiveModel::new();
-            active.set(L::ROLE, role);
-            for (col, value) in extra {
-                active.set(col, value);
-            }
-            let after = L::update_many()
-                .set(active)
-                .col_expr(L::VERSION, Expr::col(L::VERSION).add(1))
-                .col_expr(L::UPDATED_AT, Expr::value(now))
-                .filter(L::ID.eq(id))
-                .exec_with_returning(txn)
-                .await
-                .map_err(|e| write_error::<L>(e, &format!("{path}.change")))?
-                .pop()
-                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("link {id} vanished")))?;
+            let after =
+                update_link::<L>(txn, id, Some(role), extra, &format!("{path}.change")).await?;
             let before = read.insert(id, after.clone());
             let before = before.map(|m| to_json(&m)).transpose()?;
             entries.push(("relink", id, before, Some(to_json(&after)?)));
         }
         if !add.is_empty() {
-            let rows = add.into_iter().map(|(target, role, extra)| {
-                let mut active = L::ActiveModel::new();
-                active.set(L::OWNER, owner.into());
-                active.set(L::TARGET, target.into());
-                active.set(L::ROLE, role);
-                for (col, value) in extra {
-                    active.set(col, value);
-                }
-                active.set(L::CREATED_AT, now.into());
-                active.set(L::UPDATED_AT, now.into());
-                active.set(L::VERSION, 1i32.into());
-                active
-            });
-            let mut added = L::insert_many(rows)
-                .exec_with_returning(txn)
-                .await
-                .map_err(|e| write_error::<L>(e, &format!("{path}.connect")))?;
-            added.sort_by_key(L::id_of);
+            let rows = add
+                .into_iter()
+                .map(|(target, role, extra)| (owner, target, role, extra))
+                .collect();
+            let added = insert_links::<L>(txn, rows, &format!("{path}.connect")).await?;
             for model in &added {
                 entries.push(("link", L::id_of(model), None, Some(to_json(model)?)));
             }
@@ -391,6 +364,75 @@ impl<L: LinkTable> LinkChanges<L> {
             .map(|(action, id, before, after)| (action, L::TYPE, Some(id), before, after))
             .collect())
     }
+}
+
+/// Sets a link's role (when given) and further columns, bumping its version; answers it as
+/// written. An error is CONFLICT on `field`.
+pub(super) async fn update_link<L>(
+    txn: &DatabaseTransaction,
+    id: i64,
+    role: Option<Value>,
+    extra: Columns<L>,
+    field: &str,
+) -> AppResult<L::Model>
+where
+    L: LinkTable,
+    L::ActiveModel: Send,
+{
+    let mut active = L::ActiveModel::new();
+    if let Some(role) = role {
+        active.set(L::ROLE, role);
+    }
+    for (col, value) in extra {
+        active.set(col, value);
+    }
+    L::update_many()
+        .set(active)
+        .col_expr(L::VERSION, Expr::col(L::VERSION).add(1))
+        .col_expr(L::UPDATED_AT, Expr::value(Utc::now()))
+        .filter(L::ID.eq(id))
+        .exec_with_returning(txn)
+        .await
+        .map_err(|e| write_error::<L>(e, field))?
+        .pop()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("link {id} vanished")))
+}
+
+/// Inserts links `(owner, target, role, further columns)` in one statement; answers them in
+/// the order of their ids. An error is CONFLICT on `field`.
+pub(super) async fn insert_links<L>(
+    txn: &DatabaseTransaction,
+    rows: Vec<(i64, i64, Value, Columns<L>)>,
+    field: &str,
+) -> AppResult<Vec<L::Model>>
+where
+    L: LinkTable,
+    L::Model: IntoActiveModel<L::ActiveModel>,
+    L::ActiveModel: Send,
+{
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let now = Utc::now();
+    let rows = rows.into_iter().map(|(owner, target, role, extra)| {
+        let mut active = L::ActiveModel::new();
+        active.set(L::OWNER, owner.into());
+        active.set(L::TARGET, target.into());
+        active.set(L::ROLE, role);
+        for (col, value) in extra {
+            active.set(col, value);
+        }
+        active.set(L::CREATED_AT, now.into());
+        active.set(L::UPDATED_AT, now.into());
+        active.set(L::VERSION, 1i32.into());
+        active
+    });
+    let mut added = L::insert_many(rows)
+        .exec_with_returning(txn)
+        .await
+        .map_err(|e| write_error::<L>(e, field))?;
+    added.sort_by_key(L::id_of);
+    Ok(added)
 }
 
 /// A write's error: a duplicate link (a concurrent connect) or a target deleted meanwhile is
@@ -405,7 +447,7 @@ fn write_error<L: LinkTable>(e: sea_orm::DbErr, field: &str) -> AppError {
     }
 }
 
-fn target_of<L: LinkTable>(model: &L::Model) -> i64 {
+pub(super) fn target_of<L: LinkTable>(model: &L::Model) -> i64 {
     <i64 as ValueType>::try_from(model.get(L::TARGET)).unwrap_or_default()
 }
 

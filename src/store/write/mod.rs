@@ -11,22 +11,26 @@
 //! record's whole before-image (the row, the link rows deleted with it and the references
 //! cleared by `detachLinks`), and `restore` puts all of it back, ids included.
 
+pub mod apply;
 pub mod audit;
 mod delete;
 mod fields;
 pub mod import;
 pub mod link_changes;
 pub mod links;
+pub mod plan;
 mod problems;
 pub mod records;
 pub mod revert;
 mod rows;
+mod sync;
 mod tables;
 
 pub use delete::{DeleteOptions, delete_record, restore_image};
 pub use problems::{MAX_NAME_CHARS, MAX_SHORT_CHARS, MAX_TEXT_CHARS, Problems, is_valid_slug};
 pub use rows::{
-    at_version, existing, exists, gone_reference, insert_record, slug_free, update_record,
+    at_version, existing, exists, gone_reference, insert_record, insert_records, slug_free,
+    update_record,
 };
 pub use tables::{Table, Writable};
 

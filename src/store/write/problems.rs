@@ -96,3 +96,34 @@ pub fn is_valid_slug(slug: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_lowercase_words_joined_by_single_hyphens() {
+        for good in [
+            "ilo",
+            "un-women",
+            "ilo-undp-global-framework-of-action",
+            "g7",
+            "2020-games",
+        ] {
+            assert!(is_valid_slug(good), "{good} should be accepted");
+        }
+        for bad in [
+            "",
+            "ILO",
+            "un women",
+            "-ilo",
+            "ilo-",
+            "un--women",
+            "ilo_undp",
+            "é",
+            &"a".repeat(101),
+        ] {
+            assert!(!is_valid_slug(bad), "{bad:?} should be refused");
+        }
+    }
+}

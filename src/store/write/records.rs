@@ -36,6 +36,10 @@ pub trait Fields: Sized + Send {
     fn parent(&self) -> Option<i64> {
         None
     }
+    /// The reference `field` names (`parent`), to fill in once a plan's slug is resolved.
+    fn reference_mut(&mut self, _field: &str) -> Option<&mut Option<i64>> {
+        None
+    }
     /// Copies the fields into `active`, marking only what differs as changed.
     fn write(&self, active: &mut <Self::E as EntityTrait>::ActiveModel);
 }
@@ -137,7 +141,7 @@ pub fn tree_lock_key(table: Table) -> i64 {
 /// Serializes parent changes in `table` until the transaction ends, so that two concurrent
 /// updates (A under B, B under A) cannot each pass the cycle check against a tree the other is
 /// about to change. SQLite has one writer at a time already.
-async fn lock_tree(txn: &DatabaseTransaction, table: Table) -> AppResult<()> {
+pub(super) async fn lock_tree(txn: &DatabaseTransaction, table: Table) -> AppResult<()> {
     use sea_orm::{ConnectionTrait, DbBackend, Statement};
     if txn.get_database_backend() == DbBackend::Postgres {
         txn.execute_raw(Statement::from_sql_and_values(

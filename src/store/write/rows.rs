@@ -103,7 +103,7 @@ pub fn gone_reference(entity: &str, field: &str) -> AppError {
 
 /// A write's database error as the client should see it: a unique violation is the slug
 /// CONFLICT, a foreign-key violation the vanished-reference CONFLICT, anything else as usual.
-fn write_error(
+pub(super) fn write_error(
     entity: &str,
     e: sea_orm::DbErr,
     slug: &str,
@@ -130,7 +130,7 @@ fn slug_taken(entity: &str, slug: &str, field: &str) -> AppError {
 /// [`slug_free`] (a concurrent insert) is still CONFLICT on `slug_field`.
 pub async fn insert_record<E>(
     txn: &DatabaseTransaction,
-    mut active: E::ActiveModel,
+    active: E::ActiveModel,
     slug: &str,
     slug_field: &str,
 ) -> AppResult<E::Model>
@@ -139,15 +139,42 @@ where
     E::Model: IntoActiveModel<E::ActiveModel>,
     E::ActiveModel: Send,
 {
-    let now = Utc::now();
-    active.set(E::CREATED_AT, now.into());
-    active.set(E::UPDATED_AT, now.into());
-    active.set(E::VERSION, 1i32.into());
     let input = input_path(slug_field);
-    E::insert(active)
+    insert_records::<E>(txn, vec![active], |e| {
+        write_error(E::TYPE, e, slug, slug_field, input)
+    })
+    .await?
+    .pop()
+    .ok_or_else(|| AppError::Internal(anyhow::anyhow!("an insert returned no row")))
+}
+
+/// Inserts new records in one statement (bookkeeping columns set here), answering them as
+/// written (`RETURNING`), in no particular order; `error` says what a failure means to the
+/// client.
+pub async fn insert_records<E>(
+    txn: &DatabaseTransaction,
+    rows: Vec<E::ActiveModel>,
+    error: impl FnOnce(sea_orm::DbErr) -> AppError,
+) -> AppResult<Vec<E::Model>>
+where
+    E: Writable,
+    E::Model: IntoActiveModel<E::ActiveModel>,
+    E::ActiveModel: Send,
+{
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let now = Utc::now();
+    let rows = rows.into_iter().map(|mut active| {
+        active.set(E::CREATED_AT, now.into());
+        active.set(E::UPDATED_AT, now.into());
+        active.set(E::VERSION, 1i32.into());
+        active
+    });
+    E::insert_many(rows)
         .exec_with_returning(txn)
         .await
-        .map_err(|e| write_error(E::TYPE, e, slug, slug_field, input))
+        .map_err(error)
 }
 
 /// Writes the changed columns of `active` when the row is still at `version`, bumping it.

@@ -268,6 +268,8 @@ pub trait Writable: Record {
     const VERSION: Self::Column;
     const CREATED_AT: Self::Column;
     const UPDATED_AT: Self::Column;
+    /// The record's source (where its facts come from), which a dataset file sets.
+    const SOURCE: Self::Column;
     /// Link tables whose rows belong to the record and go with it (ON DELETE CASCADE):
     /// `(table, owner column)`.
     const OWNED: &'static [(Table, &'static str)];
@@ -291,6 +293,7 @@ macro_rules! writable {
             const VERSION: $module::Column = $module::Column::Version;
             const CREATED_AT: $module::Column = $module::Column::CreatedAt;
             const UPDATED_AT: $module::Column = $module::Column::UpdatedAt;
+            const SOURCE: $module::Column = $module::Column::SourceId;
             const OWNED: &'static [(Table, &'static str)] = &[$((Table::$ot, $oc)),*];
             const LINKED_BY: &'static [(Table, &'static str)] = &[$((Table::$lt, $lc)),*];
             const REFERENCED_BY: &'static [(Table, &'static str)] = &[$((Table::$rt, $rc)),*];
