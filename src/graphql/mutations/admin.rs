@@ -4,8 +4,6 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject, connection::PageInfo};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
-use entity::{agreement, event, instrument, organization, project};
-use sea_orm::DatabaseTransaction;
 
 use super::{
     super::{
@@ -21,11 +19,9 @@ use crate::{
     store::{
         page::{DEFAULT_PAGE_SIZE, size},
         write::{
-            self, Table,
             audit::{self, AuditFilter},
-            existing, import,
-            records::restore,
-            revert::revert,
+            calls::{self, StoredRecord},
+            import,
         },
     },
 };
@@ -166,27 +162,15 @@ fn audit_entry_number(id: &ID) -> AppResult<i64> {
         .map_err(|_| AppError::bad_field("auditEntryId", "not an audit entry id"))
 }
 
-/// Record `id` of `table`, read in the transaction that put it back, as a node.
-async fn record_node(txn: &DatabaseTransaction, table: Table, id: i64) -> AppResult<Node> {
-    Ok(match table {
-        Table::Organization => Node::Organization(Organization(
-            existing::<organization::Entity>(txn, id).await?,
-        )),
-        Table::Agreement => {
-            Node::Agreement(Agreement(existing::<agreement::Entity>(txn, id).await?))
-        }
-        Table::Project => Node::Project(Project(existing::<project::Entity>(txn, id).await?)),
-        Table::Event => Node::Event(Event(existing::<event::Entity>(txn, id).await?)),
-        Table::Instrument => {
-            Node::Instrument(Instrument(existing::<instrument::Entity>(txn, id).await?))
-        }
-        other => {
-            return Err(AppError::Internal(anyhow::anyhow!(
-                "put back a {} row as a record",
-                other.name()
-            )));
-        }
-    })
+/// A record a restore or revert left, as a node.
+fn record_node(record: StoredRecord) -> Node {
+    match record {
+        StoredRecord::Organization(m) => Node::Organization(Organization(m)),
+        StoredRecord::Agreement(m) => Node::Agreement(Agreement(m)),
+        StoredRecord::Project(m) => Node::Project(Project(m)),
+        StoredRecord::Event(m) => Node::Event(Event(m)),
+        StoredRecord::Instrument(m) => Node::Instrument(Instrument(m)),
+    }
 }
 
 /// Records created, updated and left as they were by an import.
@@ -268,12 +252,9 @@ impl AdminMutation {
     ) -> ApiResult<RestorePayload> {
         let actor = actor(ctx, Role::Admin)?;
         let entry_id = audit_entry_number(&audit_entry_id)?;
-        let txn = write::begin(&store(ctx).writer).await?;
-        let (table, id, entry) = restore(&txn, &actor, entry_id).await?;
-        let record = record_node(&txn, table, id).await?;
-        write::commit(txn, &store(ctx).commits).await?;
+        let (record, entry) = calls::restore(store(ctx), &actor, entry_id).await?;
         Ok(RestorePayload {
-            record,
+            record: record_node(record),
             audit_entry: entry.into(),
         })
     }
@@ -300,12 +281,10 @@ impl AdminMutation {
     ) -> ApiResult<RevertPayload> {
         let actor = actor(ctx, Role::Admin)?;
         let entry_id = audit_entry_number(&audit_entry_id)?;
-        let txn = write::begin(&store(ctx).writer).await?;
-        let (table, id, entry) = revert(&txn, &actor, entry_id, force.unwrap_or(false)).await?;
-        let record = record_node(&txn, table, id).await?;
-        write::commit(txn, &store(ctx).commits).await?;
+        let force = force.unwrap_or(false);
+        let (record, entry) = calls::revert(store(ctx), &actor, entry_id, force).await?;
         Ok(RevertPayload {
-            record,
+            record: record_node(record),
             audit_entry: entry.map(Into::into),
         })
     }

@@ -5,10 +5,9 @@ use std::collections::HashSet;
 
 use async_graphql::{ID, InputObject};
 use entity::{
-    agreement_instrument, agreement_party, audit_entry, event_instrument, event_participant,
-    project_instrument, project_participant,
+    agreement_instrument, agreement_party, event_instrument, event_participant, project_instrument,
+    project_participant,
 };
-use sea_orm::DatabaseTransaction;
 
 use super::{
     super::{
@@ -22,22 +21,18 @@ use super::{
     optional_reference, reference,
 };
 use crate::{
-    auth::Actor,
     dates::PartialDate,
-    error::AppResult,
     store::write::{
         Problems, Table,
+        calls::{Child, Draft},
         link_changes::{Connect, LinkChanges, LinkGroup, Target},
         links::LinkTable,
         records::{
-            self, AgreementFields, EventFields, Fields, InstrumentFields, Nested,
-            OrganizationFields, ProjectFields,
+            AgreementFields, EventFields, Fields, InstrumentFields, Nested, OrganizationFields,
+            ProjectFields,
         },
     },
 };
-
-/// The audit entries of the records and links written with a record.
-pub(super) type Entries = Vec<audit_entry::Model>;
 
 /// A create input as the store takes it: the record's fields, its links and the other records
 /// created with it.
@@ -56,9 +51,20 @@ pub(super) trait NewRecord {
         Nested::default()
     }
 
-    /// Creates the records that come with it (an event's sessions) once it exists.
-    async fn children(&self, _: &DatabaseTransaction, _: &Actor, _: i64) -> AppResult<Entries> {
-        Ok(Vec::new())
+    /// The records created after it as its children (an event's sessions).
+    fn children(&self) -> Vec<Child<Self::Fields>> {
+        Vec::new()
+    }
+
+    /// The whole of it, as the store creates it.
+    fn draft(&self) -> Draft<Self::Fields> {
+        Draft {
+            path: "input".into(),
+            fields: self.fields(),
+            links: self.links(),
+            nested: self.nested(),
+            children: self.children(),
+        }
     }
 }
 
@@ -415,30 +421,17 @@ impl NewRecord for CreateEventInput {
     }
 
     /// The sessions, each with its participants.
-    async fn children(
-        &self,
-        txn: &DatabaseTransaction,
-        actor: &Actor,
-        id: i64,
-    ) -> AppResult<Entries> {
-        let mut entries = Vec::new();
-        for (i, s) in self.sessions.iter().enumerate() {
-            let path = format!("input.sessions[{i}]");
-            let fields = Self::session_fields(s, Some(id));
-            let participants = vec![Self::participants(&path, &s.participants)];
-            let (_, entry, links) = records::create_with_links(
-                txn,
-                actor,
-                fields,
-                &path,
-                Nested::default(),
-                participants,
-            )
-            .await?;
-            entries.push(entry);
-            entries.extend(links);
-        }
-        Ok(entries)
+    fn children(&self) -> Vec<Child<EventFields>> {
+        (self.sessions.iter().enumerate())
+            .map(|(i, s)| {
+                let path = format!("input.sessions[{i}]");
+                Child {
+                    fields: Self::session_fields(s, None),
+                    links: vec![Self::participants(&path, &s.participants)],
+                    path,
+                }
+            })
+            .collect()
     }
 }
 

@@ -4,8 +4,8 @@
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use entity::{
-    agreement, agreement_instrument, agreement_party, event, event_instrument, event_participant,
-    project, project_instrument, project_participant,
+    agreement_instrument, agreement_party, event_instrument, event_participant, project_instrument,
+    project_participant,
 };
 use sea_orm::Value;
 
@@ -26,14 +26,14 @@ use crate::{
     auth::Role,
     dates::PartialDate,
     store::write::{
-        self, existing,
-        links::{self, LinkKey},
+        calls::{self, LinkChange},
+        links::LinkKey,
     },
 };
 
 macro_rules! link_mutations {
     (
-        $root:ident, $link:ident, $owner:ident, $owner_node:ident, $payload:ident,
+        $root:ident, $link:ident, $owner_node:ident, $payload:ident,
         $add_input:ident, $change_input:ident, $remove_input:ident,
         add = $add:ident, change = $change:ident, remove = $remove:ident,
         name = $name:literal, extra = $extra:expr $(,)?
@@ -52,13 +52,9 @@ macro_rules! link_mutations {
                 let actor = actor(ctx, Role::Editor)?;
                 let (mut key, owner) = input.key();
                 key.owner = record_id(owner, NodeType::$owner_node, "input.owner")?;
-                let extra = $extra(input.since());
-                let txn = write::begin(&store(ctx).writer).await?;
-                let owner_id = key.owner;
-                let (_, entry) = links::add::<$link::Entity>(&txn, &actor, key, extra, "input").await?;
-                let record = existing::<$owner::Entity>(&txn, owner_id).await?;
-                write::commit(txn, &store(ctx).commits).await?;
-                Ok($payload { record: $owner_node(record), audit_entry: Some(entry.into()), nested_audit_entries: Vec::new(), created: false })
+                let change = LinkChange::Add($extra(input.since()));
+                let (record, entry) = calls::link::<$link::Entity>(store(ctx), &actor, key, change, "input").await?;
+                Ok($payload { record: $owner_node(record), audit_entry: entry.map(Into::into), nested_audit_entries: Vec::new(), created: false })
             }
 
             #[doc = concat!("Changes the role of a ", $name, " (role editor).")]
@@ -70,14 +66,8 @@ macro_rules! link_mutations {
                 let actor = actor(ctx, Role::Editor)?;
                 let (mut key, owner) = input.key();
                 key.owner = record_id(owner, NodeType::$owner_node, "input.owner")?;
-                let new_role = input.new_role();
-                let extra = $extra(input.since());
-                let txn = write::begin(&store(ctx).writer).await?;
-                let owner_id = key.owner;
-                let (_, entry) = links::change::<$link::Entity>(&txn, &actor, key, new_role, extra, "input")
-                    .await?;
-                let record = existing::<$owner::Entity>(&txn, owner_id).await?;
-                write::commit(txn, &store(ctx).commits).await?;
+                let change = LinkChange::Change(input.new_role(), $extra(input.since()));
+                let (record, entry) = calls::link::<$link::Entity>(store(ctx), &actor, key, change, "input").await?;
                 Ok($payload { record: $owner_node(record), audit_entry: entry.map(Into::into), nested_audit_entries: Vec::new(), created: false })
             }
 
@@ -90,12 +80,8 @@ macro_rules! link_mutations {
                 let actor = actor(ctx, Role::Editor)?;
                 let (mut key, owner) = input.key();
                 key.owner = record_id(owner, NodeType::$owner_node, "input.owner")?;
-                let txn = write::begin(&store(ctx).writer).await?;
-                let owner_id = key.owner;
-                let entry = links::remove::<$link::Entity>(&txn, &actor, key).await?;
-                let record = existing::<$owner::Entity>(&txn, owner_id).await?;
-                write::commit(txn, &store(ctx).commits).await?;
-                Ok($payload { record: $owner_node(record), audit_entry: Some(entry.into()), nested_audit_entries: Vec::new(), created: false })
+                let (record, entry) = calls::link::<$link::Entity>(store(ctx), &actor, key, LinkChange::Remove, "input").await?;
+                Ok($payload { record: $owner_node(record), audit_entry: entry.map(Into::into), nested_audit_entries: Vec::new(), created: false })
             }
         }
     };
@@ -282,7 +268,6 @@ impl ChangeAgreementPartyInput {
 link_mutations!(
     AgreementPartyMutation,
     agreement_party,
-    agreement,
     Agreement,
     AgreementPayload,
     AddAgreementPartyInput,
@@ -334,7 +319,6 @@ link_inputs!(
 link_mutations!(
     ProjectParticipantMutation,
     project_participant,
-    project,
     Project,
     ProjectPayload,
     AddProjectParticipantInput,
@@ -361,7 +345,6 @@ link_inputs!(
 link_mutations!(
     EventParticipantMutation,
     event_participant,
-    event,
     Event,
     EventPayload,
     AddEventParticipantInput,
@@ -388,7 +371,6 @@ link_inputs!(
 link_mutations!(
     AgreementInstrumentMutation,
     agreement_instrument,
-    agreement,
     Agreement,
     AgreementPayload,
     AddAgreementInstrumentInput,
@@ -415,7 +397,6 @@ link_inputs!(
 link_mutations!(
     ProjectInstrumentMutation,
     project_instrument,
-    project,
     Project,
     ProjectPayload,
     AddProjectInstrumentInput,
@@ -442,7 +423,6 @@ link_inputs!(
 link_mutations!(
     EventInstrumentMutation,
     event_instrument,
-    event,
     Event,
     EventPayload,
     AddEventInstrumentInput,

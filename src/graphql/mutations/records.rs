@@ -17,7 +17,7 @@ use super::{
     AuditEntry, DeletePayload, actor,
     creates::{
         CreateAgreementInput, CreateEventInput, CreateInstrumentInput, CreateOrganizationInput,
-        CreateProjectInput, Entries, NewRecord,
+        CreateProjectInput, NewRecord,
     },
     record_id, store,
     updates::{
@@ -27,19 +27,17 @@ use super::{
 };
 use crate::{
     auth::Role,
-    store::{
-        records::find_by_slug,
-        write::{
-            self, DeleteOptions,
-            records::{
-                self, AgreementFields, EventFields, InstrumentFields, OrganizationFields,
-                ProjectFields,
-            },
+    store::write::{
+        DeleteOptions,
+        calls::{self, Written},
+        records::{
+            AgreementFields, EventFields, InstrumentFields, OrganizationFields, ProjectFields,
+            Update,
         },
     },
 };
 
-fn entries(written: Entries) -> Vec<AuditEntry> {
+fn entries(written: Vec<entity::audit_entry::Model>) -> Vec<AuditEntry> {
     written.into_iter().map(Into::into).collect()
 }
 
@@ -80,6 +78,17 @@ macro_rules! record_mutations {
             pub created: bool,
         }
 
+        impl $payload {
+            fn new(written: Written<$entity::Model>, created: bool) -> Self {
+                Self {
+                    record: $node(written.record),
+                    audit_entry: written.entry.map(Into::into),
+                    nested_audit_entries: entries(written.nested),
+                    created,
+                }
+            }
+        }
+
         #[derive(Default)]
         pub struct $root;
 
@@ -92,12 +101,8 @@ macro_rules! record_mutations {
                 #[graphql(desc = "The new record, with any nested records.")] input: $create_input,
             ) -> ApiResult<$payload> {
                 let actor = actor(ctx, Role::Editor)?;
-                let txn = write::begin(&store(ctx).writer).await?;
-                let (model, entry, mut nested) = records::create_with_links(&txn, &actor, input.fields(), "input", input.nested(), input.links())
-                    .await?;
-                nested.extend(input.children(&txn, &actor, model.id).await?);
-                write::commit(txn, &store(ctx).commits).await?;
-                Ok($payload { record: $node(model), audit_entry: Some(entry.into()), nested_audit_entries: entries(nested), created: true })
+                let written = calls::create(store(ctx), &actor, input.draft()).await?;
+                Ok($payload::new(written, true))
             }
 
             #[doc = concat!("Changes the given fields of ", $name, " (role editor); absent fields keep their value, null clears a nullable one. `version` must be the one read, or the answer is CONFLICT.", $links)]
@@ -108,13 +113,10 @@ macro_rules! record_mutations {
             ) -> ApiResult<$payload> {
                 let actor = actor(ctx, Role::Editor)?;
                 let id = record_id(&input.id, NodeType::$node_type, "input.id")?;
-                let update = records::Update { action: "update", id, version: input.version, path: "input" };
+                let update = Update { action: "update", id, version: input.version, path: "input" };
                 let links = input.links();
-                let txn = write::begin(&store(ctx).writer).await?;
-                let (model, entry, nested) = records::update_with_links::<$fields>(&txn, &actor, update, |f| input.patch(f), links)
-                    .await?;
-                write::commit(txn, &store(ctx).commits).await?;
-                Ok($payload { record: $node(model), audit_entry: entry.map(Into::into), nested_audit_entries: entries(nested), created: false })
+                let written = calls::update::<$fields>(store(ctx), &actor, update, |f| input.patch(f), links).await?;
+                Ok($payload::new(written, false))
             }
 
             #[doc = concat!("Creates ", $name, " with this slug, or sets all its fields when it exists (role editor). Nested records are only created with a new record.")]
@@ -124,24 +126,8 @@ macro_rules! record_mutations {
                 #[graphql(desc = "The record, found by its slug.")] input: $create_input,
             ) -> ApiResult<$payload> {
                 let actor = actor(ctx, Role::Editor)?;
-                let txn = write::begin(&store(ctx).writer).await?;
-                let existing = find_by_slug::<$entity::Entity>(&txn, &input.slug).await?;
-                let payload = match existing {
-                    Some(found) => {
-                        let fields = input.fields();
-                        let (model, entry) = records::update::<$fields>(&txn, &actor, found.id, found.version, "input", |f| *f = fields)
-                            .await?;
-                        $payload { record: $node(model), audit_entry: entry.map(Into::into), nested_audit_entries: Vec::new(), created: false }
-                    }
-                    None => {
-                        let (model, entry, mut nested) = records::create_with_links(&txn, &actor, input.fields(), "input", input.nested(), input.links())
-                            .await?;
-                        nested.extend(input.children(&txn, &actor, model.id).await?);
-                        $payload { record: $node(model), audit_entry: Some(entry.into()), nested_audit_entries: entries(nested), created: true }
-                    }
-                };
-                write::commit(txn, &store(ctx).commits).await?;
-                Ok(payload)
+                let (written, created) = calls::upsert(store(ctx), &actor, input.draft()).await?;
+                Ok($payload::new(written, created))
             }
 
             #[doc = concat!("Deletes ", $name, " for good (role admin); its audit entry keeps everything `restore` needs. Refused while other records point at it, unless `detachLinks` is true.")]
@@ -153,10 +139,7 @@ macro_rules! record_mutations {
                 let actor = actor(ctx, Role::Admin)?;
                 let id = record_id(&input.id, NodeType::$node_type, "input.id")?;
                 let options = DeleteOptions { detach_links: input.detach_links };
-                let txn = write::begin(&store(ctx).writer).await?;
-                let entry = records::delete::<$entity::Entity>(&txn, &actor, id, input.version, options)
-                    .await?;
-                write::commit(txn, &store(ctx).commits).await?;
+                let entry = calls::delete::<$entity::Entity>(store(ctx), &actor, id, input.version, options).await?;
                 Ok(DeletePayload { deleted_id: ids::encode(NodeType::$node_type, id), audit_entry: entry.into() })
             }
         }

@@ -13,6 +13,7 @@
 
 pub mod apply;
 pub mod audit;
+pub mod calls;
 mod delete;
 mod fields;
 pub mod import;
