@@ -1087,15 +1087,15 @@ async fn a_link_changed_meanwhile_is_a_conflict_not_a_lost_update() {
     let key = links::LinkKey {
         owner: agreement.id,
         target: ilo.id,
-        role: entity::PartyRole::Partner.into(),
+        role: links::LinkRole::Party(entity::PartyRole::Partner),
     };
     let first = begin(&db).await;
     links::change::<agreement_party::Entity>(
         &first,
         &actor("one"),
         key.clone(),
-        entity::PartyRole::Signatory.into(),
-        vec![],
+        links::LinkRole::Party(entity::PartyRole::Signatory),
+        None,
         "input",
     )
     .await
@@ -1108,8 +1108,8 @@ async fn a_link_changed_meanwhile_is_a_conflict_not_a_lost_update() {
                 &txn,
                 &actor("two"),
                 key,
-                entity::PartyRole::Supporter.into(),
-                vec![],
+                links::LinkRole::Party(entity::PartyRole::Supporter),
+                None,
                 "input",
             )
             .await

@@ -383,6 +383,7 @@ mod race {
         store::write::{
             self, DeleteOptions,
             link_changes::{Connect, LinkChanges, Target},
+            links::LinkRole,
             records::{self, AgreementFields, Update},
         },
     };
@@ -439,8 +440,8 @@ mod race {
                 let mut parties = LinkChanges::<agreement_party::Entity>::new("input.parties");
                 parties.connect.push(Connect {
                     target: Target::Slug("unido".into()),
-                    role: entity::PartyRole::Partner.into(),
-                    extra: Vec::new(),
+                    role: LinkRole::Party(entity::PartyRole::Partner),
+                    since: None,
                 });
                 let update = Update {
                     action: "update",

@@ -17,7 +17,6 @@ use super::{
         },
         ids::NodeType,
     },
-    links::party_since,
     optional_reference, reference,
 };
 use crate::{
@@ -26,7 +25,7 @@ use crate::{
         Problems, Table,
         calls::{Child, Draft},
         link_changes::{Connect, LinkChanges, LinkGroup, Target},
-        links::LinkTable,
+        links::{LinkRole, LinkTable},
         records::{
             AgreementFields, EventFields, Fields, InstrumentFields, Nested, OrganizationFields,
             ProjectFields,
@@ -147,8 +146,8 @@ fn instrument_links<L: LinkTable>(links: &[NewInstrumentLinkInput]) -> LinkChang
     group.connect = (links.iter())
         .map(|l| Connect {
             target: Target::Id(reference(&l.instrument, NodeType::Instrument)),
-            role: entity::InstrumentRole::from(l.role).into(),
-            extra: Vec::new(),
+            role: LinkRole::Instrument(l.role.into()),
+            since: None,
         })
         .collect();
     group
@@ -157,14 +156,14 @@ fn instrument_links<L: LinkTable>(links: &[NewInstrumentLinkInput]) -> LinkChang
 /// The participants of a new project or event, as a group of the store's link changes.
 fn participant_links<L: LinkTable>(
     path: &str,
-    participants: impl Iterator<Item = (ID, sea_orm::Value)>,
+    participants: impl Iterator<Item = (ID, LinkRole)>,
 ) -> LinkChanges<L> {
     let mut group = LinkChanges::new_links(path);
     group.connect = participants
         .map(|(organization, role)| Connect {
             target: Target::Id(reference(&organization, NodeType::Organization)),
             role,
-            extra: Vec::new(),
+            since: None,
         })
         .collect();
     group
@@ -209,8 +208,8 @@ impl NewRecord for CreateAgreementInput {
         parties.connect = (self.parties.iter())
             .map(|p| Connect {
                 target: Target::Id(reference(&p.organization, NodeType::Organization)),
-                role: entity::PartyRole::from(p.role).into(),
-                extra: party_since(p.since),
+                role: LinkRole::Party(p.role.into()),
+                since: p.since,
             })
             .collect();
         let instruments = instrument_links::<agreement_instrument::Entity>(&self.instruments);
@@ -262,12 +261,8 @@ impl NewRecord for CreateProjectInput {
     }
 
     fn links(&self) -> Vec<LinkGroup> {
-        let roles = (self.participants.iter()).map(|p| {
-            (
-                p.organization.clone(),
-                entity::ProjectRole::from(p.role).into(),
-            )
-        });
+        let roles = (self.participants.iter())
+            .map(|p| (p.organization.clone(), LinkRole::Project(p.role.into())));
         let participants =
             participant_links::<project_participant::Entity>("input.participants", roles);
         let instruments = instrument_links::<project_instrument::Entity>(&self.instruments);
@@ -353,12 +348,7 @@ impl CreateEventInput {
 
     /// The participants of the event (`input`) or of a session (`input.sessions[0]`).
     fn participants(path: &str, list: &[NewEventParticipantInput]) -> LinkGroup {
-        let roles = (list.iter()).map(|p| {
-            (
-                p.organization.clone(),
-                entity::EventRole::from(p.role).into(),
-            )
-        });
+        let roles = (list.iter()).map(|p| (p.organization.clone(), LinkRole::Event(p.role.into())));
         let path = format!("{path}.participants");
         participant_links::<event_participant::Entity>(&path, roles).into()
     }

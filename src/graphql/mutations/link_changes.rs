@@ -16,7 +16,7 @@ use crate::{
     dates::PartialDate,
     store::write::{
         link_changes::{Change, Connect, Disconnect, LinkChanges, Target},
-        links::LinkTable,
+        links::{LinkRole, LinkTable},
     },
 };
 
@@ -60,7 +60,7 @@ impl InstrumentRef {
 macro_rules! link_changes {
     (
         $changes:ident, $connect:ident, $change:ident, $disconnect:ident,
-        $target:ident: $target_ref:ident, $role:ident => $entity_role:path,
+        $target:ident: $target_ref:ident, $role:ident => $variant:ident,
         links = $links:literal, group = $group:literal, target = $target_doc:literal $(,)?
     ) => {
         #[doc = concat!("Changes to the ", $links, " made with the update, applied in this order: disconnect, change, connect. Every problem is reported with its path (`input.", $group, ".connect[1].", stringify!($target), "`).")]
@@ -109,17 +109,17 @@ macro_rules! link_changes {
         impl $changes {
             /// The store's changes to link table `L`; `path` is the group's input path.
             pub(super) fn draft<L: LinkTable>(&self, path: &str) -> LinkChanges<L> {
-                let role = |role: $role| <$entity_role>::from(role).into();
+                let role = |role: $role| LinkRole::$variant(role.into());
                 let mut changes = LinkChanges::new(path);
                 changes.connect = (self.connect.iter())
-                    .map(|c| Connect { target: c.$target.target(), role: role(c.role), extra: Vec::new() })
+                    .map(|c| Connect { target: c.$target.target(), role: role(c.role), since: None })
                     .collect();
                 changes.change = (self.change.iter())
                     .map(|c| Change {
                         target: c.$target.target(),
                         role: role(c.role),
                         new_role: role(c.new_role),
-                        extra: Vec::new(),
+                        since: None,
                     })
                     .collect();
                 changes.disconnect = (self.disconnect.iter())
@@ -137,7 +137,7 @@ link_changes!(
     ProjectParticipantChangeInput,
     ProjectParticipantDisconnectInput,
     organization: OrganizationRef,
-    ProjectRole => entity::ProjectRole,
+    ProjectRole => Project,
     links = "project's participants",
     group = "participants",
     target = "the organization",
@@ -149,7 +149,7 @@ link_changes!(
     EventParticipantChangeInput,
     EventParticipantDisconnectInput,
     organization: OrganizationRef,
-    EventRole => entity::EventRole,
+    EventRole => Event,
     links = "event's participants",
     group = "participants",
     target = "the organization",
@@ -161,7 +161,7 @@ link_changes!(
     InstrumentLinkChangeInput,
     InstrumentLinkDisconnectInput,
     instrument: InstrumentRef,
-    InstrumentRole => entity::InstrumentRole,
+    InstrumentRole => Instrument,
     links = "record's instrument links",
     group = "instruments",
     target = "the instrument",
@@ -216,8 +216,8 @@ pub struct AgreementPartyDisconnectInput {
     pub role: PartyRole,
 }
 
-fn party_role(role: PartyRole) -> sea_orm::Value {
-    entity::PartyRole::from(role).into()
+fn party_role(role: PartyRole) -> LinkRole {
+    LinkRole::Party(role.into())
 }
 
 impl AgreementPartyChangesInput {
@@ -228,7 +228,7 @@ impl AgreementPartyChangesInput {
             .map(|c| Connect {
                 target: c.organization.target(),
                 role: party_role(c.role),
-                extra: super::links::party_since(c.since),
+                since: c.since,
             })
             .collect();
         changes.change = (self.change.iter())
@@ -236,7 +236,7 @@ impl AgreementPartyChangesInput {
                 target: c.organization.target(),
                 role: party_role(c.role),
                 new_role: party_role(c.new_role),
-                extra: super::links::party_change(&c.since),
+                since: super::links::kept(&c.since),
             })
             .collect();
         changes.disconnect = (self.disconnect.iter())

@@ -7,7 +7,6 @@ use entity::{
     agreement_instrument, agreement_party, event_instrument, event_participant, project_instrument,
     project_participant,
 };
-use sea_orm::Value;
 
 use super::{
     super::{
@@ -27,7 +26,7 @@ use crate::{
     dates::PartialDate,
     store::write::{
         calls::{self, LinkChange},
-        links::LinkKey,
+        links::{LinkKey, LinkRole},
     },
 };
 
@@ -36,7 +35,7 @@ macro_rules! link_mutations {
         $root:ident, $link:ident, $owner_node:ident, $payload:ident,
         $add_input:ident, $change_input:ident, $remove_input:ident,
         add = $add:ident, change = $change:ident, remove = $remove:ident,
-        name = $name:literal, extra = $extra:expr $(,)?
+        name = $name:literal $(,)?
     ) => {
         #[derive(Default)]
         pub struct $root;
@@ -52,7 +51,7 @@ macro_rules! link_mutations {
                 let actor = actor(ctx, Role::Editor)?;
                 let (mut key, owner) = input.key();
                 key.owner = record_id(owner, NodeType::$owner_node, "input.owner")?;
-                let change = LinkChange::Add($extra(input.since()));
+                let change = LinkChange::Add { since: input.since() };
                 let (record, entry) = calls::link::<$link::Entity>(store(ctx), &actor, key, change, "input").await?;
                 Ok($payload { record: $owner_node(record), audit_entry: entry.map(Into::into), nested_audit_entries: Vec::new(), created: false })
             }
@@ -66,7 +65,7 @@ macro_rules! link_mutations {
                 let actor = actor(ctx, Role::Editor)?;
                 let (mut key, owner) = input.key();
                 key.owner = record_id(owner, NodeType::$owner_node, "input.owner")?;
-                let change = LinkChange::Change(input.new_role(), $extra(input.since()));
+                let change = LinkChange::Change { new_role: input.new_role(), since: input.since() };
                 let (record, entry) = calls::link::<$link::Entity>(store(ctx), &actor, key, change, "input").await?;
                 Ok($payload { record: $owner_node(record), audit_entry: entry.map(Into::into), nested_audit_entries: Vec::new(), created: false })
             }
@@ -91,7 +90,7 @@ macro_rules! link_mutations {
 macro_rules! link_inputs {
     (
         $add_input:ident, $change_input:ident, $remove_input:ident, $target:ident, $target_node:ident,
-        $role:ident, $entity_role:path, owner = $owner_doc:literal, target = $target_doc:literal $(,)?
+        $role:ident, $variant:ident, owner = $owner_doc:literal, target = $target_doc:literal $(,)?
     ) => {
         #[doc = concat!("A link to add: the owner, the ", $target_doc, " and the role.")]
         #[derive(InputObject)]
@@ -130,7 +129,7 @@ macro_rules! link_inputs {
 
         impl $add_input {
             fn key(&self) -> (LinkKey, &ID) {
-                (key(&self.$target, NodeType::$target_node, <$entity_role>::from(self.role).into()), &self.owner)
+                (key(&self.$target, NodeType::$target_node, LinkRole::$variant(self.role.into())), &self.owner)
             }
             fn since(&self) -> Option<PartialDate> {
                 None
@@ -139,42 +138,30 @@ macro_rules! link_inputs {
 
         impl $change_input {
             fn key(&self) -> (LinkKey, &ID) {
-                (key(&self.$target, NodeType::$target_node, <$entity_role>::from(self.role).into()), &self.owner)
+                (key(&self.$target, NodeType::$target_node, LinkRole::$variant(self.role.into())), &self.owner)
             }
-            fn new_role(&self) -> Value {
-                <$entity_role>::from(self.new_role).into()
+            fn new_role(&self) -> LinkRole {
+                LinkRole::$variant(self.new_role.into())
             }
-            fn since(&self) -> Option<PartialDate> {
+            fn since(&self) -> Option<Option<PartialDate>> {
                 None
             }
         }
 
         impl $remove_input {
             fn key(&self) -> (LinkKey, &ID) {
-                (key(&self.$target, NodeType::$target_node, <$entity_role>::from(self.role).into()), &self.owner)
+                (key(&self.$target, NodeType::$target_node, LinkRole::$variant(self.role.into())), &self.owner)
             }
         }
     };
 }
 
-fn key(target: &ID, node: NodeType, role: Value) -> LinkKey {
+fn key(target: &ID, node: NodeType, role: LinkRole) -> LinkKey {
     LinkKey {
         owner: 0,
         target: reference(target, node),
         role,
     }
-}
-
-fn no_extra<C>(_: Option<PartialDate>) -> Vec<(C, Value)> {
-    Vec::new()
-}
-
-pub(super) fn party_since(since: Option<PartialDate>) -> Vec<(agreement_party::Column, Value)> {
-    let (on, precision) = PartialDate::into_parts(since);
-    vec![
-        (agreement_party::Column::SinceOn, on.into()),
-        (agreement_party::Column::SincePrecision, precision.into()),
-    ]
 }
 
 /// A party to add to an agreement.
@@ -220,7 +207,7 @@ fn party_key(organization: &ID, role: PartyRole) -> LinkKey {
     key(
         organization,
         NodeType::Organization,
-        entity::PartyRole::from(role).into(),
+        LinkRole::Party(role.into()),
     )
 }
 
@@ -237,8 +224,8 @@ impl ChangeAgreementPartyInput {
     fn key(&self) -> (LinkKey, &ID) {
         (party_key(&self.organization, self.role), &self.owner)
     }
-    fn new_role(&self) -> Value {
-        entity::PartyRole::from(self.new_role).into()
+    fn new_role(&self) -> LinkRole {
+        LinkRole::Party(self.new_role.into())
     }
 }
 
@@ -248,20 +235,18 @@ impl RemoveAgreementPartyInput {
     }
 }
 
-/// The `since` change of a party: only what the client sent.
-pub(super) fn party_change(
-    since: &MaybeUndefined<PartialDate>,
-) -> Vec<(agreement_party::Column, Value)> {
-    match since {
-        MaybeUndefined::Undefined => Vec::new(),
-        MaybeUndefined::Null => party_since(None),
-        MaybeUndefined::Value(v) => party_since(Some(*v)),
+impl ChangeAgreementPartyInput {
+    fn since(&self) -> Option<Option<PartialDate>> {
+        kept(&self.since)
     }
 }
 
-impl ChangeAgreementPartyInput {
-    fn since(&self) -> &MaybeUndefined<PartialDate> {
-        &self.since
+/// A change's date: none when the client sent none (the date is kept), else the date or null.
+pub(super) fn kept(since: &MaybeUndefined<PartialDate>) -> Option<Option<PartialDate>> {
+    match since {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(v) => Some(Some(*v)),
     }
 }
 
@@ -277,33 +262,7 @@ link_mutations!(
     change = change_agreement_party,
     remove = remove_agreement_party,
     name = "party to an agreement",
-    extra = PartyExtra::from,
 );
-
-/// Turns either input's `since` into the party's columns.
-struct PartyExtra;
-
-impl PartyExtra {
-    fn from<T: PartySince>(since: T) -> Vec<(agreement_party::Column, Value)> {
-        since.columns()
-    }
-}
-
-trait PartySince {
-    fn columns(self) -> Vec<(agreement_party::Column, Value)>;
-}
-
-impl PartySince for Option<PartialDate> {
-    fn columns(self) -> Vec<(agreement_party::Column, Value)> {
-        party_since(self)
-    }
-}
-
-impl PartySince for &MaybeUndefined<PartialDate> {
-    fn columns(self) -> Vec<(agreement_party::Column, Value)> {
-        party_change(self)
-    }
-}
 
 link_inputs!(
     AddProjectParticipantInput,
@@ -312,7 +271,7 @@ link_inputs!(
     organization,
     Organization,
     ProjectRole,
-    entity::ProjectRole,
+    Project,
     owner = "project",
     target = "organization",
 );
@@ -328,7 +287,6 @@ link_mutations!(
     change = change_project_participant,
     remove = remove_project_participant,
     name = "participant of a project",
-    extra = no_extra,
 );
 
 link_inputs!(
@@ -338,7 +296,7 @@ link_inputs!(
     organization,
     Organization,
     EventRole,
-    entity::EventRole,
+    Event,
     owner = "event",
     target = "organization",
 );
@@ -354,7 +312,6 @@ link_mutations!(
     change = change_event_participant,
     remove = remove_event_participant,
     name = "participant of an event",
-    extra = no_extra,
 );
 
 link_inputs!(
@@ -364,7 +321,7 @@ link_inputs!(
     instrument,
     Instrument,
     InstrumentRole,
-    entity::InstrumentRole,
+    Instrument,
     owner = "agreement",
     target = "instrument",
 );
@@ -380,7 +337,6 @@ link_mutations!(
     change = change_agreement_instrument,
     remove = remove_agreement_instrument,
     name = "instrument link of an agreement",
-    extra = no_extra,
 );
 
 link_inputs!(
@@ -390,7 +346,7 @@ link_inputs!(
     instrument,
     Instrument,
     InstrumentRole,
-    entity::InstrumentRole,
+    Instrument,
     owner = "project",
     target = "instrument",
 );
@@ -406,7 +362,6 @@ link_mutations!(
     change = change_project_instrument,
     remove = remove_project_instrument,
     name = "instrument link of a project",
-    extra = no_extra,
 );
 
 link_inputs!(
@@ -416,7 +371,7 @@ link_inputs!(
     instrument,
     Instrument,
     InstrumentRole,
-    entity::InstrumentRole,
+    Instrument,
     owner = "event",
     target = "instrument",
 );
@@ -432,5 +387,4 @@ link_mutations!(
     change = change_event_instrument,
     remove = remove_event_instrument,
     name = "instrument link of an event",
-    extra = no_extra,
 );

@@ -4,18 +4,19 @@
 //! A resolver never holds a transaction.
 
 use entity::{agreement, audit_entry, event, instrument, organization, project};
-use sea_orm::{DatabaseTransaction, EntityTrait, IntoActiveModel, Value};
+use sea_orm::{DatabaseTransaction, EntityTrait, IntoActiveModel};
 use serde::Serialize;
 
 use super::{
     DeleteOptions, Table, Writable, begin, commit, existing,
     link_changes::LinkGroup,
-    links::{self, LinkKey, LinkTable},
+    links::{self, LinkKey, LinkRole, LinkTable},
     records::{self, Fields, Nested, Update},
     revert,
 };
 use crate::{
     auth::Actor,
+    dates::PartialDate,
     error::{AppError, AppResult},
     store::{Store, records::find_by_slug},
 };
@@ -186,11 +187,16 @@ where
 }
 
 /// One change to one link, by a link mutation.
-pub enum LinkChange<L: EntityTrait> {
-    /// Adds the link, with further columns (a party's `since`).
-    Add(Vec<(L::Column, Value)>),
-    /// Gives the link a new role (and further columns).
-    Change(Value, Vec<(L::Column, Value)>),
+pub enum LinkChange {
+    /// Adds the link, holding since a date (a party's).
+    Add {
+        since: Option<PartialDate>,
+    },
+    /// Gives the link a new role, and (a party) a new date; `since` none keeps the date.
+    Change {
+        new_role: LinkRole,
+        since: Option<Option<PartialDate>>,
+    },
     Remove,
 }
 
@@ -200,7 +206,7 @@ pub async fn link<L>(
     store: &Store,
     actor: &Actor,
     key: LinkKey,
-    change: LinkChange<L>,
+    change: LinkChange,
     path: &str,
 ) -> AppResult<(<L::Owner as EntityTrait>::Model, Option<audit_entry::Model>)>
 where
@@ -211,9 +217,9 @@ where
     let owner = key.owner;
     let txn = begin(&store.writer).await?;
     let entry = match change {
-        LinkChange::Add(extra) => Some(links::add::<L>(&txn, actor, key, extra, path).await?.1),
-        LinkChange::Change(role, extra) => {
-            links::change::<L>(&txn, actor, key, role, extra, path)
+        LinkChange::Add { since } => Some(links::add::<L>(&txn, actor, key, since, path).await?.1),
+        LinkChange::Change { new_role, since } => {
+            links::change::<L>(&txn, actor, key, new_role, since, path)
                 .await?
                 .1
         }

@@ -28,10 +28,11 @@ use serde::Serialize;
 
 use super::{
     AuditDraft, Problems, Writable, gone_reference,
-    links::{LinkTable, duplicate, target_field},
+    links::{LinkRole, LinkTable, duplicate, target_field},
     to_json,
 };
 use crate::{
+    dates::PartialDate,
     error::{AppError, AppResult, is_foreign_key_violation, is_unique_violation},
     store::records::Record,
 };
@@ -51,26 +52,26 @@ pub enum Target {
 }
 
 /// A link to add.
-pub struct Connect<L: EntityTrait> {
+pub struct Connect {
     pub target: Target,
-    pub role: Value,
-    /// Further columns (a party's `since`).
-    pub extra: Vec<(L::Column, Value)>,
+    pub role: LinkRole,
+    /// Since when it holds (a party's).
+    pub since: Option<PartialDate>,
 }
 
-/// A link whose role (or further columns) change.
-pub struct Change<L: EntityTrait> {
+/// A link whose role (or date) changes.
+pub struct Change {
     pub target: Target,
-    pub role: Value,
-    pub new_role: Value,
-    /// Further columns to set; those absent keep their value.
-    pub extra: Vec<(L::Column, Value)>,
+    pub role: LinkRole,
+    pub new_role: LinkRole,
+    /// Since when it holds (a party's); none keeps the date.
+    pub since: Option<Option<PartialDate>>,
 }
 
 /// A link to remove.
 pub struct Disconnect {
     pub target: Target,
-    pub role: Value,
+    pub role: LinkRole,
 }
 
 /// The changes to one link table of one owner, and (once checked) what they write.
@@ -80,8 +81,8 @@ pub struct LinkChanges<L: LinkTable> {
     /// Whether the group is the links of a new record, a plain list of connects
     /// (`input.parties[1]`), rather than changes (`input.parties.connect[1]`).
     list: bool,
-    pub connect: Vec<Connect<L>>,
-    pub change: Vec<Change<L>>,
+    pub connect: Vec<Connect>,
+    pub change: Vec<Change>,
     pub disconnect: Vec<Disconnect>,
     plan: Plan<L>,
 }
@@ -255,7 +256,7 @@ impl<L: LinkTable> LinkChanges<L> {
         };
         for (i, (d, target)) in self.disconnect.iter().zip(&disconnect).enumerate() {
             let Some(target) = *target else { continue };
-            match position(&links, target, &d.role) {
+            match position(&links, target, &d.role.value()) {
                 Some(at) => {
                     let (_, _, id) = links.remove(at);
                     if let Some(model) = id.and_then(|id| plan.read.get(&id)) {
@@ -270,14 +271,15 @@ impl<L: LinkTable> LinkChanges<L> {
         }
         for (i, (c, target)) in self.change.iter().zip(&change).enumerate() {
             let Some(target) = *target else { continue };
-            let Some(at) = position(&links, target, &c.role) else {
+            let (role, new_role) = (c.role.value(), c.new_role.value());
+            let Some(at) = position(&links, target, &role) else {
                 problems.push(
                     format!("{}.role", self.at("change", i)),
                     format!("this {noun} has no link in this role to change"),
                 );
                 continue;
             };
-            if c.new_role != c.role && position(&links, target, &c.new_role).is_some() {
+            if new_role != role && position(&links, target, &new_role).is_some() {
                 problems.push(
                     format!("{}.newRole", self.at("change", i)),
                     format!("this {noun} is already linked in the new role"),
@@ -288,24 +290,26 @@ impl<L: LinkTable> LinkChanges<L> {
                 continue;
             };
             let id = L::id_of(model);
-            let changes = c.new_role != c.role
-                || c.extra.iter().any(|(col, value)| model.get(*col) != *value);
+            let extra = c.since.map(L::since_columns).unwrap_or_default();
+            let changes =
+                new_role != role || extra.iter().any(|(col, value)| model.get(*col) != *value);
             if changes {
-                links[at].1 = c.new_role.clone();
-                plan.change.push((id, c.new_role.clone(), c.extra.clone()));
+                links[at].1 = new_role.clone();
+                plan.change.push((id, new_role, extra));
             }
         }
         for (i, (c, target)) in self.connect.iter().zip(&connect).enumerate() {
             let Some(target) = *target else { continue };
-            if position(&links, target, &c.role).is_some() {
+            let role = c.role.value();
+            if position(&links, target, &role).is_some() {
                 problems.push(
                     format!("{}.role", self.at("connect", i)),
                     format!("this {noun} is already linked in this role"),
                 );
                 continue;
             }
-            links.push((target, c.role.clone(), None));
-            plan.add.push((target, c.role.clone(), c.extra.clone()));
+            links.push((target, role.clone(), None));
+            plan.add.push((target, role, L::since_columns(c.since)));
         }
         self.plan = plan;
         Ok(())

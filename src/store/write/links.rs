@@ -3,20 +3,22 @@
 //! its target and its role (unique together).
 
 use chrono::Utc;
+use entity::{EventRole, InstrumentRole, PartyRole, ProjectRole};
 use entity::{
     agreement, agreement_instrument, agreement_party, audit_entry, event, event_instrument,
     event_participant, instrument, organization, project, project_instrument, project_participant,
 };
 use sea_orm::{
-    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, QueryFilter, Value,
+    ActiveEnum, ActiveModelBehavior, ActiveModelTrait, ColumnTrait, DatabaseTransaction,
+    EntityTrait, IntoActiveModel, QueryFilter, Value,
     sea_query::{Expr, ExprTrait},
 };
 use serde::Serialize;
 
-use super::{Problems, Writable, audit, exists, gone_reference, to_json};
+use super::{Problems, Table, Writable, audit, exists, gone_reference, to_json};
 use crate::{
     auth::Actor,
+    dates::PartialDate,
     error::{AppError, AppResult, is_foreign_key_violation, is_unique_violation},
 };
 
@@ -35,10 +37,14 @@ pub trait LinkTable: EntityTrait<Model: Sync> {
     type Target: Writable;
     fn id_of(model: &Self::Model) -> i64;
     fn version_of(model: &Self::Model) -> i32;
+    /// The columns that say since when a link holds, set to `since` (a party's; none for
+    /// the other links).
+    fn since_columns(since: Option<PartialDate>) -> Vec<(Self::Column, Value)>;
 }
 
 macro_rules! link_table {
-    ($module:ident, $type:literal, $owner:ident . $owner_col:ident, $target:ident . $target_col:ident) => {
+    ($module:ident, $type:literal, $owner:ident . $owner_col:ident, $target:ident . $target_col:ident
+     $(, since = ($on:ident, $precision:ident))?) => {
         impl LinkTable for $module::Entity {
             const TYPE: &'static str = $type;
             const ID: $module::Column = $module::Column::Id;
@@ -56,6 +62,17 @@ macro_rules! link_table {
             fn version_of(model: &$module::Model) -> i32 {
                 model.version
             }
+            #[allow(unused_variables)]
+            fn since_columns(since: Option<PartialDate>) -> Vec<($module::Column, Value)> {
+                #[allow(unused_mut)]
+                let mut columns = Vec::new();
+                $(
+                    let (on, precision) = PartialDate::into_parts(since);
+                    columns.push(($module::Column::$on, on.into()));
+                    columns.push(($module::Column::$precision, precision.into()));
+                )?
+                columns
+            }
         }
     };
 }
@@ -64,7 +81,8 @@ link_table!(
     agreement_party,
     "AgreementParty",
     agreement.AgreementId,
-    organization.OrganizationId
+    organization.OrganizationId,
+    since = (SinceOn, SincePrecision)
 );
 link_table!(
     project_participant,
@@ -97,12 +115,57 @@ link_table!(
     instrument.InstrumentId
 );
 
+/// The role of a link, and with it the kind of link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkRole {
+    /// An agreement's party (an organization).
+    Party(PartyRole),
+    /// A project's participant (an organization).
+    Project(ProjectRole),
+    /// An event's participant (an organization).
+    Event(EventRole),
+    /// A record's instrument.
+    Instrument(InstrumentRole),
+}
+
+impl LinkRole {
+    /// The table of the link's target.
+    pub fn target(self) -> Table {
+        match self {
+            Self::Instrument(_) => Table::Instrument,
+            _ => Table::Organization,
+        }
+    }
+
+    /// The role as the link row holds it.
+    pub(super) fn value(self) -> Value {
+        match self {
+            Self::Party(role) => role.into(),
+            Self::Project(role) => role.into(),
+            Self::Event(role) => role.into(),
+            Self::Instrument(role) => role.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for LinkRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let role = match self {
+            Self::Party(role) => role.to_value(),
+            Self::Project(role) => role.to_value(),
+            Self::Event(role) => role.to_value(),
+            Self::Instrument(role) => role.to_value(),
+        };
+        f.write_str(&role)
+    }
+}
+
 /// One link as the client names it.
 #[derive(Debug, Clone)]
 pub struct LinkKey {
     pub owner: i64,
     pub target: i64,
-    pub role: Value,
+    pub role: LinkRole,
 }
 
 async fn find<L: LinkTable>(
@@ -112,7 +175,7 @@ async fn find<L: LinkTable>(
     Ok(L::find()
         .filter(L::OWNER.eq(key.owner))
         .filter(L::TARGET.eq(key.target))
-        .filter(Expr::col(L::ROLE).eq(key.role.clone()))
+        .filter(Expr::col(L::ROLE).eq(key.role.value()))
         .one(txn)
         .await?)
 }
@@ -135,13 +198,12 @@ pub(super) fn duplicate(entity: &str, field: &str) -> AppError {
     }
 }
 
-/// Adds a link; `extra` sets further columns (a party's `since`). `path` names the input
-/// (`input`, or `input.parties[2]` in a nested create).
+/// Adds a link, holding `since` (a party's). `path` names the input (`input`).
 pub async fn add<L>(
     txn: &DatabaseTransaction,
     actor: &Actor,
     key: LinkKey,
-    extra: Vec<(L::Column, Value)>,
+    since: Option<PartialDate>,
     path: &str,
 ) -> AppResult<(L::Model, audit_entry::Model)>
 where
@@ -168,8 +230,8 @@ where
     let mut active = L::ActiveModel::new();
     active.set(L::OWNER, key.owner.into());
     active.set(L::TARGET, key.target.into());
-    active.set(L::ROLE, key.role.clone());
-    for (col, value) in extra {
+    active.set(L::ROLE, key.role.value());
+    for (col, value) in L::since_columns(since) {
         active.set(col, value);
     }
     active.set(L::CREATED_AT, now.into());
@@ -226,17 +288,17 @@ async fn existing_link<L: LinkTable>(
         .await?
         .ok_or_else(|| AppError::NotFound {
             entity: L::TYPE,
-            key: format!("{} → {} ({:?})", key.owner, key.target, key.role),
+            key: format!("{} → {} ({})", key.owner, key.target, key.role),
         })
 }
 
-/// Changes the role (and the extra columns) of an existing link.
+/// Changes the role of an existing link, and since when it holds (`since`: none keeps it).
 pub async fn change<L>(
     txn: &DatabaseTransaction,
     actor: &Actor,
     key: LinkKey,
-    new_role: Value,
-    extra: Vec<(L::Column, Value)>,
+    new_role: LinkRole,
+    since: Option<Option<PartialDate>>,
     path: &str,
 ) -> AppResult<(L::Model, Option<audit_entry::Model>)>
 where
@@ -249,7 +311,7 @@ where
         && find::<L>(
             txn,
             &LinkKey {
-                role: new_role.clone(),
+                role: new_role,
                 ..key.clone()
             },
         )
@@ -259,8 +321,8 @@ where
         return Err(duplicate(L::TYPE, &format!("{path}.newRole")));
     }
     let mut active = before.clone().into_active_model();
-    active.set_if_not_equals(L::ROLE, new_role);
-    for (col, value) in extra {
+    active.set_if_not_equals(L::ROLE, new_role.value());
+    for (col, value) in since.map(L::since_columns).unwrap_or_default() {
         active.set_if_not_equals(col, value);
     }
     if !active.is_changed() {

@@ -8,12 +8,12 @@
 
 use std::{collections::HashMap, fmt};
 
-use entity::{EventRole, InstrumentRole, PartyRole, ProjectRole};
 use serde::Serialize;
 
 pub use super::fields::{
     AgreementFields, EventFields, InstrumentFields, OrganizationFields, ProjectFields,
 };
+pub use super::links::LinkRole;
 use super::{MAX_NAME_CHARS, MAX_TEXT_CHARS, Problems, Table};
 use crate::dates::PartialDate;
 
@@ -72,29 +72,6 @@ pub struct PlannedLink {
     pub role: LinkRole,
     /// When a party joined (parties only).
     pub since: Option<PartialDate>,
-}
-
-/// The role of a link, and with it the link table.
-#[derive(Debug, Clone, Copy)]
-pub enum LinkRole {
-    /// An agreement's party (an organization).
-    Party(PartyRole),
-    /// A project's participant (an organization).
-    Project(ProjectRole),
-    /// An event's participant (an organization).
-    Event(EventRole),
-    /// A record's instrument.
-    Instrument(InstrumentRole),
-}
-
-impl LinkRole {
-    /// The table of the link's target.
-    pub fn target(self) -> Table {
-        match self {
-            Self::Instrument(_) => Table::Instrument,
-            _ => Table::Organization,
-        }
-    }
 }
 
 /// A source to create or update by slug.

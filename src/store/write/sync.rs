@@ -6,67 +6,21 @@
 
 use std::collections::HashMap;
 
-use entity::{
-    agreement_instrument, agreement_party, event_instrument, event_participant, project_instrument,
-    project_participant,
-};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, Condition, DatabaseTransaction,
     EntityTrait, IntoActiveModel, ModelTrait, QueryFilter, QuerySelect, Value,
 };
 
 use super::{
+    Writable,
     link_changes::{Columns, insert_links, target_of, update_link},
-    links::LinkTable,
-    plan::{Counts, LinkRole},
+    links::{LinkRole, LinkTable},
+    plan::Counts,
 };
 use crate::{dates::PartialDate, error::AppResult};
 
 /// The most owners one read or delete names (each is a bound value).
 const OWNERS_A_STATEMENT: usize = 5_000;
-
-/// A link table a plan's links go to: which of a record's planned links are its rows.
-pub trait PlannedLinkTable:
-    LinkTable<Model: IntoActiveModel<Self::ActiveModel>, ActiveModel: Send>
-{
-    /// The role and further columns of a planned link, when it is a row of this table.
-    fn row(role: LinkRole, since: Option<PartialDate>) -> Option<(Value, Columns<Self>)>;
-}
-
-macro_rules! planned_link_table {
-    ($($module:ident: $variant:ident),* $(,)?) => {$(
-        impl PlannedLinkTable for $module::Entity {
-            fn row(role: LinkRole, _since: Option<PartialDate>) -> Option<(Value, Columns<Self>)> {
-                match role {
-                    LinkRole::$variant(role) => Some((role.into(), Vec::new())),
-                    _ => None,
-                }
-            }
-        }
-    )*};
-}
-
-planned_link_table!(
-    project_participant: Project,
-    event_participant: Event,
-    agreement_instrument: Instrument,
-    project_instrument: Instrument,
-    event_instrument: Instrument,
-);
-
-impl PlannedLinkTable for agreement_party::Entity {
-    fn row(role: LinkRole, since: Option<PartialDate>) -> Option<(Value, Columns<Self>)> {
-        let LinkRole::Party(role) = role else {
-            return None;
-        };
-        let (on, precision) = PartialDate::into_parts(since);
-        let since = vec![
-            (agreement_party::Column::SinceOn, on.into()),
-            (agreement_party::Column::SincePrecision, precision.into()),
-        ];
-        Some((role.into(), since))
-    }
-}
 
 /// The links one owner is to have in one link table: `(target, role, further columns)`.
 pub struct OwnerLinks<L: EntityTrait> {
@@ -76,14 +30,14 @@ pub struct OwnerLinks<L: EntityTrait> {
     links: Vec<(i64, Value, Columns<L>)>,
 }
 
-impl<L: PlannedLinkTable> OwnerLinks<L> {
-    /// The links of `links` (`(target, role, since)`) that are rows of `L`.
+impl<L: LinkTable> OwnerLinks<L> {
+    /// The links of `links` (`(target, role, since)`) that are rows of `L`: those to its kind
+    /// of target (an agreement's organizations are its parties).
     pub fn new(owner: i64, new: bool, links: &[(i64, LinkRole, Option<PartialDate>)]) -> Self {
+        let table = <L::Target as Writable>::TABLE;
         let links = (links.iter())
-            .filter_map(|(target, role, since)| {
-                let (role, extra) = L::row(*role, *since)?;
-                Some((*target, role, extra))
-            })
+            .filter(|(_, role, _)| role.target() == table)
+            .map(|(target, role, since)| (*target, role.value(), L::since_columns(*since)))
             .collect();
         Self { owner, new, links }
     }
@@ -91,11 +45,16 @@ impl<L: PlannedLinkTable> OwnerLinks<L> {
 
 /// Makes each owner's links of `L` exactly `owners`' (a link is its target and role; its
 /// further columns are updated in place).
-pub async fn links<L: PlannedLinkTable>(
+pub async fn links<L>(
     txn: &DatabaseTransaction,
     owners: Vec<OwnerLinks<L>>,
     counts: &mut Counts,
-) -> AppResult<()> {
+) -> AppResult<()>
+where
+    L: LinkTable,
+    L::Model: IntoActiveModel<L::ActiveModel>,
+    L::ActiveModel: Send,
+{
     let old: Vec<i64> = owners.iter().filter(|o| !o.new).map(|o| o.owner).collect();
     let mut stored: HashMap<i64, Vec<L::Model>> = HashMap::new();
     for chunk in old.chunks(OWNERS_A_STATEMENT) {

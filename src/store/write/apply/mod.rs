@@ -27,6 +27,7 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction, QuerySelect};
 
 use super::{
     Problems, Writable, begin,
+    links::LinkTable,
     plan::{Plan, Planned, SeedReport},
     records::{Fields, lock_tree},
     sync::{self, OwnerLinks, OwnerValues},
@@ -169,8 +170,8 @@ fn link_lists<F, O, I>(
     known: &Known,
 ) -> (Vec<OwnerLinks<O>>, Vec<OwnerLinks<I>>)
 where
-    O: sync::PlannedLinkTable,
-    I: sync::PlannedLinkTable,
+    O: LinkTable,
+    I: LinkTable,
 {
     let mut organizations = Vec::with_capacity(written.len());
     let mut instruments = Vec::with_capacity(written.len());
