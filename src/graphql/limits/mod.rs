@@ -24,19 +24,25 @@
 //! stops one level past the limit, and the text scan before parsing bounds the parser too: no
 //! text reaches the parser without it, a persisted query's included. The same walk refuses
 //! U+0000 in a string as BAD_USER_INPUT naming where it is ([`input`]).
+//!
+//! The scans of the raw text are in [`text`], the counts of aliases and directives in
+//! [`counts`].
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use async_graphql::{
-    Name, Pos, Response, ServerError, Variables,
-    parser::types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet},
+    Name, Pos, Response, ServerError, Variables, parser::types::ExecutableDocument,
 };
 
 use crate::config::GraphqlSettings;
 
+mod counts;
 mod input;
+mod text;
 
+use counts::Counts;
 use input::Flaw;
+use text::{count_tokens, text_nesting, written_names};
 
 /// The complexity of a list field: each of its (at most 100) items costs its children.
 pub fn list_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
@@ -337,259 +343,6 @@ fn is_coercion_error(err: &ServerError) -> bool {
         && (err.message.starts_with("Failed to parse \"")
             || err.message.starts_with("Expected input type \"")
             || err.message.starts_with("Invalid value for argument"))
-}
-
-/// The names (and variables, without `$`) a query's text holds outside strings and comments:
-/// what the client wrote. Runs after [`count_tokens`] bounded the text.
-fn written_names(query: &str) -> HashSet<String> {
-    let bytes = query.as_bytes();
-    let (mut i, mut names) = (0, HashSet::new());
-    while i < bytes.len() {
-        match bytes[i] {
-            b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
-                i += 3;
-                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-                i += 3;
-            }
-            b'"' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-                i += 1;
-            }
-            b if b.is_ascii_digit() || b == b'-' => {
-                // A number, exponent and fraction included (`1e5` holds no name `e5`).
-                i += 1;
-                while i < bytes.len()
-                    && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'.' | b'-' | b'+'))
-                {
-                    i += 1;
-                }
-            }
-            b if b.is_ascii_alphabetic() || b == b'_' => {
-                let start = i;
-                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
-                    i += 1;
-                }
-                names.insert(query[start..i].to_owned());
-            }
-            _ => i += 1,
-        }
-    }
-    names
-}
-
-/// Aliases and directives an operation would run: a fragment counts at every spread of it, so
-/// spreading one fragment many times cannot multiply the work past the caps.
-#[derive(Default)]
-struct Counts {
-    aliases: usize,
-    directives: usize,
-}
-
-impl Counts {
-    fn document(&mut self, document: &ExecutableDocument) {
-        let mut fragments = HashMap::new();
-        let operations: Vec<_> = match &document.operations {
-            DocumentOperations::Single(op) => vec![&op.node],
-            DocumentOperations::Multiple(ops) => ops.values().map(|op| &op.node).collect(),
-        };
-        for op in operations {
-            self.directives += op.directives.len();
-            let inner = selection_counts(document, &op.selection_set.node, &mut fragments, 0);
-            self.aliases = self.aliases.saturating_add(inner.aliases);
-            self.directives = self.directives.saturating_add(inner.directives);
-        }
-    }
-}
-
-/// Counts of one selection set, spreads expanded (memoized per fragment; a cycle or a nesting
-/// past 64 levels counts as over any cap, and the parser refuses cycles anyway).
-fn selection_counts(
-    document: &ExecutableDocument,
-    set: &SelectionSet,
-    fragments: &mut HashMap<String, (usize, usize)>,
-    depth: usize,
-) -> Counts {
-    let mut counts = Counts::default();
-    if depth > 64 {
-        return Counts {
-            aliases: usize::MAX,
-            directives: usize::MAX,
-        };
-    }
-    for item in &set.items {
-        let (aliases, directives) = match &item.node {
-            Selection::Field(field) => {
-                let inner = selection_counts(
-                    document,
-                    &field.node.selection_set.node,
-                    fragments,
-                    depth + 1,
-                );
-                (
-                    usize::from(field.node.alias.is_some()).saturating_add(inner.aliases),
-                    field.node.directives.len().saturating_add(inner.directives),
-                )
-            }
-            Selection::FragmentSpread(spread) => {
-                let name = spread.node.fragment_name.node.as_str();
-                let (aliases, directives) = match fragments.get(name) {
-                    Some(known) => *known,
-                    None => {
-                        let found = document.fragments.get(&spread.node.fragment_name.node).map(
-                            |fragment| {
-                                let inner = selection_counts(
-                                    document,
-                                    &fragment.node.selection_set.node,
-                                    fragments,
-                                    depth + 1,
-                                );
-                                (
-                                    inner.aliases,
-                                    fragment
-                                        .node
-                                        .directives
-                                        .len()
-                                        .saturating_add(inner.directives),
-                                )
-                            },
-                        );
-                        let found = found.unwrap_or_default();
-                        fragments.insert(name.to_owned(), found);
-                        found
-                    }
-                };
-                (
-                    aliases,
-                    directives.saturating_add(spread.node.directives.len()),
-                )
-            }
-            Selection::InlineFragment(inline) => {
-                let inner = selection_counts(
-                    document,
-                    &inline.node.selection_set.node,
-                    fragments,
-                    depth + 1,
-                );
-                (
-                    inner.aliases,
-                    inline
-                        .node
-                        .directives
-                        .len()
-                        .saturating_add(inner.directives),
-                )
-            }
-        };
-        counts.aliases = counts.aliases.saturating_add(aliases);
-        counts.directives = counts.directives.saturating_add(directives);
-    }
-    counts
-}
-
-/// The deepest nesting of `{`, `[` and `(` outside strings and comments, stopping past `limit`.
-/// Like [`count_tokens`], it runs before the parser and allocates nothing.
-fn text_nesting(query: &str, limit: usize) -> usize {
-    let bytes = query.as_bytes();
-    let (mut i, mut depth, mut deepest) = (0, 0usize, 0);
-    while i < bytes.len() && deepest <= limit {
-        match bytes[i] {
-            b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
-                i += 3;
-                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-                i += 3;
-            }
-            b'"' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-                i += 1;
-            }
-            b'{' | b'[' | b'(' => {
-                depth += 1;
-                deepest = deepest.max(depth);
-                i += 1;
-            }
-            b'}' | b']' | b')' => {
-                depth = depth.saturating_sub(1);
-                i += 1;
-            }
-            _ => i += 1,
-        }
-    }
-    deepest
-}
-
-/// Counts GraphQL lexical tokens (names, numbers, strings, punctuators), stopping past `limit`.
-/// Cheap and allocation-free: it runs before the parser, so a huge query costs little.
-fn count_tokens(query: &str, limit: usize) -> usize {
-    let bytes = query.as_bytes();
-    let (mut i, mut count) = (0, 0);
-    while i < bytes.len() && count <= limit {
-        match bytes[i] {
-            b' ' | b'\t' | b'\n' | b'\r' | b',' => i += 1,
-            b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'"' => {
-                count += 1;
-                if bytes[i..].starts_with(b"\"\"\"") {
-                    i += 3;
-                    while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
-                        i += 1;
-                    }
-                    i += 3;
-                } else {
-                    i += 1;
-                    while i < bytes.len() && bytes[i] != b'"' {
-                        i += if bytes[i] == b'\\' { 2 } else { 1 };
-                    }
-                    i += 1;
-                }
-            }
-            b'.' if bytes[i..].starts_with(b"...") => {
-                count += 1;
-                i += 3;
-            }
-            b if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' => {
-                count += 1;
-                // Numbers may hold `.`, `e+`, `-`; names hold only letters, digits and `_`.
-                let number = b.is_ascii_digit() || b == b'-';
-                i += 1;
-                while i < bytes.len()
-                    && (bytes[i].is_ascii_alphanumeric()
-                        || bytes[i] == b'_'
-                        || (number && matches!(bytes[i], b'.' | b'-' | b'+')))
-                {
-                    i += 1;
-                }
-            }
-            _ => {
-                count += 1;
-                i += 1;
-            }
-        }
-    }
-    count
 }
 
 #[cfg(test)]
