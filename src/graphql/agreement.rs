@@ -8,7 +8,7 @@ use super::{
     enums::{AgreementKind, PartyRole},
     errors::ApiResult,
     filters::{Order, sort_keys},
-    ids::{self, NodeType},
+    ids::{self, RecordKind},
 };
 use crate::dates::PartialDate;
 
@@ -27,7 +27,7 @@ super::projection::reads!(Agreement, agreement::Model, {
 impl Agreement {
     /// Opaque global identifier (Relay); use it with `node(id:)`.
     pub async fn id(&self) -> ID {
-        ids::encode(NodeType::Agreement, self.0.id)
+        ids::encode(RecordKind::Agreement, self.0.id)
     }
 
     /// Stable, URL-safe key (`ilo-undp-global-framework-of-action`).
@@ -53,7 +53,7 @@ impl Agreement {
             String,
         >,
     ) -> ApiResult<super::history::HistoryConnection> {
-        super::history::of(ctx, NodeType::Agreement, self.0.id, first, after).await
+        super::history::of(ctx, RecordKind::Agreement, self.0.id, first, after).await
     }
 
     /// The agreement's title.

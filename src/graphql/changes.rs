@@ -43,8 +43,8 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::{
     errors::{ApiError, ApiResult},
-    ids::{self, NodeType},
-    mutations::{AuditEntry, actor, node_type_named},
+    ids::{self, RecordKind},
+    mutations::{AuditEntry, actor},
     node::{self, Node},
     shared::Progress,
 };
@@ -64,6 +64,7 @@ pub struct Subscription;
 
 /// The kinds of record the feed reports.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::store::RecordKind")]
 pub enum RecordType {
     /// Organizations.
     Organization,
@@ -75,18 +76,6 @@ pub enum RecordType {
     Event,
     /// Instruments.
     Instrument,
-}
-
-impl From<NodeType> for RecordType {
-    fn from(node: NodeType) -> Self {
-        match node {
-            NodeType::Organization => Self::Organization,
-            NodeType::Agreement => Self::Agreement,
-            NodeType::Project => Self::Project,
-            NodeType::Event => Self::Event,
-            NodeType::Instrument => Self::Instrument,
-        }
-    }
 }
 
 /// What a change did, as the audit log records it.
@@ -131,11 +120,11 @@ impl ChangeAction {
 }
 
 /// One end of a link: the record type and its column in the link's row.
-type LinkEnd = (NodeType, &'static str);
+type LinkEnd = (RecordKind, &'static str);
 
 /// A link table's two ends: the record owning the link and the record it points at.
 fn link_ends(name: &str) -> Option<(LinkEnd, LinkEnd)> {
-    use NodeType::*;
+    use RecordKind::*;
     Some(match name {
         "AgreementParty" => (
             (Agreement, "agreement_id"),
@@ -160,22 +149,22 @@ impl Change {
     }
 
     /// The link's end at `column`, when this change is a link's.
-    fn link_end(&self, end: fn(&str) -> Option<LinkEnd>) -> Option<(NodeType, i64)> {
+    fn link_end(&self, end: fn(&str) -> Option<LinkEnd>) -> Option<(RecordKind, i64)> {
         let (node, column) = end(&self.0.entity_type)?;
         let id = self.link_row()?.get(column)?.as_i64()?;
         Some((node, id))
     }
 
     /// The record the change is about: the record itself, or the link's owner.
-    fn subject(&self) -> Option<(NodeType, i64)> {
-        match node_type_named(&self.0.entity_type) {
+    fn subject(&self) -> Option<(RecordKind, i64)> {
+        match RecordKind::named(&self.0.entity_type) {
             Some(node) => self.0.record_id.map(|id| (node, id)),
             None => self.link_end(|name| link_ends(name).map(|(owner, _)| owner)),
         }
     }
 
     /// The other end of a link change.
-    fn linked(&self) -> Option<(NodeType, i64)> {
+    fn linked(&self) -> Option<(RecordKind, i64)> {
         self.link_end(|name| link_ends(name).map(|(_, target)| target))
     }
 }
@@ -277,7 +266,7 @@ fn decode_cursor(cursor: &str) -> Result<i64, AppError> {
 /// Which changes a subscription wants.
 struct Narrowing {
     types: Option<Vec<RecordType>>,
-    ids: Option<Vec<(NodeType, i64)>>,
+    ids: Option<Vec<(RecordKind, i64)>>,
 }
 
 impl Narrowing {
@@ -290,7 +279,7 @@ impl Narrowing {
             }
         }
         if let Some(ids) = &self.ids {
-            let named = |end: Option<(NodeType, i64)>| end.is_some_and(|end| ids.contains(&end));
+            let named = |end: Option<(RecordKind, i64)>| end.is_some_and(|end| ids.contains(&end));
             if !named(subject) && !named(change.linked()) {
                 return false;
             }

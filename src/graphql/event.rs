@@ -10,7 +10,7 @@ use super::{
     enums::{EventKind, EventOrderField as EventOrderFieldInput, Recurrence},
     errors::ApiResult,
     filters::{EventFilter, Order, sort_keys},
-    ids::{self, NodeType},
+    ids::{self, RecordKind},
     lookup,
     project::Project,
 };
@@ -31,7 +31,7 @@ super::projection::reads!(Event, event::Model, {
 impl Event {
     /// Opaque global identifier (Relay); use it with `node(id:)`.
     pub async fn id(&self) -> ID {
-        ids::encode(NodeType::Event, self.0.id)
+        ids::encode(RecordKind::Event, self.0.id)
     }
 
     /// Stable, URL-safe key (`world-investment-forum-2014`).
@@ -57,7 +57,7 @@ impl Event {
             String,
         >,
     ) -> ApiResult<super::history::HistoryConnection> {
-        super::history::of(ctx, NodeType::Event, self.0.id, first, after).await
+        super::history::of(ctx, RecordKind::Event, self.0.id, first, after).await
     }
 
     /// The event's name.

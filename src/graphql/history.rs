@@ -26,7 +26,7 @@ use super::{
     changes::ChangeAction,
     connection::loader,
     errors::ApiResult,
-    ids::{self, NodeType},
+    ids::{self, RecordKind},
     loaders::{StoreLoader, logged},
     mutations::{actor, decode_audit_cursor, encode_audit_cursor},
 };
@@ -153,7 +153,7 @@ pub struct HistoryEdge {
 /// The history of record `id` of type `node` (the `history` field of every record type).
 pub async fn of(
     ctx: &Context<'_>,
-    node: NodeType,
+    node: RecordKind,
     id: i64,
     first: Option<i32>,
     after: Option<String>,
@@ -215,7 +215,7 @@ pub async fn of(
 /// One change in a record's history.
 #[derive(Clone)]
 pub struct HistoryEntry {
-    node: NodeType,
+    node: RecordKind,
     entry: audit_entry::Model,
 }
 
@@ -319,7 +319,7 @@ const NOT_FIELDS: [&str; 5] = ["id", "version", "created_at", "updated_at", "sou
 const ENUMS: [&str; 3] = ["kind", "status", "recurrence"];
 
 /// A row image as the API shows it: each field by its GraphQL name, with its GraphQL value.
-fn api_fields(node: NodeType, row: Option<&Map<String, Value>>) -> BTreeMap<String, Value> {
+fn api_fields(node: RecordKind, row: Option<&Map<String, Value>>) -> BTreeMap<String, Value> {
     let mut fields = BTreeMap::new();
     let Some(row) = row else {
         return fields;
@@ -354,12 +354,12 @@ fn api_fields(node: NodeType, row: Option<&Map<String, Value>>) -> BTreeMap<Stri
 }
 
 /// The record type a reference column (without `_id`) of a `node` row points at.
-fn referenced(node: NodeType, reference: &str) -> Option<NodeType> {
+fn referenced(node: RecordKind, reference: &str) -> Option<RecordKind> {
     match reference {
         "parent" => Some(node),
-        "issuer" => Some(NodeType::Organization),
-        "agreement" => Some(NodeType::Agreement),
-        "project" => Some(NodeType::Project),
+        "issuer" => Some(RecordKind::Organization),
+        "agreement" => Some(RecordKind::Agreement),
+        "project" => Some(RecordKind::Project),
         _ => None,
     }
 }
@@ -407,7 +407,7 @@ mod tests {
             "parent_id": 2, "signed_on": "2014-10-01", "signed_precision": "month",
             "source_id": 1, "updated_at": "2024-01-01T00:00:00Z"
         });
-        let fields = api_fields(NodeType::Organization, row.as_object());
+        let fields = api_fields(RecordKind::Organization, row.as_object());
         assert_eq!(
             fields.keys().collect::<Vec<_>>(),
             ["kind", "parent", "signedOn", "slug"],
@@ -417,7 +417,7 @@ mod tests {
         assert_eq!(fields["signedOn"], "2014-10");
         assert_eq!(
             fields["parent"],
-            ids::encode(NodeType::Organization, 2).0.as_str()
+            ids::encode(RecordKind::Organization, 2).0.as_str()
         );
     }
 }

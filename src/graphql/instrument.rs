@@ -8,7 +8,7 @@ use super::{
     enums::InstrumentKind,
     errors::ApiResult,
     filters::{Order, sort_keys},
-    ids::{self, NodeType},
+    ids::{self, RecordKind},
     lookup,
     organization::Organization,
 };
@@ -30,7 +30,7 @@ super::projection::reads!(Instrument, instrument::Model, {
 impl Instrument {
     /// Opaque global identifier (Relay); use it with `node(id:)`.
     pub async fn id(&self) -> ID {
-        ids::encode(NodeType::Instrument, self.0.id)
+        ids::encode(RecordKind::Instrument, self.0.id)
     }
 
     /// Stable, URL-safe key (`mne-declaration`).
@@ -56,7 +56,7 @@ impl Instrument {
             String,
         >,
     ) -> ApiResult<super::history::HistoryConnection> {
-        super::history::of(ctx, NodeType::Instrument, self.0.id, first, after).await
+        super::history::of(ctx, RecordKind::Instrument, self.0.id, first, after).await
     }
 
     /// The instrument's name.

@@ -5,7 +5,7 @@ use async_graphql::{Context, ID, OneofObject};
 use super::{
     connection::loader,
     errors::ApiResult,
-    ids::{self, NodeType},
+    ids::{self, RecordKind},
     loaders::ById,
 };
 use crate::store::{
@@ -26,7 +26,7 @@ pub enum RecordKey {
 pub async fn find<E>(
     ctx: &Context<'_>,
     key: RecordKey,
-    node: NodeType,
+    node: RecordKind,
 ) -> ApiResult<Option<E::Model>>
 where
     E: Record + 'static,

@@ -7,7 +7,7 @@ use super::{
     agreement::Agreement,
     errors::ApiResult,
     event::Event,
-    ids::{self, NodeType},
+    ids::{self, RecordKind},
     instrument::Instrument,
     lookup,
     organization::Organization,
@@ -32,22 +32,22 @@ async fn fetch(ctx: &Context<'_>, id: &ID) -> ApiResult<Option<Node>> {
 }
 
 /// The record of type `node` with database id `id`, through the request's loader.
-pub async fn load(ctx: &Context<'_>, node: NodeType, id: i64) -> ApiResult<Option<Node>> {
+pub async fn load(ctx: &Context<'_>, node: RecordKind, id: i64) -> ApiResult<Option<Node>> {
     let id = Some(id);
     Ok(match node {
-        NodeType::Organization => lookup::referenced::<organization::Entity>(ctx, id)
+        RecordKind::Organization => lookup::referenced::<organization::Entity>(ctx, id)
             .await?
             .map(|m| Node::Organization(Organization(m))),
-        NodeType::Agreement => lookup::referenced::<agreement::Entity>(ctx, id)
+        RecordKind::Agreement => lookup::referenced::<agreement::Entity>(ctx, id)
             .await?
             .map(|m| Node::Agreement(Agreement(m))),
-        NodeType::Project => lookup::referenced::<project::Entity>(ctx, id)
+        RecordKind::Project => lookup::referenced::<project::Entity>(ctx, id)
             .await?
             .map(|m| Node::Project(Project(m))),
-        NodeType::Event => lookup::referenced::<event::Entity>(ctx, id)
+        RecordKind::Event => lookup::referenced::<event::Entity>(ctx, id)
             .await?
             .map(|m| Node::Event(Event(m))),
-        NodeType::Instrument => lookup::referenced::<instrument::Entity>(ctx, id)
+        RecordKind::Instrument => lookup::referenced::<instrument::Entity>(ctx, id)
             .await?
             .map(|m| Node::Instrument(Instrument(m))),
     })

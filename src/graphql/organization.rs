@@ -9,7 +9,7 @@ use super::{
     enums::OrganizationKind,
     errors::ApiResult,
     filters::{Order, OrganizationFilter, sort_keys},
-    ids::{self, NodeType},
+    ids::{self, RecordKind},
     lookup,
 };
 
@@ -29,7 +29,7 @@ super::projection::reads!(Organization, organization::Model, {
 impl Organization {
     /// Opaque global identifier (Relay); use it with `node(id:)`.
     pub async fn id(&self) -> ID {
-        ids::encode(NodeType::Organization, self.0.id)
+        ids::encode(RecordKind::Organization, self.0.id)
     }
 
     /// Stable, URL-safe key (`ilo`, `un-women`).
@@ -55,7 +55,7 @@ impl Organization {
             String,
         >,
     ) -> ApiResult<super::history::HistoryConnection> {
-        super::history::of(ctx, NodeType::Organization, self.0.id, first, after).await
+        super::history::of(ctx, RecordKind::Organization, self.0.id, first, after).await
     }
 
     /// Full name.

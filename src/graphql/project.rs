@@ -9,7 +9,7 @@ use super::{
     enums::{ProjectKind, ProjectStatus},
     errors::ApiResult,
     filters::{Order, sort_keys},
-    ids::{self, NodeType},
+    ids::{self, RecordKind},
     lookup,
 };
 use super::{connection::loader, loaders::ValuesOfProject};
@@ -29,7 +29,7 @@ super::projection::reads!(Project, project::Model, {
 impl Project {
     /// Opaque global identifier (Relay); use it with `node(id:)`.
     pub async fn id(&self) -> ID {
-        ids::encode(NodeType::Project, self.0.id)
+        ids::encode(RecordKind::Project, self.0.id)
     }
 
     /// Stable, URL-safe key (`responsible-supply-chains-asia`).
@@ -55,7 +55,7 @@ impl Project {
             String,
         >,
     ) -> ApiResult<super::history::HistoryConnection> {
-        super::history::of(ctx, NodeType::Project, self.0.id, first, after).await
+        super::history::of(ctx, RecordKind::Project, self.0.id, first, after).await
     }
 
     /// The project's name.

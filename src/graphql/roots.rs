@@ -7,7 +7,7 @@ use entity::{agreement, event, instrument, organization, project};
 use super::{
     connection::{self, Window},
     errors::ApiResult,
-    ids::NodeType,
+    ids::RecordKind,
     lookup::{self, RecordKey},
     prelude::*,
 };
@@ -31,7 +31,7 @@ macro_rules! record_queries {
                 ctx: &Context<'_>,
                 #[graphql(desc = $key_doc)] by: RecordKey,
             ) -> ApiResult<Option<$node>> {
-                Ok(lookup::find::<$entity::Entity>(ctx, by, NodeType::$node).await?.map($node))
+                Ok(lookup::find::<$entity::Entity>(ctx, by, RecordKind::$node).await?.map($node))
             }
 
             #[doc = $many_doc]

@@ -14,13 +14,14 @@ use super::{
     project::Project,
 };
 use crate::store::{
-    Store,
+    RecordKind, Store,
     page::{DEFAULT_PAGE_SIZE, size},
-    search::{self, HitKind, SearchQuery},
+    search::{self, SearchQuery},
 };
 
 /// The types of record a search covers.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::store::RecordKind")]
 pub enum SearchType {
     /// Organizations (name and acronym weigh most, then the description).
     Organization,
@@ -32,30 +33,6 @@ pub enum SearchType {
     Event,
     /// Instruments (name and acronym, then description).
     Instrument,
-}
-
-impl From<SearchType> for HitKind {
-    fn from(t: SearchType) -> Self {
-        match t {
-            SearchType::Organization => HitKind::Organization,
-            SearchType::Agreement => HitKind::Agreement,
-            SearchType::Project => HitKind::Project,
-            SearchType::Event => HitKind::Event,
-            SearchType::Instrument => HitKind::Instrument,
-        }
-    }
-}
-
-impl From<HitKind> for SearchType {
-    fn from(k: HitKind) -> Self {
-        match k {
-            HitKind::Organization => SearchType::Organization,
-            HitKind::Agreement => SearchType::Agreement,
-            HitKind::Project => SearchType::Project,
-            HitKind::Event => SearchType::Event,
-            HitKind::Instrument => SearchType::Instrument,
-        }
-    }
 }
 
 /// The record a search hit found.
@@ -133,35 +110,35 @@ pub async fn search(
     };
 
     // Collected first: iterators borrowing `hits` would not be `Send` across the awaits.
-    let ids = |kind: HitKind| -> Vec<i64> {
+    let ids = |kind: RecordKind| -> Vec<i64> {
         hits.iter()
             .filter(|h| h.kind == kind)
             .map(|h| h.id)
             .collect()
     };
     let (mut orgs, mut agreements, mut projects, mut events, mut instruments) = futures::try_join!(
-        records::<organization::Entity>(ctx, ids(HitKind::Organization)),
-        records::<agreement::Entity>(ctx, ids(HitKind::Agreement)),
-        records::<project::Entity>(ctx, ids(HitKind::Project)),
-        records::<event::Entity>(ctx, ids(HitKind::Event)),
-        records::<instrument::Entity>(ctx, ids(HitKind::Instrument)),
+        records::<organization::Entity>(ctx, ids(RecordKind::Organization)),
+        records::<agreement::Entity>(ctx, ids(RecordKind::Agreement)),
+        records::<project::Entity>(ctx, ids(RecordKind::Project)),
+        records::<event::Entity>(ctx, ids(RecordKind::Event)),
+        records::<instrument::Entity>(ctx, ids(RecordKind::Instrument)),
     )?;
     let mut edges = Vec::with_capacity(hits.len());
     for hit in &hits {
         let record = match hit.kind {
-            HitKind::Organization => orgs
+            RecordKind::Organization => orgs
                 .remove(&hit.id)
                 .map(|m| SearchRecord::Organization(Organization(m))),
-            HitKind::Agreement => agreements
+            RecordKind::Agreement => agreements
                 .remove(&hit.id)
                 .map(|m| SearchRecord::Agreement(Agreement(m))),
-            HitKind::Project => projects
+            RecordKind::Project => projects
                 .remove(&hit.id)
                 .map(|m| SearchRecord::Project(Project(m))),
-            HitKind::Event => events
+            RecordKind::Event => events
                 .remove(&hit.id)
                 .map(|m| SearchRecord::Event(Event(m))),
-            HitKind::Instrument => instruments
+            RecordKind::Instrument => instruments
                 .remove(&hit.id)
                 .map(|m| SearchRecord::Instrument(Instrument(m))),
         };

@@ -13,6 +13,7 @@ pub mod feed;
 pub mod filter;
 pub mod health;
 pub mod instruments;
+mod kind;
 pub mod link_counts;
 pub mod nested;
 pub mod organizations;
@@ -24,6 +25,8 @@ pub mod replicas;
 pub mod search;
 pub mod timeline;
 pub mod write;
+
+pub use kind::RecordKind;
 
 /// A connection pool of the store (the type SeaORM gives it).
 pub use sea_orm::DatabaseConnection as Connection;

@@ -18,20 +18,11 @@
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 
 use super::{
+    RecordKind,
     page::{Key, Position},
     params::Params,
 };
 use crate::error::{AppError, AppResult};
-
-/// The kinds of record a search covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum HitKind {
-    Organization,
-    Agreement,
-    Project,
-    Event,
-    Instrument,
-}
 
 /// Weights of the A, B and C fields, as `ts_rank_cd` applies them by default (and `bm25` on
 /// SQLite, scaled).
@@ -39,15 +30,7 @@ const WEIGHT_A: f64 = 1.0;
 const WEIGHT_B: f64 = 0.4;
 const WEIGHT_C: f64 = 0.2;
 
-impl HitKind {
-    pub const ALL: [HitKind; 5] = [
-        HitKind::Organization,
-        HitKind::Agreement,
-        HitKind::Project,
-        HitKind::Event,
-        HitKind::Instrument,
-    ];
-
+impl RecordKind {
     fn code(self) -> i32 {
         match self {
             Self::Organization => 1,
@@ -94,13 +77,13 @@ pub struct SearchQuery {
     terms: Vec<(String, bool)>,
     /// For SQLite: words and phrases that must not match (`true`: as a prefix).
     excluded: Vec<(String, bool)>,
-    kinds: Vec<HitKind>,
+    kinds: Vec<RecordKind>,
 }
 
 impl SearchQuery {
     /// Reads `text`: words, `"quoted phrases"`, `word*` prefixes, `or`, `-excluded`. Refuses a
     /// query with nothing to search for or longer than [`MAX_QUERY_CHARS`].
-    pub fn parse(text: &str, kinds: Option<Vec<HitKind>>) -> AppResult<Self> {
+    pub fn parse(text: &str, kinds: Option<Vec<RecordKind>>) -> AppResult<Self> {
         let text = text.trim();
         if text.chars().count() > MAX_QUERY_CHARS {
             return Err(AppError::bad_field(
@@ -179,7 +162,7 @@ impl SearchQuery {
         kinds.sort();
         kinds.dedup();
         if kinds.is_empty() {
-            kinds = HitKind::ALL.to_vec();
+            kinds = RecordKind::ALL.to_vec();
         }
         Ok(Self {
             text: text.to_owned(),
@@ -218,7 +201,7 @@ impl SearchQuery {
 /// One hit: what and where it is, how well it matches, and its text with the matches marked.
 #[derive(Debug, Clone)]
 pub struct Hit {
-    pub kind: HitKind,
+    pub kind: RecordKind,
     pub id: i64,
     pub rank: f64,
     /// HTML-escaped text with each match inside `<mark>…</mark>`.
@@ -368,7 +351,7 @@ pub async fn search(
     for (i, row) in rows.iter().enumerate() {
         let body: String = row.try_get("", "body")?;
         hits.push(Hit {
-            kind: HitKind::from_code(row.try_get::<i32>("", "kind")?)?,
+            kind: RecordKind::from_code(row.try_get::<i32>("", "kind")?)?,
             id: row.try_get("", "id")?,
             rank: row.try_get("", "rank")?,
             snippet: to_html(&body),
@@ -448,7 +431,7 @@ mod tests {
             fts_query(&q),
             r#""supply chains" AND "supp"* AND "work" NOT "asia""#
         );
-        assert_eq!(q.kinds, HitKind::ALL);
+        assert_eq!(q.kinds, RecordKind::ALL);
     }
 
     #[test]

@@ -20,7 +20,7 @@ use super::{
     connection::loader,
     errors::{ApiError, ApiResult},
     event::Event,
-    ids::NodeType,
+    ids::RecordKind,
     loaders::ById,
     lookup::{self, RecordKey},
     organization::Organization,
@@ -41,6 +41,7 @@ pub use paths::{MAX_HOPS, MAX_PATHS, OrganizationPath};
 
 /// A kind of record that connects organizations.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[graphql(remote = "crate::store::explore::SharedKind")]
 pub enum SharedRecordKind {
     /// An agreement both are party to.
     Agreement,
@@ -48,26 +49,6 @@ pub enum SharedRecordKind {
     Project,
     /// An event both take part in.
     Event,
-}
-
-impl From<SharedRecordKind> for SharedKind {
-    fn from(k: SharedRecordKind) -> Self {
-        match k {
-            SharedRecordKind::Agreement => SharedKind::Agreement,
-            SharedRecordKind::Project => SharedKind::Project,
-            SharedRecordKind::Event => SharedKind::Event,
-        }
-    }
-}
-
-impl From<SharedKind> for SharedRecordKind {
-    fn from(k: SharedKind) -> Self {
-        match k {
-            SharedKind::Agreement => SharedRecordKind::Agreement,
-            SharedKind::Project => SharedRecordKind::Project,
-            SharedKind::Event => SharedRecordKind::Event,
-        }
-    }
 }
 
 fn kinds(via: Option<Vec<SharedRecordKind>>) -> Vec<SharedKind> {
@@ -156,7 +137,7 @@ async fn organization_id(ctx: &Context<'_>, field: &str, key: RecordKey) -> ApiR
         RecordKey::Id(id) => id.to_string(),
         RecordKey::Slug(slug) => slug.clone(),
     };
-    match lookup::find::<organization::Entity>(ctx, key, NodeType::Organization).await? {
+    match lookup::find::<organization::Entity>(ctx, key, RecordKind::Organization).await? {
         Some(org) => Ok(org.id),
         None => Err(ApiError::from(AppError::NotFound {
             entity: "organization",

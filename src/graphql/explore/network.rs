@@ -7,7 +7,7 @@ use super::{SharedRecordKind, bad, kinds, organization};
 use crate::{
     graphql::{
         errors::ApiResult,
-        ids::{self, NodeType},
+        ids::{self, RecordKind},
         organization::Organization,
     },
     store::{
@@ -58,7 +58,7 @@ pub struct NetworkNode {
 impl NetworkNode {
     /// The organization's global ID (what links name as `source` and `target`).
     async fn id(&self) -> ID {
-        ids::encode(NodeType::Organization, self.id)
+        ids::encode(RecordKind::Organization, self.id)
     }
 
     /// How many hops from the centre (the centre is 0).
@@ -80,12 +80,12 @@ pub struct NetworkLink(explore::NetworkLink);
 impl NetworkLink {
     /// One end: the global ID of a node.
     async fn source(&self) -> ID {
-        ids::encode(NodeType::Organization, self.0.source)
+        ids::encode(RecordKind::Organization, self.0.source)
     }
 
     /// The other end: the global ID of a node.
     async fn target(&self) -> ID {
-        ids::encode(NodeType::Organization, self.0.target)
+        ids::encode(RecordKind::Organization, self.0.target)
     }
 
     /// How many records the two share (a weight for the drawing).

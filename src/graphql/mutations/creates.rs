@@ -15,7 +15,7 @@ use super::{
             AgreementKind, EventKind, EventRole, InstrumentKind, InstrumentRole, OrganizationKind,
             PartyRole, ProjectKind, ProjectRole, ProjectStatus, Recurrence,
         },
-        ids::NodeType,
+        ids::RecordKind,
     },
     optional_reference, reference,
 };
@@ -95,7 +95,7 @@ impl NewRecord for CreateOrganizationInput {
             name: self.name.clone(),
             acronym: self.acronym.clone(),
             kind: self.kind.into(),
-            parent: optional_reference(self.parent.as_ref(), NodeType::Organization),
+            parent: optional_reference(self.parent.as_ref(), RecordKind::Organization),
             website: self.website.clone(),
             description: self.description.clone(),
         }
@@ -145,7 +145,7 @@ fn instrument_links<L: LinkTable>(links: &[NewInstrumentLinkInput]) -> LinkChang
     let mut group = LinkChanges::new_links("input.instruments");
     group.connect = (links.iter())
         .map(|l| Connect {
-            target: Target::Id(reference(&l.instrument, NodeType::Instrument)),
+            target: Target::Id(reference(&l.instrument, RecordKind::Instrument)),
             role: LinkRole::Instrument(l.role.into()),
             since: None,
         })
@@ -161,7 +161,7 @@ fn participant_links<L: LinkTable>(
     let mut group = LinkChanges::new_links(path);
     group.connect = participants
         .map(|(organization, role)| Connect {
-            target: Target::Id(reference(&organization, NodeType::Organization)),
+            target: Target::Id(reference(&organization, RecordKind::Organization)),
             role,
             since: None,
         })
@@ -207,7 +207,7 @@ impl NewRecord for CreateAgreementInput {
         let mut parties = LinkChanges::<agreement_party::Entity>::new_links("input.parties");
         parties.connect = (self.parties.iter())
             .map(|p| Connect {
-                target: Target::Id(reference(&p.organization, NodeType::Organization)),
+                target: Target::Id(reference(&p.organization, RecordKind::Organization)),
                 role: LinkRole::Party(p.role.into()),
                 since: p.since,
             })
@@ -256,7 +256,7 @@ impl NewRecord for CreateProjectInput {
             summary: self.summary.clone(),
             starts_on: self.starts_on,
             ends_on: self.ends_on,
-            agreement: optional_reference(self.agreement.as_ref(), NodeType::Agreement),
+            agreement: optional_reference(self.agreement.as_ref(), RecordKind::Agreement),
         }
     }
 
@@ -367,9 +367,9 @@ impl NewRecord for CreateEventInput {
             ends_on: self.ends_on,
             location: self.location.clone(),
             recurrence: self.recurrence.map(Into::into),
-            parent: optional_reference(self.parent.as_ref(), NodeType::Event),
-            project: optional_reference(self.project.as_ref(), NodeType::Project),
-            agreement: optional_reference(self.agreement.as_ref(), NodeType::Agreement),
+            parent: optional_reference(self.parent.as_ref(), RecordKind::Event),
+            project: optional_reference(self.project.as_ref(), RecordKind::Project),
+            agreement: optional_reference(self.agreement.as_ref(), RecordKind::Agreement),
         }
     }
 
@@ -400,7 +400,7 @@ impl NewRecord for CreateEventInput {
                 (
                     format!("{path}.participants[{j}].organization"),
                     Table::Organization,
-                    reference(&p.organization, NodeType::Organization),
+                    reference(&p.organization, RecordKind::Organization),
                 )
             }));
         }
@@ -455,7 +455,7 @@ impl NewRecord for CreateInstrumentInput {
             name: self.name.clone(),
             acronym: self.acronym.clone(),
             kind: self.kind.into(),
-            issuer: optional_reference(self.issuer.as_ref(), NodeType::Organization),
+            issuer: optional_reference(self.issuer.as_ref(), RecordKind::Organization),
             adopted_on: self.adopted_on,
             url: self.url.clone(),
             description: self.description.clone(),

@@ -8,7 +8,7 @@ use entity::agreement_party;
 use super::{
     super::{
         enums::{EventRole, InstrumentRole, PartyRole, ProjectRole},
-        ids::NodeType,
+        ids::RecordKind,
     },
     reference,
 };
@@ -41,7 +41,7 @@ pub enum InstrumentRef {
 impl OrganizationRef {
     fn target(&self) -> Target {
         match self {
-            Self::Id(id) => Target::Id(reference(id, NodeType::Organization)),
+            Self::Id(id) => Target::Id(reference(id, RecordKind::Organization)),
             Self::Slug(slug) => Target::Slug(slug.clone()),
         }
     }
@@ -50,7 +50,7 @@ impl OrganizationRef {
 impl InstrumentRef {
     fn target(&self) -> Target {
         match self {
-            Self::Id(id) => Target::Id(reference(id, NodeType::Instrument)),
+            Self::Id(id) => Target::Id(reference(id, RecordKind::Instrument)),
             Self::Slug(slug) => Target::Slug(slug.clone()),
         }
     }

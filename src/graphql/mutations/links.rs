@@ -14,7 +14,7 @@ use super::{
         enums::{EventRole, InstrumentRole, PartyRole, ProjectRole},
         errors::ApiResult,
         event::Event,
-        ids::NodeType,
+        ids::RecordKind,
         project::Project,
     },
     actor, record_id,
@@ -50,7 +50,7 @@ macro_rules! link_mutations {
             ) -> ApiResult<$payload> {
                 let actor = actor(ctx, Role::Editor)?;
                 let (mut key, owner) = input.key();
-                key.owner = record_id(owner, NodeType::$owner_node, "input.owner")?;
+                key.owner = record_id(owner, RecordKind::$owner_node, "input.owner")?;
                 let change = LinkChange::Add { since: input.since() };
                 let (record, entry) = calls::link::<$link::Entity>(store(ctx), &actor, key, change, "input").await?;
                 Ok($payload { record: $owner_node(record), audit_entry: entry.map(Into::into), nested_audit_entries: Vec::new(), created: false })
@@ -64,7 +64,7 @@ macro_rules! link_mutations {
             ) -> ApiResult<$payload> {
                 let actor = actor(ctx, Role::Editor)?;
                 let (mut key, owner) = input.key();
-                key.owner = record_id(owner, NodeType::$owner_node, "input.owner")?;
+                key.owner = record_id(owner, RecordKind::$owner_node, "input.owner")?;
                 let change = LinkChange::Change { new_role: input.new_role(), since: input.since() };
                 let (record, entry) = calls::link::<$link::Entity>(store(ctx), &actor, key, change, "input").await?;
                 Ok($payload { record: $owner_node(record), audit_entry: entry.map(Into::into), nested_audit_entries: Vec::new(), created: false })
@@ -78,7 +78,7 @@ macro_rules! link_mutations {
             ) -> ApiResult<$payload> {
                 let actor = actor(ctx, Role::Editor)?;
                 let (mut key, owner) = input.key();
-                key.owner = record_id(owner, NodeType::$owner_node, "input.owner")?;
+                key.owner = record_id(owner, RecordKind::$owner_node, "input.owner")?;
                 let (record, entry) = calls::link::<$link::Entity>(store(ctx), &actor, key, LinkChange::Remove, "input").await?;
                 Ok($payload { record: $owner_node(record), audit_entry: entry.map(Into::into), nested_audit_entries: Vec::new(), created: false })
             }
@@ -129,7 +129,7 @@ macro_rules! link_inputs {
 
         impl $add_input {
             fn key(&self) -> (LinkKey, &ID) {
-                (key(&self.$target, NodeType::$target_node, LinkRole::$variant(self.role.into())), &self.owner)
+                (key(&self.$target, RecordKind::$target_node, LinkRole::$variant(self.role.into())), &self.owner)
             }
             fn since(&self) -> Option<PartialDate> {
                 None
@@ -138,7 +138,7 @@ macro_rules! link_inputs {
 
         impl $change_input {
             fn key(&self) -> (LinkKey, &ID) {
-                (key(&self.$target, NodeType::$target_node, LinkRole::$variant(self.role.into())), &self.owner)
+                (key(&self.$target, RecordKind::$target_node, LinkRole::$variant(self.role.into())), &self.owner)
             }
             fn new_role(&self) -> LinkRole {
                 LinkRole::$variant(self.new_role.into())
@@ -150,13 +150,13 @@ macro_rules! link_inputs {
 
         impl $remove_input {
             fn key(&self) -> (LinkKey, &ID) {
-                (key(&self.$target, NodeType::$target_node, LinkRole::$variant(self.role.into())), &self.owner)
+                (key(&self.$target, RecordKind::$target_node, LinkRole::$variant(self.role.into())), &self.owner)
             }
         }
     };
 }
 
-fn key(target: &ID, node: NodeType, role: LinkRole) -> LinkKey {
+fn key(target: &ID, node: RecordKind, role: LinkRole) -> LinkKey {
     LinkKey {
         owner: 0,
         target: reference(target, node),
@@ -206,7 +206,7 @@ pub struct RemoveAgreementPartyInput {
 fn party_key(organization: &ID, role: PartyRole) -> LinkKey {
     key(
         organization,
-        NodeType::Organization,
+        RecordKind::Organization,
         LinkRole::Party(role.into()),
     )
 }

@@ -26,7 +26,7 @@ pub(super) use admin::{
     decode_cursor as decode_audit_cursor, encode_cursor as encode_audit_cursor,
 };
 
-use super::ids::{self, NodeType};
+use super::ids::{self, RecordKind};
 use crate::{
     auth::{Actor, Role, Viewer},
     error::{AppError, AppResult},
@@ -63,35 +63,22 @@ fn store<'a>(ctx: &'a Context<'_>) -> &'a Store {
 
 /// A referenced record's id; an ID that is malformed or of another type becomes 0, which no
 /// record has, so the store reports it with its field path beside every other problem.
-fn reference(id: &ID, node: NodeType) -> i64 {
+fn reference(id: &ID, node: RecordKind) -> i64 {
     ids::decode_as(id, node).unwrap_or(0)
 }
 
-fn optional_reference(id: Option<&ID>, node: NodeType) -> Option<i64> {
+fn optional_reference(id: Option<&ID>, node: RecordKind) -> Option<i64> {
     id.map(|id| reference(id, node))
 }
 
 /// The record a mutation names: its ID must be of the right type.
-fn record_id(id: &ID, node: NodeType, field: &str) -> AppResult<i64> {
+fn record_id(id: &ID, node: RecordKind, field: &str) -> AppResult<i64> {
     ids::decode_as(id, node).map_err(|_| {
         AppError::bad_field(
             field,
             format!("`{}` is not the ID of {}", id.as_str(), node.with_article()),
         )
     })
-}
-
-/// The record type of an audit entry's `entity_type`, for the five records.
-pub(super) fn node_type_named(name: &str) -> Option<NodeType> {
-    [
-        NodeType::Organization,
-        NodeType::Agreement,
-        NodeType::Project,
-        NodeType::Event,
-        NodeType::Instrument,
-    ]
-    .into_iter()
-    .find(|n| n.name() == name)
 }
 
 /// One change recorded in the audit log.
@@ -125,7 +112,7 @@ impl From<audit_entry::Model> for AuditEntry {
         Self {
             id: ID(m.id.to_string()),
             at: m.at,
-            record_id: node_type_named(&m.entity_type)
+            record_id: RecordKind::named(&m.entity_type)
                 .zip(m.record_id)
                 .map(|(node, id)| ids::encode(node, id)),
             record_key: m.record_id,

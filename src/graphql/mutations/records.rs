@@ -9,7 +9,7 @@ use super::{
         agreement::Agreement,
         errors::ApiResult,
         event::Event,
-        ids::{self, NodeType},
+        ids::{self, RecordKind},
         instrument::Instrument,
         organization::Organization,
         project::Project,
@@ -112,7 +112,7 @@ macro_rules! record_mutations {
                 #[graphql(desc = "The record, the version read, and the fields to change.")] input: $update_input,
             ) -> ApiResult<$payload> {
                 let actor = actor(ctx, Role::Editor)?;
-                let id = record_id(&input.id, NodeType::$node_type, "input.id")?;
+                let id = record_id(&input.id, RecordKind::$node_type, "input.id")?;
                 let update = Update { action: "update", id, version: input.version, path: "input" };
                 let links = input.links();
                 let written = calls::update::<$fields>(store(ctx), &actor, update, |f| input.patch(f), links).await?;
@@ -137,10 +137,10 @@ macro_rules! record_mutations {
                 #[graphql(desc = "The record, the version read, and what to do with links to it.")] input: DeleteRecordInput,
             ) -> ApiResult<DeletePayload> {
                 let actor = actor(ctx, Role::Admin)?;
-                let id = record_id(&input.id, NodeType::$node_type, "input.id")?;
+                let id = record_id(&input.id, RecordKind::$node_type, "input.id")?;
                 let options = DeleteOptions { detach_links: input.detach_links };
                 let entry = calls::delete::<$entity::Entity>(store(ctx), &actor, id, input.version, options).await?;
-                Ok(DeletePayload { deleted_id: ids::encode(NodeType::$node_type, id), audit_entry: entry.into() })
+                Ok(DeletePayload { deleted_id: ids::encode(RecordKind::$node_type, id), audit_entry: entry.into() })
             }
         }
     };

@@ -13,7 +13,7 @@ use super::{
             AgreementKind, EventKind, InstrumentKind, OrganizationKind, ProjectKind, ProjectStatus,
             Recurrence,
         },
-        ids::NodeType,
+        ids::RecordKind,
     },
     link_changes::{
         AgreementPartyChangesInput, EventParticipantChangesInput, InstrumentLinkChangesInput,
@@ -54,7 +54,7 @@ fn set_nullable<T>(target: &mut Option<T>, value: MaybeUndefined<T>) {
     }
 }
 
-fn set_reference(target: &mut Option<i64>, value: MaybeUndefined<ID>, node: NodeType) {
+fn set_reference(target: &mut Option<i64>, value: MaybeUndefined<ID>, node: RecordKind) {
     set_nullable(target, value.map_value(|id| reference(&id, node)));
 }
 
@@ -95,7 +95,7 @@ impl RecordUpdate for UpdateOrganizationInput {
         set(&mut f.name, self.name);
         set_nullable(&mut f.acronym, self.acronym);
         set(&mut f.kind, self.kind.map(Into::into));
-        set_reference(&mut f.parent, self.parent, NodeType::Organization);
+        set_reference(&mut f.parent, self.parent, RecordKind::Organization);
         set_nullable(&mut f.website, self.website);
         set_nullable(&mut f.description, self.description);
     }
@@ -200,7 +200,7 @@ impl RecordUpdate for UpdateProjectInput {
         set_nullable(&mut f.summary, self.summary);
         set_nullable(&mut f.starts_on, self.starts_on);
         set_nullable(&mut f.ends_on, self.ends_on);
-        set_reference(&mut f.agreement, self.agreement, NodeType::Agreement);
+        set_reference(&mut f.agreement, self.agreement, RecordKind::Agreement);
     }
 }
 
@@ -263,9 +263,9 @@ impl RecordUpdate for UpdateEventInput {
         set_nullable(&mut f.ends_on, self.ends_on);
         set_nullable(&mut f.location, self.location);
         set_nullable(&mut f.recurrence, self.recurrence.map_value(Into::into));
-        set_reference(&mut f.parent, self.parent, NodeType::Event);
-        set_reference(&mut f.project, self.project, NodeType::Project);
-        set_reference(&mut f.agreement, self.agreement, NodeType::Agreement);
+        set_reference(&mut f.parent, self.parent, RecordKind::Event);
+        set_reference(&mut f.project, self.project, RecordKind::Project);
+        set_reference(&mut f.agreement, self.agreement, RecordKind::Agreement);
     }
 }
 
@@ -302,7 +302,7 @@ impl RecordUpdate for UpdateInstrumentInput {
         set(&mut f.name, self.name);
         set_nullable(&mut f.acronym, self.acronym);
         set(&mut f.kind, self.kind.map(Into::into));
-        set_reference(&mut f.issuer, self.issuer, NodeType::Organization);
+        set_reference(&mut f.issuer, self.issuer, RecordKind::Organization);
         set_nullable(&mut f.adopted_on, self.adopted_on);
         set_nullable(&mut f.url, self.url);
         set_nullable(&mut f.description, self.description);

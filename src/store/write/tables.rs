@@ -16,7 +16,7 @@ use serde_json::Value as Json;
 
 use crate::{
     error::{AppError, AppResult, is_foreign_key_violation},
-    store::records::Record,
+    store::{RecordKind, records::Record},
 };
 
 /// The kinds of rows a delete can take away and a restore put back.
@@ -151,15 +151,18 @@ impl Table {
     /// The record table whose GraphQL type is `name` (`Organization`), as the audit log
     /// records it; none for a link type or another name.
     pub fn of_record_type(name: &str) -> Option<Self> {
-        [
-            (Self::Organization, organization::Entity::TYPE),
-            (Self::Agreement, agreement::Entity::TYPE),
-            (Self::Project, project::Entity::TYPE),
-            (Self::Event, event::Entity::TYPE),
-            (Self::Instrument, instrument::Entity::TYPE),
-        ]
-        .into_iter()
-        .find_map(|(table, type_name)| (type_name == name).then_some(table))
+        RecordKind::named(name).map(Self::of_kind)
+    }
+
+    /// The table of a kind of record.
+    pub const fn of_kind(kind: RecordKind) -> Self {
+        match kind {
+            RecordKind::Organization => Self::Organization,
+            RecordKind::Agreement => Self::Agreement,
+            RecordKind::Project => Self::Project,
+            RecordKind::Event => Self::Event,
+            RecordKind::Instrument => Self::Instrument,
+        }
     }
 
     /// The table name (the key of the before-image).
@@ -262,9 +265,11 @@ where
 
 /// A record table the API writes.
 pub trait Writable: Record {
+    /// Its kind of record.
+    const KIND: RecordKind;
     /// The GraphQL type name, as the audit log records it.
-    const TYPE: &'static str;
-    const TABLE: Table;
+    const TYPE: &'static str = Self::KIND.name();
+    const TABLE: Table = Table::of_kind(Self::KIND);
     const VERSION: Self::Column;
     const CREATED_AT: Self::Column;
     const UPDATED_AT: Self::Column;
@@ -283,13 +288,12 @@ pub trait Writable: Record {
 }
 
 macro_rules! writable {
-    ($module:ident, $type:literal, $table:ident,
+    ($module:ident, $kind:ident,
      owned: [$(($ot:ident, $oc:literal)),*],
      linked_by: [$(($lt:ident, $lc:literal)),*],
      referenced_by: [$(($rt:ident, $rc:literal)),*]) => {
         impl Writable for $module::Entity {
-            const TYPE: &'static str = $type;
-            const TABLE: Table = Table::$table;
+            const KIND: RecordKind = RecordKind::$kind;
             const VERSION: $module::Column = $module::Column::Version;
             const CREATED_AT: $module::Column = $module::Column::CreatedAt;
             const UPDATED_AT: $module::Column = $module::Column::UpdatedAt;
@@ -307,25 +311,25 @@ macro_rules! writable {
     };
 }
 
-writable!(organization, "Organization", Organization,
+writable!(organization, Organization,
     owned: [],
     linked_by: [(AgreementParty, "organization_id"), (ProjectParticipant, "organization_id"),
         (EventParticipant, "organization_id")],
     referenced_by: [(Organization, "parent_id"), (Instrument, "issuer_id")]);
-writable!(agreement, "Agreement", Agreement,
+writable!(agreement, Agreement,
     owned: [(AgreementParty, "agreement_id"), (AgreementInstrument, "agreement_id")],
     linked_by: [],
     referenced_by: [(Project, "agreement_id"), (Event, "agreement_id")]);
-writable!(project, "Project", Project,
+writable!(project, Project,
     owned: [(ProjectParticipant, "project_id"), (ProjectInstrument, "project_id"),
         (ProjectRegion, "project_id"), (ProjectTheme, "project_id")],
     linked_by: [],
     referenced_by: [(Event, "project_id")]);
-writable!(event, "Event", Event,
+writable!(event, Event,
     owned: [(EventParticipant, "event_id"), (EventInstrument, "event_id")],
     linked_by: [],
     referenced_by: [(Event, "parent_id")]);
-writable!(instrument, "Instrument", Instrument,
+writable!(instrument, Instrument,
     owned: [],
     linked_by: [(AgreementInstrument, "instrument_id"), (ProjectInstrument, "instrument_id"),
         (EventInstrument, "instrument_id")],
