@@ -10,8 +10,10 @@ use sea_orm::{
     ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
     sea_query::{Expr, ExprTrait},
 };
-use serde::Serialize;
-use serde_json::{Value as Json, json};
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
 
 use super::{
     Table, Writable, at_version, existing, exists,
@@ -29,6 +31,25 @@ pub struct DeleteOptions {
     pub detach_links: bool,
 }
 
+/// What a delete took away, as its audit entry keeps it (as JSON, in this shape; the entries
+/// written before this type have the same shape): all that `restore` puts back.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeleteImage {
+    /// The record's table (`organizations`).
+    pub table: String,
+    /// The record's row.
+    pub record: Json,
+    /// The rows of the tables it owns, deleted with it (its parties), by table.
+    #[serde(default)]
+    pub owned: BTreeMap<String, Vec<Json>>,
+    /// The link rows pointing at it, deleted with `detachLinks`, by `table.column`.
+    #[serde(default)]
+    pub linked: BTreeMap<String, Vec<Json>>,
+    /// The ids of the records whose reference to it was cleared, by `table.column`.
+    #[serde(default)]
+    pub referenced: BTreeMap<String, Vec<i64>>,
+}
+
 /// Deletes record `id` at `version`, with the before-image restore needs; answers the
 /// before-image. Refused (BAD_USER_INPUT naming who points at it) when other records
 /// reference it and `detach_links` is off.
@@ -37,38 +58,38 @@ pub async fn delete_record<E>(
     id: i64,
     version: i32,
     options: DeleteOptions,
-) -> AppResult<Json>
+) -> AppResult<DeleteImage>
 where
     E: Writable,
     E::Model: Serialize,
 {
     let model = at_version::<E>(txn, id, version).await?;
-    let mut owned = serde_json::Map::new();
+    let mut owned = BTreeMap::new();
     for (table, col) in E::OWNED {
-        owned.insert(table.name().into(), table.rows(txn, col, id).await?.into());
+        owned.insert(table.name().into(), table.rows(txn, col, id).await?);
     }
-    let mut linked = serde_json::Map::new();
-    let mut referenced = serde_json::Map::new();
+    let mut linked = BTreeMap::new();
+    let mut referenced = BTreeMap::new();
     let mut blockers = Vec::new();
     for (table, col) in E::LINKED_BY {
         let rows = table.rows(txn, col, id).await?;
         if !rows.is_empty() {
             blockers.push(table.noun(rows.len()));
-            linked.insert(format!("{}.{col}", table.name()), rows.into());
+            linked.insert(format!("{}.{col}", table.name()), rows);
         }
     }
     for (table, col) in E::REFERENCED_BY {
-        let ids: Vec<Json> = table
+        let ids: Vec<i64> = table
             .rows(txn, col, id)
             .await?
             .into_iter()
-            .filter_map(|r| r.get("id").cloned())
+            .filter_map(|r| r.get("id").and_then(Json::as_i64))
             .collect();
         if !ids.is_empty() {
             // `parent_id` → `(as parent)`: the field's name in the API, not the column's.
             let field = col.strip_suffix("_id").unwrap_or(col);
             blockers.push(format!("{} (as {field})", table.noun(ids.len())));
-            referenced.insert(format!("{}.{col}", table.name()), ids.into());
+            referenced.insert(format!("{}.{col}", table.name()), ids);
         }
     }
     if !blockers.is_empty() && !options.detach_links {
@@ -108,13 +129,13 @@ where
         let now = existing::<E>(txn, id).await?;
         return Err(stale(E::TYPE, id, version, E::version_of(&now)));
     }
-    Ok(json!({
-        "table": E::TABLE.name(),
-        "record": to_json(&model)?,
-        "owned": owned,
-        "linked": linked,
-        "referenced": referenced,
-    }))
+    Ok(DeleteImage {
+        table: E::TABLE.name().to_owned(),
+        record: to_json(&model)?,
+        owned,
+        linked,
+        referenced,
+    })
 }
 
 /// Whether the id or the slug of a deleted record is in use again.
@@ -138,14 +159,13 @@ async fn record_taken<E: Writable>(
 
 /// Puts back what a delete's before-image holds: the record, its own links, the link rows
 /// deleted with it and the references cleared. Returns the table and id of the record.
-pub async fn restore_image(txn: &DatabaseTransaction, image: &Json) -> AppResult<(Table, i64)> {
+pub async fn restore_image(
+    txn: &DatabaseTransaction,
+    image: &DeleteImage,
+) -> AppResult<(Table, i64)> {
     let bad = || AppError::bad_field("auditEntryId", "this audit entry holds no deleted record");
-    let table = image
-        .get("table")
-        .and_then(Json::as_str)
-        .and_then(Table::from_name)
-        .ok_or_else(bad)?;
-    let record = image.get("record").cloned().ok_or_else(bad)?;
+    let table = Table::from_name(&image.table).ok_or_else(bad)?;
+    let record = image.record.clone();
     let id = record.get("id").and_then(Json::as_i64).ok_or_else(bad)?;
     let slug = record
         .get("slug")
@@ -169,14 +189,10 @@ pub async fn restore_image(txn: &DatabaseTransaction, image: &Json) -> AppResult
         });
     }
     let mut rows = vec![(table, vec![record])];
-    for section in ["owned", "linked"] {
-        if let Some(map) = image.get(section).and_then(Json::as_object) {
-            for (key, section_rows) in map {
-                let name = key.split('.').next().unwrap_or_default();
-                let link = Table::from_name(name).ok_or_else(bad)?;
-                rows.push((link, section_rows.as_array().cloned().unwrap_or_default()));
-            }
-        }
+    for (key, section_rows) in image.owned.iter().chain(&image.linked) {
+        let name = key.split('.').next().unwrap_or_default();
+        let link = Table::from_name(name).ok_or_else(bad)?;
+        rows.push((link, section_rows.clone()));
     }
     // Every record the rows refer to must still exist: name those deleted since.
     let mut missing = std::collections::BTreeSet::new();
@@ -211,14 +227,11 @@ pub async fn restore_image(txn: &DatabaseTransaction, image: &Json) -> AppResult
     for (link, link_rows) in rows {
         link.insert(txn, link_rows).await?;
     }
-    if let Some(map) = image.get("referenced").and_then(Json::as_object) {
-        for (key, ids) in map {
+    {
+        for (key, ids) in &image.referenced {
             let (name, col) = key.split_once('.').ok_or_else(bad)?;
             let other = Table::from_name(name).ok_or_else(bad)?;
-            let ids: Vec<i64> = ids
-                .as_array()
-                .map(|a| a.iter().filter_map(Json::as_i64).collect())
-                .unwrap_or_default();
+            let ids = ids.iter().copied();
             with_entity!(other, R => {
                 let c = column::<R>(col)?;
                 let version = column::<R>("version")?;
@@ -234,4 +247,33 @@ pub async fn restore_image(txn: &DatabaseTransaction, image: &Json) -> AppResult
         }
     }
     Ok((table, id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_delete_image_reads_back_as_the_audit_log_has_always_held_it() {
+        // The shape the entries had when the image was built as untyped JSON.
+        let stored = serde_json::json!({
+            "table": "organizations",
+            "record": { "id": 7, "slug": "unctad", "name": "UNCTAD" },
+            "owned": {},
+            "linked": { "agreement_parties.organization_id": [{ "id": 3, "agreement_id": 2 }] },
+            "referenced": { "instruments.issuer_id": [11, 12] },
+        });
+        let image: DeleteImage =
+            serde_json::from_value(stored.clone()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(image.table, "organizations");
+        assert_eq!(image.record["slug"], "unctad");
+        assert_eq!(image.linked["agreement_parties.organization_id"].len(), 1);
+        assert_eq!(image.referenced["instruments.issuer_id"], [11, 12]);
+        assert_eq!(serde_json::to_value(&image).ok(), Some(stored));
+
+        // An image without the sections it had nothing in.
+        let bare = serde_json::json!({ "table": "events", "record": { "id": 1 } });
+        let image: DeleteImage = serde_json::from_value(bare).unwrap_or_else(|e| panic!("{e}"));
+        assert!(image.owned.is_empty() && image.linked.is_empty() && image.referenced.is_empty());
+    }
 }

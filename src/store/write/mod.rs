@@ -27,7 +27,7 @@ mod rows;
 mod sync;
 mod tables;
 
-pub use delete::{DeleteOptions, delete_record, restore_image};
+pub use delete::{DeleteImage, DeleteOptions, delete_record, restore_image};
 pub use problems::{MAX_NAME_CHARS, MAX_SHORT_CHARS, MAX_TEXT_CHARS, Problems, is_valid_slug};
 pub use rows::{
     at_version, existing, exists, gone_reference, insert_record, insert_records, slug_free,

@@ -13,8 +13,8 @@ pub use super::fields::{
     AgreementFields, EventFields, InstrumentFields, OrganizationFields, ProjectFields,
 };
 use super::{
-    DeleteOptions, Problems, Table, Writable, at_version, audit, audit_many, delete_record, exists,
-    insert_record,
+    DeleteImage, DeleteOptions, Problems, Table, Writable, at_version, audit, audit_many,
+    delete_record, exists, insert_record,
     link_changes::{LinkGroup, apply_groups, check_groups},
     slug_free, to_json, update_record,
 };
@@ -340,7 +340,7 @@ where
     E: Writable,
     E::Model: Serialize,
 {
-    let image = delete_record::<E>(txn, id, version, options).await?;
+    let image = to_json(&delete_record::<E>(txn, id, version, options).await?)?;
     audit(txn, actor, "delete", E::TYPE, Some(id), Some(image), None).await
 }
 
@@ -351,8 +351,10 @@ pub async fn restore(
     entry_id: i64,
 ) -> AppResult<(Table, i64, audit_entry::Model)> {
     let entry = super::audit::entry(txn, entry_id).await?;
-    let image = match (entry.action.as_str(), &entry.before) {
-        ("delete", Some(image)) => image.clone(),
+    let image: DeleteImage = match (entry.action.as_str(), entry.before) {
+        ("delete", Some(image)) => serde_json::from_value(image).map_err(|_| {
+            AppError::bad_field("auditEntryId", "this audit entry holds no deleted record")
+        })?,
         _ => {
             return Err(AppError::bad_field(
                 "auditEntryId",
@@ -364,7 +366,7 @@ pub async fn restore(
         }
     };
     let (table, id) = super::restore_image(txn, &image).await?;
-    let after = image.get("record").cloned();
+    let after = Some(image.record);
     let done = audit(
         txn,
         actor,
