@@ -8,7 +8,7 @@ use sea_orm::{DatabaseTransaction, EntityTrait, IntoActiveModel};
 use serde::Serialize;
 
 use super::{
-    DeleteOptions, Table, Writable, begin, commit, existing,
+    Bookkept, DeleteOptions, Table, Writable, begin, commit, existing,
     link_changes::LinkGroup,
     links::{self, LinkKey, LinkRole, LinkTable},
     records::{self, Fields, Nested, Update},
@@ -84,7 +84,7 @@ where
     } = new;
     let (record, entry, mut entries) =
         records::create_with_links(txn, actor, fields, &path, nested, links).await?;
-    let id = <F::E as Writable>::id_of(&record);
+    let id = <F::E as Bookkept>::id_of(&record);
     for Child {
         path,
         mut fields,
@@ -147,8 +147,8 @@ where
     let written = match found {
         Some(found) => {
             let (id, version) = (
-                <F::E as Writable>::id_of(&found),
-                <F::E as Writable>::version_of(&found),
+                <F::E as Bookkept>::id_of(&found),
+                <F::E as Bookkept>::version_of(&found),
             );
             let fields = new.fields;
             let (record, entry) =

@@ -10,12 +10,12 @@ use entity::{
 };
 use sea_orm::{
     ActiveEnum, ActiveModelBehavior, ActiveModelTrait, ColumnTrait, DatabaseTransaction,
-    EntityTrait, IntoActiveModel, QueryFilter, Value,
+    IntoActiveModel, QueryFilter, Value,
     sea_query::{Expr, ExprTrait},
 };
 use serde::Serialize;
 
-use super::{Problems, Table, Writable, audit, exists, gone_reference, to_json};
+use super::{Bookkept, Problems, Table, Writable, audit, exists, gone_reference, to_json};
 use crate::{
     auth::Actor,
     dates::PartialDate,
@@ -23,20 +23,15 @@ use crate::{
 };
 
 /// A link table: owner → target with a role.
-pub trait LinkTable: EntityTrait<Model: Sync> {
+pub trait LinkTable: Bookkept<Model: Sync> {
     /// The GraphQL name of the link, as the audit log records it.
     const TYPE: &'static str;
     const ID: Self::Column;
     const OWNER: Self::Column;
     const TARGET: Self::Column;
     const ROLE: Self::Column;
-    const VERSION: Self::Column;
-    const CREATED_AT: Self::Column;
-    const UPDATED_AT: Self::Column;
     type Owner: Writable;
     type Target: Writable;
-    fn id_of(model: &Self::Model) -> i64;
-    fn version_of(model: &Self::Model) -> i32;
     /// The columns that say since when a link holds, set to `since` (a party's; none for
     /// the other links).
     fn since_columns(since: Option<PartialDate>) -> Vec<(Self::Column, Value)>;
@@ -51,17 +46,8 @@ macro_rules! link_table {
             const OWNER: $module::Column = $module::Column::$owner_col;
             const TARGET: $module::Column = $module::Column::$target_col;
             const ROLE: $module::Column = $module::Column::Role;
-            const VERSION: $module::Column = $module::Column::Version;
-            const CREATED_AT: $module::Column = $module::Column::CreatedAt;
-            const UPDATED_AT: $module::Column = $module::Column::UpdatedAt;
             type Owner = $owner::Entity;
             type Target = $target::Entity;
-            fn id_of(model: &$module::Model) -> i64 {
-                model.id
-            }
-            fn version_of(model: &$module::Model) -> i32 {
-                model.version
-            }
             #[allow(unused_variables)]
             fn since_columns(since: Option<PartialDate>) -> Vec<($module::Column, Value)> {
                 #[allow(unused_mut)]

@@ -33,7 +33,7 @@ pub use rows::{
     at_version, existing, exists, gone_reference, insert_record, insert_records, slug_free,
     update_record,
 };
-pub use tables::{Table, Writable};
+pub use tables::{Bookkept, Table, Writable};
 
 use chrono::Utc;
 use entity::audit_entry;

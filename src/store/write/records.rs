@@ -13,7 +13,7 @@ pub use super::fields::{
     AgreementFields, EventFields, InstrumentFields, OrganizationFields, ProjectFields,
 };
 use super::{
-    DeleteImage, DeleteOptions, Problems, Table, Writable, at_version, audit, audit_many,
+    Bookkept, DeleteImage, DeleteOptions, Problems, Table, Writable, at_version, audit, audit_many,
     delete_record, exists, insert_record,
     link_changes::{LinkGroup, apply_groups, check_groups},
     slug_free, to_json, update_record,

@@ -15,7 +15,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value as Json;
 
 use super::{
-    Table, Writable, audit, existing,
+    Bookkept, Table, Writable, audit, existing,
     records::{
         AgreementFields, EventFields, Fields, InstrumentFields, OrganizationFields, ProjectFields,
         update_as,

@@ -263,16 +263,53 @@ where
     Ok(())
 }
 
+/// The bookkeeping columns of every table the write path writes (records and links): each row
+/// has an id, a version bumped by each change, and when it was created and last changed.
+pub trait Bookkept: EntityTrait {
+    const VERSION: Self::Column;
+    const CREATED_AT: Self::Column;
+    const UPDATED_AT: Self::Column;
+    fn id_of(model: &Self::Model) -> i64;
+    fn version_of(model: &Self::Model) -> i32;
+}
+
+macro_rules! bookkept {
+    ($($module:ident),* $(,)?) => {$(
+        impl Bookkept for $module::Entity {
+            const VERSION: $module::Column = $module::Column::Version;
+            const CREATED_AT: $module::Column = $module::Column::CreatedAt;
+            const UPDATED_AT: $module::Column = $module::Column::UpdatedAt;
+            fn id_of(model: &$module::Model) -> i64 {
+                model.id
+            }
+            fn version_of(model: &$module::Model) -> i32 {
+                model.version
+            }
+        }
+    )*};
+}
+
+bookkept!(
+    organization,
+    agreement,
+    project,
+    event,
+    instrument,
+    agreement_party,
+    agreement_instrument,
+    project_participant,
+    project_instrument,
+    event_participant,
+    event_instrument,
+);
+
 /// A record table the API writes.
-pub trait Writable: Record {
+pub trait Writable: Record + Bookkept {
     /// Its kind of record.
     const KIND: RecordKind;
     /// The GraphQL type name, as the audit log records it.
     const TYPE: &'static str = Self::KIND.name();
     const TABLE: Table = Table::of_kind(Self::KIND);
-    const VERSION: Self::Column;
-    const CREATED_AT: Self::Column;
-    const UPDATED_AT: Self::Column;
     /// The record's source (where its facts come from), which a dataset file sets.
     const SOURCE: Self::Column;
     /// Link tables whose rows belong to the record and go with it (ON DELETE CASCADE):
@@ -283,8 +320,6 @@ pub trait Writable: Record {
     const LINKED_BY: &'static [(Table, &'static str)];
     /// Nullable references of other records to this one: cleared only with `detachLinks`.
     const REFERENCED_BY: &'static [(Table, &'static str)];
-    fn id_of(model: &Self::Model) -> i64;
-    fn version_of(model: &Self::Model) -> i32;
 }
 
 macro_rules! writable {
@@ -294,19 +329,10 @@ macro_rules! writable {
      referenced_by: [$(($rt:ident, $rc:literal)),*]) => {
         impl Writable for $module::Entity {
             const KIND: RecordKind = RecordKind::$kind;
-            const VERSION: $module::Column = $module::Column::Version;
-            const CREATED_AT: $module::Column = $module::Column::CreatedAt;
-            const UPDATED_AT: $module::Column = $module::Column::UpdatedAt;
             const SOURCE: $module::Column = $module::Column::SourceId;
             const OWNED: &'static [(Table, &'static str)] = &[$((Table::$ot, $oc)),*];
             const LINKED_BY: &'static [(Table, &'static str)] = &[$((Table::$lt, $lc)),*];
             const REFERENCED_BY: &'static [(Table, &'static str)] = &[$((Table::$rt, $rc)),*];
-            fn id_of(model: &$module::Model) -> i64 {
-                model.id
-            }
-            fn version_of(model: &$module::Model) -> i32 {
-                model.version
-            }
         }
     };
 }

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::{
     super::{
-        Table, Writable, insert_records,
+        Bookkept, Table, Writable, insert_records,
         plan::{Counts, Planned, PlannedSource, RecordChange, SeedReport},
         records::Fields,
         rows::stale,
@@ -263,8 +263,8 @@ impl Run<'_> {
                 let slug = p.fields.slug().to_owned();
                 match <F::E as Stored>::stored(known).remove(&slug) {
                     Some(model) => {
-                        let id = <F::E as Writable>::id_of(&model);
-                        let version = <F::E as Writable>::version_of(&model);
+                        let id = <F::E as Bookkept>::id_of(&model);
+                        let version = <F::E as Bookkept>::version_of(&model);
                         if F::from_model(&model).parent() != p.fields.parent() {
                             self.parents_moved = true;
                         }
@@ -325,7 +325,7 @@ impl Run<'_> {
                     let model = by_slug.remove(p.fields.slug()).ok_or_else(|| {
                         AppError::Internal(anyhow::anyhow!("an inserted record was not returned"))
                     })?;
-                    let id = <F::E as Writable>::id_of(&model);
+                    let id = <F::E as Bookkept>::id_of(&model);
                     known
                         .ids
                         .entry(table)
