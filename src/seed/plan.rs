@@ -16,7 +16,7 @@ use crate::{
     },
 };
 
-use super::document::{Document, InstrumentLinkDoc};
+use super::document::{Document, InstrumentLinkDoc, ParticipantDoc};
 
 /// The longest region or theme: the column is `varchar(200)` (PostgreSQL enforces it, SQLite
 /// does not, so the file is held to it here on both).
@@ -163,20 +163,12 @@ impl Document {
             }
             record.regions = x.regions.clone();
             record.themes = x.themes.clone();
-            for (j, participant) in x.participants.iter().enumerate() {
-                record.links.push(PlannedLink {
-                    path: format!("{path}.participants[{j}].organization"),
-                    target: participant.organization.clone(),
-                    role: LinkRole::Project(participant.role),
-                    since: None,
-                });
-            }
+            let roles = x.participants.iter().map(|x| LinkRole::Project(x.role));
+            let participants = participant_links(&mut p, &path, &x.participants, roles);
+            record.links.extend(participants);
             record
                 .links
                 .extend(instrument_links(&mut p, &path, &x.instruments));
-            let participants =
-                (x.participants.iter()).map(|x| (x.organization.as_str(), format!("{:?}", x.role)));
-            unique_links(&mut p, &format!("{path}.participants"), participants);
             plan.projects.push(record);
         }
         for (i, e) in self.events.iter().enumerate() {
@@ -205,20 +197,12 @@ impl Document {
             refer(&mut record, "parent", Table::Event, &e.parent);
             refer(&mut record, "project", Table::Project, &e.project);
             refer(&mut record, "agreement", Table::Agreement, &e.agreement);
-            for (j, participant) in e.participants.iter().enumerate() {
-                record.links.push(PlannedLink {
-                    path: format!("{path}.participants[{j}].organization"),
-                    target: participant.organization.clone(),
-                    role: LinkRole::Event(participant.role),
-                    since: None,
-                });
-            }
+            let roles = e.participants.iter().map(|x| LinkRole::Event(x.role));
+            let participants = participant_links(&mut p, &path, &e.participants, roles);
+            record.links.extend(participants);
             record
                 .links
                 .extend(instrument_links(&mut p, &path, &e.instruments));
-            let participants =
-                (e.participants.iter()).map(|x| (x.organization.as_str(), format!("{:?}", x.role)));
-            unique_links(&mut p, &format!("{path}.participants"), participants);
             plan.events.push(record);
         }
         if let Err(slug) = parents_first(&self.organizations, |o| &o.slug, |o| o.parent.as_deref())
@@ -243,6 +227,25 @@ fn refer<F>(record: &mut Planned<F>, field: &'static str, table: Table, slug: &O
     if let Some(slug) = slug {
         record.references.push((field, table, slug.clone()));
     }
+}
+
+/// A project's or event's participants (`roles`: theirs, in order), each listed once.
+fn participant_links<R: std::fmt::Debug>(
+    p: &mut Problems,
+    path: &str,
+    participants: &[ParticipantDoc<R>],
+    roles: impl Iterator<Item = LinkRole>,
+) -> Vec<PlannedLink> {
+    let pairs = (participants.iter()).map(|x| (x.organization.as_str(), format!("{:?}", x.role)));
+    unique_links(p, &format!("{path}.participants"), pairs);
+    (participants.iter().zip(roles).enumerate())
+        .map(|(j, (x, role))| PlannedLink {
+            path: format!("{path}.participants[{j}].organization"),
+            target: x.organization.clone(),
+            role,
+            since: None,
+        })
+        .collect()
 }
 
 /// A record's instrument links, each listed once.

@@ -426,9 +426,7 @@ where
         for (col, value) in extra {
             active.set(col, value);
         }
-        active.set(L::CREATED_AT, now.into());
-        active.set(L::UPDATED_AT, now.into());
-        active.set(L::VERSION, 1i32.into());
+        L::stamp_new(&mut active, now);
         active
     });
     let mut added = L::insert_many(rows)

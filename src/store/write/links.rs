@@ -220,9 +220,7 @@ where
     for (col, value) in L::since_columns(since) {
         active.set(col, value);
     }
-    active.set(L::CREATED_AT, now.into());
-    active.set(L::UPDATED_AT, now.into());
-    active.set(L::VERSION, 1i32.into());
+    L::stamp_new(&mut active, now);
     let model = L::insert(active)
         .exec_with_returning(txn)
         .await

@@ -3,8 +3,7 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, IntoActiveModel,
-    QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, IntoActiveModel, QueryFilter, QuerySelect,
     sea_query::{Expr, ExprTrait},
 };
 
@@ -166,9 +165,7 @@ where
     }
     let now = Utc::now();
     let rows = rows.into_iter().map(|mut active| {
-        active.set(E::CREATED_AT, now.into());
-        active.set(E::UPDATED_AT, now.into());
-        active.set(E::VERSION, 1i32.into());
+        E::stamp_new(&mut active, now);
         active
     });
     E::insert_many(rows)

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use entity::{
     agreement, agreement_instrument, agreement_party, event, event_instrument, event_participant,
     instrument, organization, project, project_instrument, project_participant, project_region,
-    project_theme,
+    project_theme, source,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
@@ -271,6 +271,13 @@ pub trait Bookkept: EntityTrait {
     const UPDATED_AT: Self::Column;
     fn id_of(model: &Self::Model) -> i64;
     fn version_of(model: &Self::Model) -> i32;
+
+    /// Sets a new row's bookkeeping columns: created and changed `now`, at version 1.
+    fn stamp_new(active: &mut Self::ActiveModel, now: chrono::DateTime<chrono::Utc>) {
+        active.set(Self::CREATED_AT, now.into());
+        active.set(Self::UPDATED_AT, now.into());
+        active.set(Self::VERSION, 1i32.into());
+    }
 }
 
 macro_rules! bookkept {
@@ -290,6 +297,7 @@ macro_rules! bookkept {
 }
 
 bookkept!(
+    source,
     organization,
     agreement,
     project,

@@ -195,37 +195,37 @@ async fn by_slug<E: Writable>(
     txn: &DatabaseTransaction,
     slugs: HashSet<String>,
 ) -> AppResult<HashMap<String, E::Model>> {
-    let slugs: Vec<String> = slugs.into_iter().collect();
-    let mut rows = HashMap::new();
-    for chunk in slugs.chunks(SLUGS_A_READ) {
-        for model in E::find()
-            .filter(E::SLUG.is_in(chunk.iter().cloned()))
-            .all(txn)
-            .await?
-        {
-            rows.insert(slug_of::<E>(&model), model);
-        }
-    }
-    Ok(rows)
+    rows_by_slug::<E>(txn, E::SLUG, slugs, slug_of::<E>).await
 }
 
 pub(super) fn slug_of<E: Record>(model: &E::Model) -> String {
     <String as ValueType>::try_from(model.get(E::SLUG)).unwrap_or_default()
 }
 
+/// The sources with these slugs, by slug.
 pub(super) async fn sources_by_slug(
     txn: &DatabaseTransaction,
     slugs: HashSet<String>,
 ) -> AppResult<HashMap<String, source::Model>> {
+    rows_by_slug::<source::Entity>(txn, source::Column::Slug, slugs, |m| m.slug.clone()).await
+}
+
+/// The rows of `E` whose `column` holds one of `slugs`, by slug (`slug` reads it back).
+async fn rows_by_slug<E: EntityTrait>(
+    txn: &DatabaseTransaction,
+    column: E::Column,
+    slugs: HashSet<String>,
+    slug: impl Fn(&E::Model) -> String,
+) -> AppResult<HashMap<String, E::Model>> {
     let slugs: Vec<String> = slugs.into_iter().collect();
     let mut rows = HashMap::new();
     for chunk in slugs.chunks(SLUGS_A_READ) {
-        for model in source::Entity::find()
-            .filter(source::Column::Slug.is_in(chunk.iter().cloned()))
+        for model in E::find()
+            .filter(column.is_in(chunk.iter().cloned()))
             .all(txn)
             .await?
         {
-            rows.insert(model.slug.clone(), model);
+            rows.insert(slug(&model), model);
         }
     }
     Ok(rows)

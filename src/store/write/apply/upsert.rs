@@ -120,9 +120,7 @@ pub(super) async fn upsert_sources(
         let rows = chunk.iter().map(|s| {
             let mut a = <source::ActiveModel as ActiveModelBehavior>::new();
             fill(&mut a, s);
-            a.set(source::Column::CreatedAt, now.into());
-            a.set(source::Column::UpdatedAt, now.into());
-            a.set(source::Column::Version, 1i32.into());
+            source::Entity::stamp_new(&mut a, now);
             a
         });
         // PostgreSQL waits here for another import's transaction that inserted the slug.
