@@ -296,6 +296,8 @@ fn check_values(p: &mut Problems, path: &str, values: &[String]) {
         let at = format!("{path}[{j}]");
         if value.trim().is_empty() {
             p.push(&at, "must not be empty");
+        } else if value.contains('\0') {
+            p.push(&at, "must not contain a NUL character");
         } else if value.chars().count() > MAX_VALUE_CHARS {
             p.push(&at, format!("longer than {MAX_VALUE_CHARS} characters"));
         }
@@ -430,12 +432,13 @@ projects:
     #[test]
     fn a_document_is_held_to_the_rules_of_the_mutations() {
         // The mutations' rule book applies: a URL over 2,000 characters and a source's overlong
-        // notes passed the document's own checks before there was one rule book.
+        // notes passed the document's own checks before there was one rule book; a NUL character,
+        // which PostgreSQL cannot store, is refused by the rule book for every text field.
         let long_url = format!("https://example.org/{}", "a".repeat(2_000));
         let long_notes = "n".repeat(5_001);
         let text = format!(
             "sources:\n  - {{ slug: s, title: S, publisher: P, notes: \"{long_notes}\" }}\n\
-             organizations:\n  - {{ slug: o, name: O, kind: other, website: \"{long_url}\" }}\n\
+             organizations:\n  - {{ slug: o, name: \"O\\0\", kind: other, website: \"{long_url}\" }}\n\
              events:\n  - {{ slug: e, name: E, kind: forum, location: \"{}\" }}\n",
             "l".repeat(301)
         );
@@ -444,6 +447,7 @@ projects:
             "sources[0].notes: is 5001 characters long; at most 5000",
             "organizations[0].website: `https://example.org/",
             "events[0].location: is 301 characters long; at most 300",
+            "organizations[0].name: must not contain a NUL character",
         ] {
             assert!(
                 found.contains(expected),

@@ -48,6 +48,9 @@ impl Problems {
     pub fn text(&mut self, path: &str, value: &str, max: usize) {
         if value.trim().is_empty() {
             self.push(path, "must not be empty");
+        } else if value.contains('\0') {
+            // PostgreSQL cannot store it in a text column; SQLite could, and the two must agree.
+            self.push(path, "must not contain a NUL character");
         } else {
             self.length(path, value, max);
         }
