@@ -122,6 +122,52 @@ async fn creating_an_event_with_two_participants_costs_four_statements() {
     );
 }
 
+/// The records a create refers to are checked one statement per table, however many there
+/// are: an event's project and agreement, and the organizations of its sessions' participants.
+#[tokio::test]
+async fn a_create_checks_its_references_one_statement_per_table() {
+    let app = spawn_app_with_auth().await;
+    let mut ids = Vec::new();
+    for slug in ["ilo", "undp", "unctad", "waipa"] {
+        ids.push(read(&app, "organization", slug).await.0);
+    }
+    let (project, _) = read(&app, "project", "oecd-guidelines-2011-update").await;
+    let (agreement, _) = read(&app, "agreement", "ilo-waipa-cooperation-agreement").await;
+    let session = |slug: &str, a: &str, b: &str| {
+        json!({ "slug": slug, "name": slug, "kind": "SESSION", "participants": [
+            { "organization": a, "role": "ORGANIZER" }, { "organization": b, "role": "SPEAKER" }
+        ] })
+    };
+    let before = app.statements();
+    let data = ok(
+        &app,
+        &editor(),
+        r#"mutation($input: CreateEventInput!) { createEvent(input: $input) { nestedAuditEntries { action } } }"#,
+        json!({ "input": {
+            "slug": "pinned-forum", "name": "Pinned Forum", "kind": "FORUM",
+            "project": project, "agreement": agreement,
+            "sessions": [session("pinned-a", &ids[0], &ids[1]), session("pinned-b", &ids[2], &ids[3])]
+        }}),
+    )
+    .await;
+    let spent = app.statements() - before;
+    assert_eq!(
+        data["createEvent"]["nestedAuditEntries"]
+            .as_array()
+            .map(Vec::len),
+        Some(6),
+        "two sessions and their four participants"
+    );
+    // The event: its references (one read each of projects, agreements and, for the sessions'
+    // participants, organizations), its insert, its audit entry: 5. Each session: its parent
+    // read, its participants' organizations read, its insert, its participants' insert, its
+    // audit entries: 5. 18 when each reference was a read of its own.
+    assert_eq!(
+        spent, 15,
+        "statements to create an event with two sessions of two participants"
+    );
+}
+
 #[tokio::test]
 async fn an_update_changes_only_the_given_fields_bumps_the_version_and_is_audited() {
     let app = spawn_app_with_auth().await;

@@ -14,7 +14,7 @@ pub use super::fields::{
 };
 use super::{
     Bookkept, DeleteImage, DeleteOptions, Problems, Table, Writable, at_version, audit, audit_many,
-    delete_record, exists, insert_record,
+    delete_record, insert_record,
     link_changes::{LinkGroup, apply_groups, check_groups},
     slug_free, to_json, update_record,
 };
@@ -44,33 +44,59 @@ pub trait Fields: Sized + Send {
     fn write(&self, active: &mut <Self::E as EntityTrait>::ActiveModel);
 }
 
-async fn reference_exists(txn: &DatabaseTransaction, table: Table, id: i64) -> AppResult<bool> {
-    match table {
-        Table::Organization => exists::<organization::Entity>(txn, id).await,
-        Table::Agreement => exists::<agreement::Entity>(txn, id).await,
-        Table::Project => exists::<project::Entity>(txn, id).await,
-        Table::Event => exists::<event::Entity>(txn, id).await,
-        Table::Instrument => exists::<instrument::Entity>(txn, id).await,
-        _ => Ok(false),
-    }
+/// The ids among `ids` that are records of `E`: one statement.
+async fn existing_ids<E: Writable>(
+    txn: &DatabaseTransaction,
+    ids: Vec<i64>,
+) -> AppResult<Vec<i64>> {
+    Ok(E::find()
+        .select_only()
+        .column(E::ID)
+        .filter(E::ID.is_in(ids))
+        .into_tuple::<i64>()
+        .all(txn)
+        .await?)
 }
 
-/// Notes a problem for each reference to a record that does not exist.
+/// Notes a problem at its path for each reference `(path, table, id)` to a record that does
+/// not exist: one statement per table referred to, however many references.
 pub async fn check_references(
     txn: &DatabaseTransaction,
     problems: &mut Problems,
-    path: &str,
-    references: Vec<(&'static str, Table, i64)>,
+    references: Vec<(String, Table, i64)>,
 ) -> AppResult<()> {
-    for (field, table, id) in references {
-        if !reference_exists(txn, table, id).await? {
+    let mut wanted: std::collections::BTreeMap<Table, Vec<i64>> = Default::default();
+    for (_, table, id) in &references {
+        wanted.entry(*table).or_default().push(*id);
+    }
+    let mut found = std::collections::BTreeSet::new();
+    for (table, ids) in wanted {
+        let ids = match table {
+            Table::Organization => existing_ids::<organization::Entity>(txn, ids).await?,
+            Table::Agreement => existing_ids::<agreement::Entity>(txn, ids).await?,
+            Table::Project => existing_ids::<project::Entity>(txn, ids).await?,
+            Table::Event => existing_ids::<event::Entity>(txn, ids).await?,
+            Table::Instrument => existing_ids::<instrument::Entity>(txn, ids).await?,
+            _ => Vec::new(),
+        };
+        found.extend(ids.into_iter().map(|id| (table, id)));
+    }
+    for (path, table, id) in references {
+        if !found.contains(&(table, id)) {
             problems.push(
-                format!("{path}.{field}"),
+                path,
                 format!("there is no {} with this ID", table.singular()),
             );
         }
     }
     Ok(())
+}
+
+/// The references of `fields` at their paths under `path`.
+fn references_at<F: Fields>(fields: &F, path: &str) -> Vec<(String, Table, i64)> {
+    (fields.references().into_iter())
+        .map(|(field, table, id)| (format!("{path}.{field}"), table, id))
+        .collect()
 }
 
 /// The parent of each record of a tree, walked up from `start`: true if `id` is met.
@@ -189,12 +215,9 @@ where
     let mut problems = Problems::default();
     fields.check(&mut problems, path);
     problems.0.extend(nested.problems.0);
-    check_references(txn, &mut problems, path, fields.references()).await?;
-    for (at, table, id) in nested.references {
-        if !reference_exists(txn, table, id).await? {
-            problems.push(at, format!("there is no {} with this ID", table.singular()));
-        }
-    }
+    let mut references = references_at(&fields, path);
+    references.extend(nested.references);
+    check_references(txn, &mut problems, references).await?;
     check_groups(&mut links, txn, None, &mut problems).await?;
     problems.into_result()?;
     // A slug in use fails the insert on the unique index: CONFLICT on `slug_field`.
@@ -298,7 +321,7 @@ where
     patch(&mut fields);
     let mut problems = Problems::default();
     fields.check(&mut problems, path);
-    check_references(txn, &mut problems, path, fields.references()).await?;
+    check_references(txn, &mut problems, references_at(&fields, path)).await?;
     check_tree(txn, &mut problems, path, &fields, id, old_parent).await?;
     check_groups(&mut links, txn, Some(id), &mut problems).await?;
     problems.into_result()?;
