@@ -1239,6 +1239,67 @@ async fn two_concurrent_parent_changes_cannot_close_a_cycle() {
     assert_eq!(b_now.parent_id, b.parent_id, "no cycle: B keeps its parent");
 }
 
+/// An import whose new link another writer adds meanwhile fails on the link's unique index:
+/// CONFLICT on the document's section of the link's owner, never INTERNAL, nothing written.
+#[tokio::test]
+async fn an_import_clashing_with_a_link_added_meanwhile_is_a_conflict_on_its_section() {
+    let app = spawn_app_with_auth().await;
+    let db = app.store.connection.clone();
+    let pact = agreement_row(&db, "ilo-waipa-cooperation-agreement").await;
+    let unido = organization_row(&db, "unido").await;
+    let parties_of = |db: DatabaseConnection| async move {
+        agreement_party::Entity::find()
+            .filter(agreement_party::Column::AgreementId.eq(pact.id))
+            .all(&db)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let before = parties_of(db.clone()).await.len();
+    let first = begin(&db).await;
+    let key = links::LinkKey {
+        owner: pact.id,
+        target: unido.id,
+        role: links::LinkRole::Party(entity::PartyRole::Partner),
+    };
+    links::add::<agreement_party::Entity>(&first, &actor("one"), key, None, "input")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let kind = sea_orm::ActiveEnum::to_value(&pact.kind);
+    let document = format!(
+        "agreements:\n  - slug: {}\n    title: \"{}\"\n    kind: {kind}\n    parties:\n      - {{ organization: unido, role: partner }}\n",
+        pact.slug, pact.title
+    );
+    let import = tokio::spawn({
+        let db = db.clone();
+        async move {
+            write::import::import(
+                &db,
+                &Default::default(),
+                &actor("two"),
+                plan(&document),
+                false,
+            )
+            .await
+            .map(|_| ())
+        }
+    });
+    until_blocked_or_done(&db, &import).await;
+    write::commit(first, &Default::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let import = import.await.unwrap_or_else(|e| panic!("{e}"));
+    match &import {
+        Err(AppError::Conflict { field, .. }) => assert_eq!(field, "document.agreements"),
+        other => panic!("expected CONFLICT, got {other:?}"),
+    }
+    let parties = parties_of(db.clone()).await;
+    assert_eq!(
+        parties.len(),
+        before + 1,
+        "the other writer's party stays and the import's removals were rolled back: {parties:?}"
+    );
+}
+
 #[tokio::test]
 async fn an_import_does_not_overwrite_an_edit_made_while_it_ran() {
     let app = spawn_app_with_auth().await;

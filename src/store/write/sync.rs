@@ -68,6 +68,8 @@ where
             stored.entry(owner).or_default().push(model);
         }
     }
+    // A clash with a writer meanwhile is CONFLICT on the owners' section (`agreements`).
+    let section = <L::Owner as Writable>::TABLE.name();
     let mut remove = Vec::new();
     let mut add = Vec::new();
     for OwnerLinks { owner, links, .. } in owners {
@@ -83,7 +85,7 @@ where
             matched[i] = true;
             let extra = &links[i].2;
             if extra.iter().any(|(col, value)| model.get(*col) != *value) {
-                update_link::<L>(txn, L::id_of(&model), None, extra.clone(), "document").await?;
+                update_link::<L>(txn, L::id_of(&model), None, extra.clone(), section).await?;
                 counts.updated += 1;
             } else {
                 counts.unchanged += 1;
@@ -102,7 +104,7 @@ where
     counts.removed += remove.len() as u64;
     counts.created += add.len() as u64;
     for chunk in chunk_owned(add, 1_000) {
-        insert_links::<L>(txn, chunk, "document").await?;
+        insert_links::<L>(txn, chunk, section).await?;
     }
     Ok(())
 }
