@@ -138,7 +138,7 @@ pub async fn upsert<F>(
     new: Draft<F>,
 ) -> AppResult<(Written<Model<F>>, bool)>
 where
-    F: Fields + Clone,
+    F: Fields,
     Model<F>: IntoActiveModel<<F::E as EntityTrait>::ActiveModel> + Serialize,
     <F::E as EntityTrait>::ActiveModel: Send,
 {
