@@ -11,7 +11,7 @@ use std::{
 };
 
 use async_graphql::{Context, Positioned, dataloader::Loader, parser::types::Field};
-use sea_orm::{DatabaseConnection, EntityTrait, ModelTrait, Value};
+use sea_orm::{DatabaseConnection, EntityTrait};
 
 use crate::{
     error::AppError,
@@ -90,19 +90,10 @@ where
         let rows = store::records::find_by_ids::<E>(&self.db, &ids)
             .await
             .map_err(logged)?;
-        let mut found = HashMap::with_capacity(rows.len());
-        for row in rows {
-            match row.get(E::ID) {
-                Value::BigInt(Some(id)) => {
-                    found.insert(ById::new(id), row);
-                }
-                other => {
-                    return Err(Arc::new(AppError::Internal(anyhow::anyhow!(
-                        "unexpected id {other:?}"
-                    ))));
-                }
-            }
-        }
+        let found = rows
+            .into_iter()
+            .map(|row| (ById::new(E::id_of(&row)), row))
+            .collect();
         Ok(found)
     }
 }

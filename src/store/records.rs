@@ -61,6 +61,8 @@ filter!(
 pub trait Record: EntityTrait<Model: Sync + Positional> {
     const ID: Self::Column;
     const SLUG: Self::Column;
+    /// The record's id.
+    fn id_of(model: &Self::Model) -> i64;
 }
 
 macro_rules! record {
@@ -68,6 +70,9 @@ macro_rules! record {
         impl Record for entity::$module::Entity {
             const ID: entity::$module::Column = entity::$module::Column::Id;
             const SLUG: entity::$module::Column = entity::$module::Column::Slug;
+            fn id_of(model: &entity::$module::Model) -> i64 {
+                model.id
+            }
         }
     )*};
 }
