@@ -4,36 +4,36 @@
 //!
 //! Each group of changes (an agreement's parties, its instruments) is checked as a whole before
 //! anything is written, beside the record's fields, so that every problem of the input comes
-//! back at once with its path (`input.parties.connect[1].organization`). The check reads the
-//! targets named (by id or slug) in one statement and the owner's links to them in another,
-//! locking those links for the rest of the transaction; then it plays the changes in their
-//! order (disconnect, change, connect) against what it read. The writes are one `DELETE` for
-//! every disconnect, one `UPDATE … RETURNING` per changed link, one multi-row `INSERT …
-//! RETURNING` for every connect, and one multi-row insert of the audit entries, the record's
-//! own first: each link keeps its own entry (`unlink`, `relink`, `link`), as the link mutations write them.
+//! back at once with its path (`input.parties.connect[1].organization`). The check reads, in
+//! one statement, the targets named (by id or slug) and the owner's links to them, locking
+//! those links for the rest of the transaction; then it plays the changes in their order
+//! (disconnect, change, connect) against what it read. The writes are the group's removals,
+//! role changes and additions (one statement on PostgreSQL, see [`super::link_rows`]), and one
+//! multi-row insert of the audit entries, the record's own first: each link keeps its own
+//! entry (`unlink`, `relink`, `link`), as the link mutations write them.
 
 use std::collections::HashMap;
 
-use chrono::Utc;
 use entity::{
     agreement_instrument, agreement_party, event_instrument, event_participant, project_instrument,
     project_participant,
 };
 use sea_orm::{
-    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, ModelTrait, QueryFilter, QuerySelect, Value,
-    sea_query::{Expr, ExprTrait, ValueType},
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, FromQueryResult, IdenStatic,
+    IntoActiveModel, Iterable, ModelTrait, QueryFilter, QuerySelect, QueryTrait, Value,
+    sea_query::{Alias, Expr, ExprTrait, JoinType, Query},
 };
 use serde::Serialize;
 
 use super::{
-    AuditDraft, Problems, Writable, gone_reference,
-    links::{LinkRole, LinkTable, duplicate, target_field},
+    AuditDraft, Problems, Writable,
+    link_rows::{Columns, LinkChange, target_of, write_group},
+    links::{LinkRole, LinkTable, target_field},
     to_json,
 };
 use crate::{
     dates::PartialDate,
-    error::{AppError, AppResult, is_foreign_key_violation, is_unique_violation},
+    error::{AppError, AppResult},
     store::records::Record,
 };
 
@@ -87,15 +87,12 @@ pub struct LinkChanges<L: LinkTable> {
     plan: Plan<L>,
 }
 
-/// Further columns of a link row and their values.
-pub(super) type Columns<L> = Vec<(<L as EntityTrait>::Column, Value)>;
-
 /// What a checked group writes.
 struct Plan<L: LinkTable> {
     /// Links to delete, as they were read.
     remove: Vec<L::Model>,
     /// `(link id, new role, further columns)`, in input order.
-    change: Vec<(i64, Value, Columns<L>)>,
+    change: Vec<LinkChange<L>>,
     /// `(target id, role, further columns)`, in input order.
     add: Vec<(i64, Value, Columns<L>)>,
     /// The links read, by id: the before-image of each change.
@@ -154,8 +151,15 @@ impl<L: LinkTable> LinkChanges<L> {
             .chain(self.connect.iter().map(|c| &c.target))
     }
 
-    /// The ids of the targets named, by id or slug, that exist: one statement.
-    async fn resolve(&self, txn: &DatabaseTransaction) -> AppResult<Resolved> {
+    /// The targets named (by id or slug) that exist and, for an existing owner, its links to
+    /// them, locked for the rest of the transaction: one statement, the links left-joined to
+    /// the targets (from a locked sub-select, since PostgreSQL cannot lock the nullable side of
+    /// an outer join).
+    async fn read(
+        &self,
+        txn: &DatabaseTransaction,
+        owner: Option<i64>,
+    ) -> AppResult<(Resolved, Vec<L::Model>)> {
         let mut ids = Vec::new();
         let mut slugs = Vec::new();
         for target in self.targets() {
@@ -165,18 +169,59 @@ impl<L: LinkTable> LinkChanges<L> {
             }
         }
         let (id, slug) = (<L::Target as Record>::ID, <L::Target as Record>::SLUG);
-        let rows: Vec<(i64, String)> = L::Target::find()
-            .select_only()
-            .column(id)
-            .column(slug)
-            .filter(id.is_in(ids).or(slug.is_in(slugs)))
-            .into_tuple()
-            .all(txn)
-            .await?;
-        Ok(Resolved {
-            ids: rows.iter().map(|(id, _)| *id).collect(),
-            slugs: rows.into_iter().map(|(id, slug)| (slug, id)).collect(),
-        })
+        // Only the lists given: an empty `IN` would be a constant the plan cannot drop.
+        let named = || {
+            Condition::any()
+                .add_option((!ids.is_empty()).then(|| id.is_in(ids.clone())))
+                .add_option((!slugs.is_empty()).then(|| slug.is_in(slugs.clone())))
+        };
+        let target = L::Target::default();
+        let mut select = Query::select();
+        select
+            .expr_as(Expr::col((target, id)), "target_id")
+            .expr_as(Expr::col((target, slug)), "target_slug")
+            .from(target)
+            .cond_where(named());
+        if let Some(owner) = owner {
+            let named_ids = Query::select()
+                .column(id)
+                .from(target)
+                .cond_where(named())
+                .to_owned();
+            let links = L::find()
+                .filter(L::OWNER.eq(owner))
+                .filter(L::TARGET.in_subquery(named_ids))
+                .lock_exclusive()
+                .into_query();
+            let alias = Alias::new("link");
+            select.join_subquery(
+                JoinType::LeftJoin,
+                links,
+                alias.clone(),
+                Expr::col((alias.clone(), L::TARGET)).equals((target, id)),
+            );
+            for column in L::Column::iter() {
+                select.expr_as(
+                    Expr::col((alias.clone(), column)),
+                    format!("link_{}", column.as_str()),
+                );
+            }
+        }
+        let rows = txn.query_all(&select).await?;
+        let mut resolved = Resolved::default();
+        let mut links = Vec::new();
+        for row in rows {
+            let id: i64 = row.try_get("", "target_id")?;
+            let slug: String = row.try_get("", "target_slug")?;
+            resolved.ids.insert(id);
+            resolved.slugs.insert(slug, id);
+            if owner.is_some()
+                && let Some(link) = Option::<L::Model>::from_query_result(&row, "link_")?
+            {
+                links.push(link);
+            }
+        }
+        Ok((resolved, links))
     }
 
     /// Checks the group against the owner's links (read and locked here; none for a record
@@ -200,7 +245,7 @@ impl<L: LinkTable> LinkChanges<L> {
             );
             return Ok(());
         }
-        let resolved = self.resolve(txn).await?;
+        let (resolved, read) = self.read(txn, owner).await?;
         let noun = <L::Target as Writable>::TABLE.singular();
         let field = target_field::<L>();
         let mut resolve = |op: &str, i: usize, target: &Target| {
@@ -223,24 +268,6 @@ impl<L: LinkTable> LinkChanges<L> {
         let connect: Vec<_> = (self.connect.iter().enumerate())
             .map(|(i, c)| resolve("connect", i, &c.target))
             .collect();
-        let wanted: Vec<i64> = disconnect
-            .iter()
-            .chain(&change)
-            .chain(&connect)
-            .flatten()
-            .copied()
-            .collect();
-        let read = match owner {
-            Some(owner) if !wanted.is_empty() => {
-                L::find()
-                    .filter(L::OWNER.eq(owner))
-                    .filter(L::TARGET.is_in(wanted))
-                    .lock_exclusive()
-                    .all(txn)
-                    .await?
-            }
-            _ => Vec::new(),
-        };
         // The owner's links to the targets named, as the changes leave them:
         // (target, role, the link's id when it exists already).
         let mut links: Vec<(i64, Value, Option<i64>)> = read
@@ -328,40 +355,33 @@ impl<L: LinkTable> LinkChanges<L> {
             add,
             mut read,
         } = self.plan;
-        let path = self.path;
+        let ids: Vec<i64> = remove.iter().map(L::id_of).collect();
+        let add = add
+            .into_iter()
+            .map(|(target, role, extra)| (owner, target, role, extra))
+            .collect();
+        let written = write_group::<L>(txn, ids, change, add, &self.path).await?;
+        // The rows are locked since the check: nothing else can have changed them.
+        if written.removed != remove.len() as u64 {
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "{} of {} locked links removed",
+                written.removed,
+                remove.len()
+            )));
+        }
         let mut entries = Vec::new();
-        if !remove.is_empty() {
-            // The rows are locked since the check: nothing else can have changed them.
-            let ids: Vec<i64> = remove.iter().map(L::id_of).collect();
-            let removed = L::delete_many().filter(L::ID.is_in(ids)).exec(txn).await?;
-            if removed.rows_affected != remove.len() as u64 {
-                return Err(AppError::Internal(anyhow::anyhow!(
-                    "{} of {} locked links removed",
-                    removed.rows_affected,
-                    remove.len()
-                )));
-            }
-            for model in &remove {
-                let before = Some(to_json(model)?);
-                entries.push(("unlink", L::id_of(model), before, None));
-            }
+        for model in &remove {
+            let before = Some(to_json(model)?);
+            entries.push(("unlink", L::id_of(model), before, None));
         }
-        for (id, role, extra) in change {
-            let after =
-                update_link::<L>(txn, id, Some(role), extra, &format!("{path}.change")).await?;
-            let before = read.insert(id, after.clone());
-            let before = before.map(|m| to_json(&m)).transpose()?;
-            entries.push(("relink", id, before, Some(to_json(&after)?)));
+        for after in written.changed {
+            let id = L::id_of(&after);
+            let after_image = Some(to_json(&after)?);
+            let before = read.insert(id, after).map(|m| to_json(&m)).transpose()?;
+            entries.push(("relink", id, before, after_image));
         }
-        if !add.is_empty() {
-            let rows = add
-                .into_iter()
-                .map(|(target, role, extra)| (owner, target, role, extra))
-                .collect();
-            let added = insert_links::<L>(txn, rows, &format!("{path}.connect")).await?;
-            for model in &added {
-                entries.push(("link", L::id_of(model), None, Some(to_json(model)?)));
-            }
+        for model in &written.added {
+            entries.push(("link", L::id_of(model), None, Some(to_json(model)?)));
         }
         Ok(entries
             .into_iter()
@@ -370,90 +390,8 @@ impl<L: LinkTable> LinkChanges<L> {
     }
 }
 
-/// Sets a link's role (when given) and further columns, bumping its version; answers it as
-/// written. An error is CONFLICT on `field`.
-pub(super) async fn update_link<L>(
-    txn: &DatabaseTransaction,
-    id: i64,
-    role: Option<Value>,
-    extra: Columns<L>,
-    field: &str,
-) -> AppResult<L::Model>
-where
-    L: LinkTable,
-    L::ActiveModel: Send,
-{
-    let mut active = L::ActiveModel::new();
-    if let Some(role) = role {
-        active.set(L::ROLE, role);
-    }
-    for (col, value) in extra {
-        active.set(col, value);
-    }
-    L::update_many()
-        .set(active)
-        .col_expr(L::VERSION, Expr::col(L::VERSION).add(1))
-        .col_expr(L::UPDATED_AT, Expr::value(Utc::now()))
-        .filter(L::ID.eq(id))
-        .exec_with_returning(txn)
-        .await
-        .map_err(|e| write_error::<L>(e, field))?
-        .pop()
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("link {id} vanished")))
-}
-
-/// Inserts links `(owner, target, role, further columns)` in one statement; answers them in
-/// the order of their ids. An error is CONFLICT on `field`.
-pub(super) async fn insert_links<L>(
-    txn: &DatabaseTransaction,
-    rows: Vec<(i64, i64, Value, Columns<L>)>,
-    field: &str,
-) -> AppResult<Vec<L::Model>>
-where
-    L: LinkTable,
-    L::Model: IntoActiveModel<L::ActiveModel>,
-    L::ActiveModel: Send,
-{
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let now = Utc::now();
-    let rows = rows.into_iter().map(|(owner, target, role, extra)| {
-        let mut active = L::ActiveModel::new();
-        active.set(L::OWNER, owner.into());
-        active.set(L::TARGET, target.into());
-        active.set(L::ROLE, role);
-        for (col, value) in extra {
-            active.set(col, value);
-        }
-        L::stamp_new(&mut active, now);
-        active
-    });
-    let mut added = L::insert_many(rows)
-        .exec_with_returning(txn)
-        .await
-        .map_err(|e| write_error::<L>(e, field))?;
-    added.sort_by_key(L::id_of);
-    Ok(added)
-}
-
-/// A write's error: a duplicate link (a concurrent connect) or a target deleted meanwhile is
-/// CONFLICT on the group's operation.
-fn write_error<L: LinkTable>(e: sea_orm::DbErr, field: &str) -> AppError {
-    if is_unique_violation(&e) {
-        duplicate(L::TYPE, field)
-    } else if is_foreign_key_violation(&e) {
-        gone_reference(L::TYPE, field)
-    } else {
-        AppError::from(e)
-    }
-}
-
-pub(super) fn target_of<L: LinkTable>(model: &L::Model) -> i64 {
-    <i64 as ValueType>::try_from(model.get(L::TARGET)).unwrap_or_default()
-}
-
 /// The targets that exist, by id and by slug.
+#[derive(Default)]
 struct Resolved {
     ids: std::collections::HashSet<i64>,
     slugs: HashMap<String, i64>,

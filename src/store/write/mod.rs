@@ -18,6 +18,7 @@ mod delete;
 mod fields;
 pub mod import;
 pub mod link_changes;
+mod link_rows;
 pub mod links;
 pub mod plan;
 mod problems;

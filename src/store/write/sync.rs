@@ -13,7 +13,7 @@ use sea_orm::{
 
 use super::{
     Writable,
-    link_changes::{Columns, insert_links, target_of, update_link},
+    link_rows::{Columns, insert_links, target_of, update_link},
     links::{LinkRole, LinkTable},
     plan::Counts,
 };
