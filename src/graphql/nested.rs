@@ -7,10 +7,6 @@ use std::{hash::Hash, sync::Arc};
 use async_graphql::{
     ContainerType, Context, Lookahead, Object, connection::PageInfo, dataloader::Loader,
 };
-use entity::{
-    agreement_instrument, agreement_party, event_instrument, event_participant, project_instrument,
-    project_participant,
-};
 
 use super::{
     aggregates::{self, Source},
@@ -32,7 +28,9 @@ use crate::{
     store::{
         decode::Columns,
         filter::EnumFilter,
-        nested::{ChildRelation, LinkRelation, LinkRow, Nested, NestedQuery, Projection},
+        nested::{
+            ChildRelation, LinkModel, LinkRelation, LinkRow, Nested, NestedQuery, Projection,
+        },
         page::{DEFAULT_PAGE_SIZE, Position, SortKey, size},
         records::Filter,
     },
@@ -53,10 +51,12 @@ pub trait LinkConnection<R: LinkRelation>: ContainerType {
     fn projection(connection: &Lookahead<'_>) -> Projection;
 }
 
-/// Declares a connection through a link table and its edge type.
+/// Declares a connection through a link table and its edge type. The relation (`store::nested`,
+/// from the link table's row in `store::link_tables`) gives the link's model and role; the rest
+/// are the API's names and descriptions.
 macro_rules! link_connection {
     (
-        $connection:ident, $edge:ident, $relation:ty, $link:ident, $node:ident, $role:ident, $items:literal, $role_doc:literal,
+        $connection:ident, $edge:ident, $relation:ty, $node:ident, $role:ident, $items:literal, $role_doc:literal,
         $aggregates:ident = $records:ident + $roles:ident, $group:ident, $by:ident, $key:ident
         $(, $since:ident)?
     ) => {
@@ -84,7 +84,7 @@ macro_rules! link_connection {
         impl $group {
             /// The link's role, when grouped by it (`byRole: true`).
             async fn role(&self) -> ApiResult<Option<$role>> {
-                self.key.role::<entity::$role, $role>()
+                self.key.role::<<$relation as LinkRelation>::Role, $role>()
             }
 
             /// The values of the records the group was formed by (each null when not grouped
@@ -106,7 +106,7 @@ macro_rules! link_connection {
 
         pub struct $edge {
             position: Position,
-            link: $link::Model,
+            link: LinkModel<$relation>,
             node: $node,
         }
 
@@ -137,7 +137,7 @@ macro_rules! link_connection {
         }
 
         impl Reads for $edge {
-            type Model = $link::Model;
+            type Model = LinkModel<$relation>;
             const READS: &'static [(&'static str, &'static [&'static str])] =
                 &[$((stringify!($since), &["since_on", "since_precision"]),)?];
         }
@@ -167,7 +167,6 @@ link_connection!(
     OrganizationAgreementConnection,
     OrganizationAgreementEdge,
     rel::AgreementsOfOrganization,
-    agreement_party,
     Agreement,
     PartyRole,
     "the agreements an organization is party to",
@@ -182,7 +181,6 @@ link_connection!(
     AgreementPartyConnection,
     AgreementPartyEdge,
     rel::PartiesOfAgreement,
-    agreement_party,
     Organization,
     PartyRole,
     "the parties to an agreement",
@@ -197,7 +195,6 @@ link_connection!(
     OrganizationProjectConnection,
     OrganizationProjectEdge,
     rel::ProjectsOfOrganization,
-    project_participant,
     Project,
     ProjectRole,
     "the projects an organization takes part in",
@@ -211,7 +208,6 @@ link_connection!(
     ProjectParticipantConnection,
     ProjectParticipantEdge,
     rel::ParticipantsOfProject,
-    project_participant,
     Organization,
     ProjectRole,
     "the participants in a project",
@@ -225,7 +221,6 @@ link_connection!(
     OrganizationEventConnection,
     OrganizationEventEdge,
     rel::EventsOfOrganization,
-    event_participant,
     Event,
     EventRole,
     "the events an organization takes part in",
@@ -239,7 +234,6 @@ link_connection!(
     EventParticipantConnection,
     EventParticipantEdge,
     rel::ParticipantsOfEvent,
-    event_participant,
     Organization,
     EventRole,
     "the participants in an event",
@@ -253,7 +247,6 @@ link_connection!(
     AgreementInstrumentConnection,
     AgreementInstrumentEdge,
     rel::InstrumentsOfAgreement,
-    agreement_instrument,
     Instrument,
     InstrumentRole,
     "the instruments an agreement rests on",
@@ -267,7 +260,6 @@ link_connection!(
     InstrumentAgreementConnection,
     InstrumentAgreementEdge,
     rel::AgreementsOfInstrument,
-    agreement_instrument,
     Agreement,
     InstrumentRole,
     "the agreements linked to an instrument",
@@ -281,7 +273,6 @@ link_connection!(
     ProjectInstrumentConnection,
     ProjectInstrumentEdge,
     rel::InstrumentsOfProject,
-    project_instrument,
     Instrument,
     InstrumentRole,
     "the instruments a project rests on",
@@ -295,7 +286,6 @@ link_connection!(
     InstrumentProjectConnection,
     InstrumentProjectEdge,
     rel::ProjectsOfInstrument,
-    project_instrument,
     Project,
     InstrumentRole,
     "the projects linked to an instrument",
@@ -309,7 +299,6 @@ link_connection!(
     EventInstrumentConnection,
     EventInstrumentEdge,
     rel::InstrumentsOfEvent,
-    event_instrument,
     Instrument,
     InstrumentRole,
     "the instruments an event refers to",
@@ -323,7 +312,6 @@ link_connection!(
     InstrumentEventConnection,
     InstrumentEventEdge,
     rel::EventsOfInstrument,
-    event_instrument,
     Event,
     InstrumentRole,
     "the events linked to an instrument",

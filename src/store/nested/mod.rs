@@ -130,7 +130,7 @@ pub type ChildQuery<R> = NestedQuery<
     <R as ChildRelation>::Filter,
     <<R as ChildRelation>::Target as EntityTrait>::Column,
 >;
-type LinkModel<R> = <<R as LinkRelation>::Link as EntityTrait>::Model;
+pub type LinkModel<R> = <<R as LinkRelation>::Link as EntityTrait>::Model;
 type TargetModel<R> = <<R as LinkRelation>::Target as EntityTrait>::Model;
 pub type LinkRow<R> = (
     <<R as LinkRelation>::Link as EntityTrait>::Model,

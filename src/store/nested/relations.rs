@@ -1,5 +1,6 @@
 //! The relations nested connections follow: each link relation (through a link table with a
-//! role) and each child relation (a table holding its parent's id), declared by macro.
+//! role; two for each row of `store::link_tables`) and each child relation (a table holding its
+//! parent's id), declared by macro.
 
 use entity::{
     EventRole, InstrumentRole, PartyRole, ProjectRole, agreement, agreement_instrument,
@@ -39,138 +40,25 @@ macro_rules! link_relation {
     };
 }
 
-link_relation!(
-    AgreementsOfOrganization,
-    agreement_party,
-    agreement,
-    PartyRole,
-    AgreementFilter,
-    OrganizationId,
-    Agreement,
-    AgreementId,
-    AGREEMENT
-);
-link_relation!(
-    PartiesOfAgreement,
-    agreement_party,
-    organization,
-    PartyRole,
-    OrganizationFilter,
-    AgreementId,
-    Organization,
-    OrganizationId,
-    ORGANIZATION
-);
-link_relation!(
-    ProjectsOfOrganization,
-    project_participant,
-    project,
-    ProjectRole,
-    ProjectFilter,
-    OrganizationId,
-    Project,
-    ProjectId,
-    PROJECT
-);
-link_relation!(
-    ParticipantsOfProject,
-    project_participant,
-    organization,
-    ProjectRole,
-    OrganizationFilter,
-    ProjectId,
-    Organization,
-    OrganizationId,
-    ORGANIZATION
-);
-link_relation!(
-    EventsOfOrganization,
-    event_participant,
-    event,
-    EventRole,
-    EventFilter,
-    OrganizationId,
-    Event,
-    EventId,
-    EVENT
-);
-link_relation!(
-    ParticipantsOfEvent,
-    event_participant,
-    organization,
-    EventRole,
-    OrganizationFilter,
-    EventId,
-    Organization,
-    OrganizationId,
-    ORGANIZATION
-);
-link_relation!(
-    InstrumentsOfAgreement,
-    agreement_instrument,
-    instrument,
-    InstrumentRole,
-    InstrumentFilter,
-    AgreementId,
-    Instrument,
-    InstrumentId,
-    INSTRUMENT
-);
-link_relation!(
-    AgreementsOfInstrument,
-    agreement_instrument,
-    agreement,
-    InstrumentRole,
-    AgreementFilter,
-    InstrumentId,
-    Agreement,
-    AgreementId,
-    AGREEMENT
-);
-link_relation!(
-    InstrumentsOfProject,
-    project_instrument,
-    instrument,
-    InstrumentRole,
-    InstrumentFilter,
-    ProjectId,
-    Instrument,
-    InstrumentId,
-    INSTRUMENT
-);
-link_relation!(
-    ProjectsOfInstrument,
-    project_instrument,
-    project,
-    InstrumentRole,
-    ProjectFilter,
-    InstrumentId,
-    Project,
-    ProjectId,
-    PROJECT
-);
-link_relation!(
-    InstrumentsOfEvent,
-    event_instrument,
-    instrument,
-    InstrumentRole,
-    InstrumentFilter,
-    EventId,
-    Instrument,
-    InstrumentId,
-    INSTRUMENT
-);
-link_relation!(
-    EventsOfInstrument,
-    event_instrument,
-    event,
-    InstrumentRole,
-    EventFilter,
-    InstrumentId,
-    Event,
-    EventId,
-    EVENT
-);
+/// Declares the two relations of each link table of `store::link_tables`: from the owner to
+/// its targets, and from the target to its owners.
+macro_rules! link_relations {
+    ($($table:ident {
+        entity: $link:ident,
+        group: $group:ident,
+        role: $role:ident,
+        words: $words:tt,
+        owner: $owner:ident . $owner_col:ident ($owner_rel:ident, $owner_filter:ident, $owner_keys:ident),
+        target: $target:ident . $target_col:ident ($target_rel:ident, $target_filter:ident, $target_keys:ident),
+        relations: ($to_targets:ident, $to_owners:ident),
+        $($rest:tt)*
+    })*) => {$(
+        link_relation!($to_targets, $link, $target, $role, $target_filter, $owner_col, $target_rel, $target_col, $target_keys);
+        link_relation!($to_owners, $link, $owner, $role, $owner_filter, $target_col, $owner_rel, $owner_col, $owner_keys);
+    )*};
+}
+
+crate::store::link_tables::link_tables!(link_relations);
 
 macro_rules! child_relation {
     ($name:ident, $target:ident, $filter:ty, $parent:ident) => {

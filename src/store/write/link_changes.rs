@@ -406,48 +406,36 @@ impl Resolved {
     }
 }
 
-/// The changes to one link table that an update carries.
-pub enum LinkGroup {
-    AgreementParties(LinkChanges<agreement_party::Entity>),
-    AgreementInstruments(LinkChanges<agreement_instrument::Entity>),
-    ProjectParticipants(LinkChanges<project_participant::Entity>),
-    ProjectInstruments(LinkChanges<project_instrument::Entity>),
-    EventParticipants(LinkChanges<event_participant::Entity>),
-    EventInstruments(LinkChanges<event_instrument::Entity>),
-}
-
-/// Runs `$body` with `$changes` bound to the group's [`LinkChanges`].
-macro_rules! with_changes {
-    ($group:expr, $changes:ident => $body:expr) => {
-        match $group {
-            LinkGroup::AgreementParties($changes) => $body,
-            LinkGroup::AgreementInstruments($changes) => $body,
-            LinkGroup::ProjectParticipants($changes) => $body,
-            LinkGroup::ProjectInstruments($changes) => $body,
-            LinkGroup::EventParticipants($changes) => $body,
-            LinkGroup::EventInstruments($changes) => $body,
+/// Declares [`LinkGroup`] (one variant a link table of `store::link_tables`), its `From`
+/// each table's [`LinkChanges`], and `with_changes!`; `$d` is `$`, for the latter's own
+/// metavariables.
+macro_rules! link_groups {
+    ($d:tt $($table:ident { entity: $link:ident, group: $group:ident, $($rest:tt)* })*) => {
+        /// The changes to one link table that an update carries.
+        pub enum LinkGroup {
+            $($group(LinkChanges<$link::Entity>),)*
         }
+
+        /// Runs `$body` with `$changes` bound to the group's [`LinkChanges`].
+        macro_rules! with_changes {
+            ($d group:expr, $d changes:ident => $d body:expr) => {
+                match $d group {
+                    $(LinkGroup::$group($d changes) => $d body,)*
+                }
+            };
+        }
+
+        $(
+            impl From<LinkChanges<$link::Entity>> for LinkGroup {
+                fn from(changes: LinkChanges<$link::Entity>) -> Self {
+                    Self::$group(changes)
+                }
+            }
+        )*
     };
 }
 
-macro_rules! group_from {
-    ($($variant:ident: $link:ident),* $(,)?) => {$(
-        impl From<LinkChanges<$link::Entity>> for LinkGroup {
-            fn from(changes: LinkChanges<$link::Entity>) -> Self {
-                Self::$variant(changes)
-            }
-        }
-    )*};
-}
-
-group_from!(
-    AgreementParties: agreement_party,
-    AgreementInstruments: agreement_instrument,
-    ProjectParticipants: project_participant,
-    ProjectInstruments: project_instrument,
-    EventParticipants: event_participant,
-    EventInstruments: event_instrument,
-);
+crate::store::link_tables::link_tables!(link_groups $);
 
 /// Checks every group against the owner's links, noting problems (nothing is written).
 pub async fn check_groups(

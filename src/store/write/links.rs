@@ -37,11 +37,20 @@ pub trait LinkTable: Bookkept<Model: Sync> {
     fn since_columns(since: Option<PartialDate>) -> Vec<(Self::Column, Value)>;
 }
 
+/// Implements [`LinkTable`] for each link table of `store::link_tables`.
 macro_rules! link_table {
-    ($module:ident, $type:literal, $owner:ident . $owner_col:ident, $target:ident . $target_col:ident
-     $(, since = ($on:ident, $precision:ident))?) => {
+    ($($table:ident {
+        entity: $module:ident,
+        group: $group:ident,
+        role: $role:ident,
+        words: $words:tt,
+        owner: $owner:ident . $owner_col:ident $owner_side:tt,
+        target: $target:ident . $target_col:ident $target_side:tt,
+        relations: $relations:tt,
+        $(since: ($on:ident, $precision:ident),)?
+    })*) => {$(
         impl LinkTable for $module::Entity {
-            const TYPE: &'static str = $type;
+            const TYPE: &'static str = stringify!($table);
             const ID: $module::Column = $module::Column::Id;
             const OWNER: $module::Column = $module::Column::$owner_col;
             const TARGET: $module::Column = $module::Column::$target_col;
@@ -60,46 +69,10 @@ macro_rules! link_table {
                 columns
             }
         }
-    };
+    )*};
 }
 
-link_table!(
-    agreement_party,
-    "AgreementParty",
-    agreement.AgreementId,
-    organization.OrganizationId,
-    since = (SinceOn, SincePrecision)
-);
-link_table!(
-    project_participant,
-    "ProjectParticipant",
-    project.ProjectId,
-    organization.OrganizationId
-);
-link_table!(
-    event_participant,
-    "EventParticipant",
-    event.EventId,
-    organization.OrganizationId
-);
-link_table!(
-    agreement_instrument,
-    "AgreementInstrument",
-    agreement.AgreementId,
-    instrument.InstrumentId
-);
-link_table!(
-    project_instrument,
-    "ProjectInstrument",
-    project.ProjectId,
-    instrument.InstrumentId
-);
-link_table!(
-    event_instrument,
-    "EventInstrument",
-    event.EventId,
-    instrument.InstrumentId
-);
+crate::store::link_tables::link_tables!(link_table);
 
 /// The role of a link, and with it the kind of link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,6 +8,7 @@ use entity::{
     instrument, organization, project, project_instrument, project_participant, project_region,
     project_theme, source,
 };
+use migration::m20261201_000001_link_order_keys as order_keys;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
 };
@@ -19,124 +20,134 @@ use crate::{
     store::{RecordKind, records::Record},
 };
 
-/// The kinds of rows a delete can take away and a restore put back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Table {
-    Organization,
-    Agreement,
-    Project,
-    Event,
-    Instrument,
-    AgreementParty,
-    AgreementInstrument,
-    ProjectParticipant,
-    ProjectInstrument,
-    ProjectRegion,
-    ProjectTheme,
-    EventParticipant,
-    EventInstrument,
-}
+/// Declares [`Table`], with a variant for each link table of `store::link_tables`, and what
+/// lists every table: `with_entity!`, `Table::ALL`, and each table's words and references.
+/// `$d` is `$`, for `with_entity!`'s own metavariables.
+macro_rules! tables {
+    ($d:tt $($link:ident {
+        entity: $module:ident,
+        group: $group:ident,
+        role: $role:ident,
+        words: ($one:literal, $many:literal),
+        owner: $owner:ident . $owner_col:ident ($owner_rel:ident, $owner_filter:ident, $owner_keys:ident),
+        target: $target:ident . $target_col:ident ($target_rel:ident, $target_filter:ident, $target_keys:ident),
+        $($rest:tt)*
+    })*) => {
+        /// The kinds of rows a delete can take away and a restore put back. The records come
+        /// first and keep their positions: `records::tree_lock_key` numbers a table by it.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+        pub enum Table {
+            Organization,
+            Agreement,
+            Project,
+            Event,
+            Instrument,
+            $($link,)*
+            ProjectRegion,
+            ProjectTheme,
+        }
 
-/// Runs `$body` with `$e` as the entity type of `$table`.
-macro_rules! with_entity {
-    ($table:expr, $e:ident => $body:expr) => {
-        match $table {
-            Table::Organization => {
-                type $e = organization::Entity;
-                $body
+        /// Runs `$body` with `$e` as the entity type of `$table`.
+        macro_rules! with_entity {
+            ($d table:expr, $d e:ident => $d body:expr) => {
+                match $d table {
+                    Table::Organization => {
+                        type $d e = organization::Entity;
+                        $d body
+                    }
+                    Table::Agreement => {
+                        type $d e = agreement::Entity;
+                        $d body
+                    }
+                    Table::Project => {
+                        type $d e = project::Entity;
+                        $d body
+                    }
+                    Table::Event => {
+                        type $d e = event::Entity;
+                        $d body
+                    }
+                    Table::Instrument => {
+                        type $d e = instrument::Entity;
+                        $d body
+                    }
+                    $(
+                        Table::$link => {
+                            type $d e = $module::Entity;
+                            $d body
+                        }
+                    )*
+                    Table::ProjectRegion => {
+                        type $d e = project_region::Entity;
+                        $d body
+                    }
+                    Table::ProjectTheme => {
+                        type $d e = project_theme::Entity;
+                        $d body
+                    }
+                }
+            };
+        }
+
+        impl Table {
+            const ALL: &'static [Table] = &[
+                Self::Organization,
+                Self::Agreement,
+                Self::Project,
+                Self::Event,
+                Self::Instrument,
+                $(Self::$link,)*
+                Self::ProjectRegion,
+                Self::ProjectTheme,
+            ];
+
+            /// What the API calls one row of this table and several, for messages to clients
+            /// (never the table's name).
+            fn words(self) -> (&'static str, &'static str) {
+                match self {
+                    Self::Organization => ("organization", "organizations"),
+                    Self::Agreement => ("agreement", "agreements"),
+                    Self::Project => ("project", "projects"),
+                    Self::Event => ("event", "events"),
+                    Self::Instrument => ("instrument", "instruments"),
+                    $(Self::$link => ($one, $many),)*
+                    Self::ProjectRegion => ("project region", "project regions"),
+                    Self::ProjectTheme => ("project theme", "project themes"),
+                }
             }
-            Table::Agreement => {
-                type $e = agreement::Entity;
-                $body
-            }
-            Table::Project => {
-                type $e = project::Entity;
-                $body
-            }
-            Table::Event => {
-                type $e = event::Entity;
-                $body
-            }
-            Table::Instrument => {
-                type $e = instrument::Entity;
-                $body
-            }
-            Table::AgreementParty => {
-                type $e = agreement_party::Entity;
-                $body
-            }
-            Table::AgreementInstrument => {
-                type $e = agreement_instrument::Entity;
-                $body
-            }
-            Table::ProjectParticipant => {
-                type $e = project_participant::Entity;
-                $body
-            }
-            Table::ProjectInstrument => {
-                type $e = project_instrument::Entity;
-                $body
-            }
-            Table::ProjectRegion => {
-                type $e = project_region::Entity;
-                $body
-            }
-            Table::ProjectTheme => {
-                type $e = project_theme::Entity;
-                $body
-            }
-            Table::EventParticipant => {
-                type $e = event_participant::Entity;
-                $body
-            }
-            Table::EventInstrument => {
-                type $e = event_instrument::Entity;
-                $body
+
+            /// The references of a row of this table to records: `(column, table referred to)`.
+            /// A link's are its owner's, then its target's.
+            pub(super) fn references(self) -> &'static [(&'static str, Table)] {
+                use Table::*;
+                match self {
+                    Organization => &[("parent_id", Organization)],
+                    Instrument => &[("issuer_id", Organization)],
+                    Project => &[("agreement_id", Agreement)],
+                    Event => &[
+                        ("parent_id", Event),
+                        ("project_id", Project),
+                        ("agreement_id", Agreement),
+                    ],
+                    Agreement => &[],
+                    $(
+                        Table::$link => &[
+                            (order_keys::$owner_keys.fk, <$owner::Entity as Writable>::TABLE),
+                            (order_keys::$target_keys.fk, <$target::Entity as Writable>::TABLE),
+                        ],
+                    )*
+                    ProjectRegion | ProjectTheme => &[("project_id", Project)],
+                }
             }
         }
     };
 }
 
+crate::store::link_tables::link_tables!(tables $);
+
 pub(super) use with_entity;
 
 impl Table {
-    const ALL: [Table; 13] = [
-        Self::Organization,
-        Self::Agreement,
-        Self::Project,
-        Self::Event,
-        Self::Instrument,
-        Self::AgreementParty,
-        Self::AgreementInstrument,
-        Self::ProjectParticipant,
-        Self::ProjectInstrument,
-        Self::ProjectRegion,
-        Self::ProjectTheme,
-        Self::EventParticipant,
-        Self::EventInstrument,
-    ];
-
-    /// What the API calls one row of this table and several, for messages to clients (never
-    /// the table's name).
-    fn words(self) -> (&'static str, &'static str) {
-        use Table::*;
-        match self {
-            Organization => ("organization", "organizations"),
-            Agreement => ("agreement", "agreements"),
-            Project => ("project", "projects"),
-            Event => ("event", "events"),
-            Instrument => ("instrument", "instruments"),
-            AgreementParty => ("agreement party", "agreement parties"),
-            AgreementInstrument => ("agreement instrument", "agreement instruments"),
-            ProjectParticipant => ("project participant", "project participants"),
-            ProjectInstrument => ("project instrument", "project instruments"),
-            ProjectRegion => ("project region", "project regions"),
-            ProjectTheme => ("project theme", "project themes"),
-            EventParticipant => ("event participant", "event participants"),
-            EventInstrument => ("event instrument", "event instruments"),
-        }
-    }
-
     /// `count` rows in the API's words: `1 agreement party`, `2 agreement parties`.
     pub fn noun(self, count: usize) -> String {
         let (one, many) = self.words();
@@ -171,34 +182,8 @@ impl Table {
         with_entity!(self, E => E::default().table_name())
     }
 
-    /// The references of a row of this table to records: `(column, table referred to)`.
-    pub(super) fn references(self) -> &'static [(&'static str, Table)] {
-        use Table::*;
-        match self {
-            Organization => &[("parent_id", Organization)],
-            Instrument => &[("issuer_id", Organization)],
-            Project => &[("agreement_id", Agreement)],
-            Event => &[
-                ("parent_id", Event),
-                ("project_id", Project),
-                ("agreement_id", Agreement),
-            ],
-            Agreement => &[],
-            AgreementParty => &[
-                ("agreement_id", Agreement),
-                ("organization_id", Organization),
-            ],
-            AgreementInstrument => &[("agreement_id", Agreement), ("instrument_id", Instrument)],
-            ProjectParticipant => &[("project_id", Project), ("organization_id", Organization)],
-            ProjectInstrument => &[("project_id", Project), ("instrument_id", Instrument)],
-            ProjectRegion | ProjectTheme => &[("project_id", Project)],
-            EventParticipant => &[("event_id", Event), ("organization_id", Organization)],
-            EventInstrument => &[("event_id", Event), ("instrument_id", Instrument)],
-        }
-    }
-
     pub(super) fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.name() == name)
+        Self::ALL.iter().copied().find(|t| t.name() == name)
     }
 
     /// The rows whose `column` is `id`, as JSON.
@@ -368,3 +353,43 @@ writable!(instrument, Instrument,
     linked_by: [(AgreementInstrument, "instrument_id"), (ProjectInstrument, "instrument_id"),
         (EventInstrument, "instrument_id")],
     referenced_by: []);
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::IdenStatic;
+
+    use super::*;
+
+    /// Checks each link table's row against what is still written by hand for it: its
+    /// references (the migration's `fk`) name the columns of its row, and the `Writable` lists
+    /// of the records it links (`OWNED`, `LINKED_BY`) name it with those columns.
+    macro_rules! agree {
+        ($($link:ident {
+            entity: $module:ident,
+            group: $group:ident,
+            role: $role:ident,
+            words: $words:tt,
+            owner: $owner:ident . $owner_col:ident $owner_side:tt,
+            target: $target:ident . $target_col:ident $target_side:tt,
+            $($rest:tt)*
+        })*) => {$(
+            let table = Table::$link;
+            let owner = ($module::Column::$owner_col.as_str(), <$owner::Entity as Writable>::TABLE);
+            let target = ($module::Column::$target_col.as_str(), <$target::Entity as Writable>::TABLE);
+            assert_eq!(table.references(), [owner, target], "{table:?}");
+            assert!(
+                <$owner::Entity as Writable>::OWNED.contains(&(table, owner.0)),
+                "{table:?} goes with its owner"
+            );
+            assert!(
+                <$target::Entity as Writable>::LINKED_BY.contains(&(table, target.0)),
+                "{table:?} holds back the delete of its target"
+            );
+        )*};
+    }
+
+    #[test]
+    fn a_link_table_is_owned_by_and_linked_to_the_records_its_row_names() {
+        crate::store::link_tables::link_tables!(agree);
+    }
+}
