@@ -372,8 +372,9 @@ async fn on_the_embedded_store_ten_link_changes_cost_eleven_statements() {
     assert_eq!(ten_link_changes_cost(&app).await, 11);
 }
 
-/// A key removed or renamed by the call can be added again by the same call: the removals
-/// and role changes are made before the additions check the unique index, on both stores.
+/// Both stores apply a group's disconnects, changes and connects, and a key removed or
+/// renamed by the call can be added again by the same call: the removals and role changes are
+/// made before the additions check the unique index.
 #[tokio::test]
 async fn a_link_disconnected_or_renamed_can_be_connected_again_in_the_same_call() {
     for app in [
@@ -407,33 +408,6 @@ async fn a_link_disconnected_or_renamed_can_be_connected_again_in_the_same_call(
         assert_eq!(entries[1]["after"]["role"], "partner");
         assert_eq!(entries[2]["after"]["since_on"], "2024-01-01", "{entries:#}");
     }
-}
-
-#[tokio::test]
-async fn the_embedded_store_applies_link_changes_too() {
-    let app = spawn_embedded_app_with(|s| s.auth = auth_settings()).await;
-    let (id, version) = unctad_mou(&app).await;
-    let data = ok(
-        &app,
-        &editor(),
-        UPDATE_AGREEMENT,
-        json!({ "input": { "id": id, "version": version,
-            "parties": {
-                "disconnect": [{ "organization": { "slug": "unctad" }, "role": "SIGNATORY" }],
-                "change": [{ "organization": { "slug": "ilo" }, "role": "SIGNATORY", "newRole": "PARTNER" }],
-                "connect": [
-                    { "organization": { "slug": "unctad" }, "role": "PARTNER", "since": "2024" },
-                    { "organization": { "slug": "wto" }, "role": "SUPPORTER" }
-                ]
-            } } }),
-    )
-    .await;
-    let payload = &data["updateAgreement"];
-    assert_eq!(
-        links(&payload["record"], "parties"),
-        ["PARTNER ilo", "PARTNER unctad", "SUPPORTER wto"]
-    );
-    assert_eq!(actions(payload), ["unlink", "relink", "link", "link"]);
 }
 
 // --- A connect racing a delete of its organization, at the store level ---------------------
