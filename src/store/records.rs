@@ -1,13 +1,14 @@
 //! Reads every kind of record shares: by slug, by ids, a filtered and ordered page, a count.
 
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryTrait,
+    ColumnTrait, Condition, ConnectionTrait, PaginatorTrait, QueryFilter, QueryTrait,
     sea_query::SelectStatement,
 };
 
 use super::{
     decode::{self, Columns, Positional},
     page::{self, Page, PageArgs, SortKey},
+    write::Bookkept,
 };
 use crate::error::AppResult;
 
@@ -57,12 +58,11 @@ filter!(
     super::instruments::InstrumentFilter;
 );
 
-/// A table of records with an `id` and a unique `slug`.
-pub trait Record: EntityTrait<Model: Sync + Positional> {
+/// A table of records with an `id` and a unique `slug` (a row's id from [`Bookkept::id_of`],
+/// as every table's).
+pub trait Record: Bookkept<Model: Sync + Positional> {
     const ID: Self::Column;
     const SLUG: Self::Column;
-    /// The record's id.
-    fn id_of(model: &Self::Model) -> i64;
 }
 
 macro_rules! record {
@@ -70,9 +70,6 @@ macro_rules! record {
         impl Record for entity::$module::Entity {
             const ID: entity::$module::Column = entity::$module::Column::Id;
             const SLUG: entity::$module::Column = entity::$module::Column::Slug;
-            fn id_of(model: &entity::$module::Model) -> i64 {
-                model.id
-            }
         }
     )*};
 }

@@ -9,7 +9,7 @@ use sea_orm::{
 };
 
 use super::super::{
-    Bookkept, Problems, Table, Writable,
+    Problems, Table, Writable,
     plan::{Plan, Planned},
     records::Fields,
 };
@@ -78,7 +78,7 @@ impl Known {
         let sources = sources_by_slug(txn, sources).await?;
         fn ids<E: Writable>(rows: &HashMap<String, E::Model>) -> HashMap<String, i64> {
             rows.iter()
-                .map(|(slug, m)| (slug.clone(), <E as Bookkept>::id_of(m)))
+                .map(|(slug, m)| (slug.clone(), E::id_of(m)))
                 .collect()
         }
         let ids = BTreeMap::from([
