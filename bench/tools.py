@@ -171,6 +171,10 @@ def plan_nodes(node):
         yield from plan_nodes(child)
 
 
+# A data-modifying part of a statement: `INSERT INTO`, `UPDATE "table" SET`, `DELETE FROM`.
+WRITES = re.compile(r'\b(INSERT\s+INTO|UPDATE\s+"?\w+"?\s+SET|DELETE\s+FROM)\b', re.IGNORECASE)
+
+
 def cmd_explain(args):
     """EXPLAIN (ANALYZE, BUFFERS) of each statement of a captured script against the database:
     writes the plans as text, and prints one JSON line with the total execution time (ms) and
@@ -188,8 +192,10 @@ def cmd_explain(args):
             capture_output=True, text=True, check=True,
         ).stdout
     for i, sql in enumerate(statements):
-        if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
-            continue  # writes are not explained (EXPLAIN ANALYZE would run them)
+        # Writes are not explained (EXPLAIN ANALYZE would run them), a `WITH` whose parts
+        # write (a link group's statement on PostgreSQL) included.
+        if not sql.lstrip().upper().startswith(("SELECT", "WITH")) or WRITES.search(sql):
+            continue
         # Once to warm the cache as the server's request did, then the measured run.
         psql(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
         plan = json.loads(psql(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}"))[0]
