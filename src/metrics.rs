@@ -192,6 +192,7 @@ pub struct Metrics {
     pool_connections: Family<StateLabel, Gauge>,
     pool_max: Gauge,
     reads: Family<ServerLabel, Counter>,
+    compiled_reads: Counter,
     replica_up: Family<ReplicaLabel, Gauge>,
     replica_lag: Family<ReplicaLabel, Gauge<f64, AtomicU64>>,
     operations: Mutex<HashSet<String>>,
@@ -226,6 +227,12 @@ impl Metrics {
             "graphql_sql_statements_per_request",
             "SQL statements one GraphQL request sent to the database",
             statements_per_request.clone(),
+        );
+        let compiled_reads = Counter::default();
+        registry.register(
+            "graphql_compiled_reads",
+            "GraphQL reads answered by a compiled plan, rows written straight into the response, instead of field by field",
+            compiled_reads.clone(),
         );
         let statements = Counter::default();
         registry.register(
@@ -281,6 +288,7 @@ impl Metrics {
             registry,
             realtime,
             reads,
+            compiled_reads,
             replica_up,
             replica_lag,
             graphql_requests,
@@ -341,6 +349,11 @@ impl Metrics {
                 server: server.to_owned(),
             })
             .inc();
+    }
+
+    /// Counts a read answered by a compiled plan (`graphql::direct`).
+    pub fn record_compiled(&self) {
+        self.compiled_reads.inc();
     }
 
     /// Counts a request in flight until the guard drops.

@@ -6,6 +6,7 @@ mod agreement;
 mod api;
 mod changes;
 mod connection;
+mod direct;
 mod enums;
 pub mod errors;
 mod event;

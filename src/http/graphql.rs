@@ -201,6 +201,9 @@ async fn execute(
                     None => "primary",
                 });
             }
+            if executed.body.is_some() {
+                state.metrics.record_compiled();
+            }
             (Some(store), statements.get())
         }
         None => (None, 0),
@@ -211,6 +214,7 @@ async fn execute(
         operation,
         write_refused,
         kind,
+        body,
     } = executed;
     if write_refused {
         return mutation_over_get(answer);
@@ -284,7 +288,11 @@ async fn execute(
         if let Some(token) = issued {
             reply.insert_header((TOKEN_HEADER, token.to_string()));
         }
-        reply.content_type(answer.content_type()).json(&response)
+        reply.content_type(answer.content_type());
+        match body {
+            Some(body) => reply.body(body),
+            None => reply.json(&response),
+        }
     };
     reply.extensions_mut().insert(exchange);
     reply

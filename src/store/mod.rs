@@ -15,7 +15,7 @@ pub mod health;
 pub mod instruments;
 mod kind;
 pub mod link_counts;
-mod link_tables;
+pub(crate) mod link_tables;
 pub mod nested;
 pub mod organizations;
 pub mod page;

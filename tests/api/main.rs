@@ -9,6 +9,7 @@ mod clients;
 mod constraints;
 mod containers;
 mod decode;
+mod direct;
 mod examples;
 mod explore;
 mod fast;

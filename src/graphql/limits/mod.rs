@@ -113,6 +113,8 @@ pub struct Checked {
     arguments: Vec<(Pos, Name)>,
     /// With introspection off, the names the client's text holds (for [`Limits::explain`]).
     written: HashSet<String>,
+    /// The document compiled for the read path that writes rows straight into JSON.
+    pub direct: super::direct::Slot,
 }
 
 impl Limits {
@@ -166,6 +168,7 @@ impl Limits {
                 written_names(query)
             },
             document,
+            direct: super::direct::Slot::default(),
         })
     }
 
