@@ -100,17 +100,33 @@ fn decode_error(index: usize, err: sqlx::Error) -> AppError {
 }
 
 /// Reads a type both drivers decode natively (the same call sea-orm makes).
+///
+/// Release builds skip sqlx's check that the column's type is one `T` accepts: on PostgreSQL
+/// it compares type descriptions for every value read (a seventh of the server's instructions
+/// on a nested list, docs/BENCHMARKS.md item 30). The columns read are the model's own, whose
+/// types the migrations fix; debug builds, which every test runs, keep the check, so a model
+/// and a migration that disagree fail there. The decoding itself still checks what it reads
+/// (a string's UTF-8, an integer's width).
 fn native<T>(row: &QueryResult, index: usize) -> AppResult<T>
 where
     T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
     T: for<'r> sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
 {
+    let checked = cfg!(debug_assertions);
     if let Some(row) = row.try_as_pg_row() {
-        row.try_get::<T, _>(index)
-            .map_err(|e| decode_error(index, e))
+        if checked {
+            row.try_get::<T, _>(index)
+        } else {
+            row.try_get_unchecked::<T, _>(index)
+        }
+        .map_err(|e| decode_error(index, e))
     } else if let Some(row) = row.try_as_sqlite_row() {
-        row.try_get::<T, _>(index)
-            .map_err(|e| decode_error(index, e))
+        if checked {
+            row.try_get::<T, _>(index)
+        } else {
+            row.try_get_unchecked::<T, _>(index)
+        }
+        .map_err(|e| decode_error(index, e))
     } else {
         Err(AppError::Internal(anyhow::anyhow!(
             "a row from neither PostgreSQL nor SQLite"
