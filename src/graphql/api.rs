@@ -1,7 +1,8 @@
 //! What runs around the schema for every request, in order: the persisted query's text, the
 //! limits on the text and its parse (each text parsed once and kept), the variables, the
 //! operation a read-only transport may run, async-graphql's validation and execution, codes
-//! for its errors, and the response in the query's order.
+//! for its errors, and the response in the query's order. A read whose document compiled into
+//! a plan (`direct`) after a clean run skips validation and execution: the plan writes the body.
 //!
 //! None of it is an async-graphql extension, on purpose: with any extension on the schema,
 //! async-graphql wraps every resolved field and list item in each extension's `resolve` (boxed

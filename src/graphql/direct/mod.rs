@@ -290,11 +290,10 @@ impl<T: Shape> RecordSelection<T> {
         json::object(out, &self.items, |item, out| match item {
             Item::Leaf(leaf) => leaf(record, out),
             Item::Typename => json::string(out, T::NAME),
-            Item::Level(i) => {
-                if let Some(pages) = below.get(*i) {
-                    pages.write(<T::Entity as Bookkept>::id_of(record), out);
-                }
-            }
+            Item::Level(i) => match below.get(*i) {
+                Some(pages) => pages.write(<T::Entity as Bookkept>::id_of(record), out),
+                None => json::null(out), // loaded for every record written: not reached
+            },
         });
     }
 }
