@@ -77,6 +77,10 @@ impl Agreement {
     }
 
     /// The organizations party to this agreement; each edge carries its role and since when.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a link connection takes a role, a filter, two orderings and two paging arguments"
+    )]
     #[graphql(complexity = "super::limits::list_cost(first, None, child_complexity)")]
     async fn parties(
         &self,
@@ -87,11 +91,16 @@ impl Agreement {
         #[graphql(desc = "Only related records matching this.")] filter: Option<OrganizationFilter>,
         #[graphql(desc = "Sort keys, most significant first; by name when omitted.")]
         order_by: Option<Vec<Order<OrganizationOrderFieldInput>>>,
+        #[graphql(
+            desc = "Order by when each link was made (oldest first with ASC) instead of `orderBy`: the cheapest page, cut from the link table alone. Not together with `orderBy`."
+        )]
+        linked: Option<OrderDirection>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
     ) -> ApiResult<Fast<AgreementPartyConnection>> {
-        let order = sort_keys(
+        let order = nested::link_order(
             order_by,
+            linked,
             OrganizationOrderFieldInput::Name,
             |f: OrganizationOrderFieldStore, d| f.key(d),
         )?;
@@ -109,6 +118,10 @@ impl Agreement {
     }
 
     /// The instruments this agreement rests on; each edge says how.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a link connection takes a role, a filter, two orderings and two paging arguments"
+    )]
     #[graphql(complexity = "super::limits::list_cost(first, None, child_complexity)")]
     async fn instruments(
         &self,
@@ -119,11 +132,16 @@ impl Agreement {
         #[graphql(desc = "Only related records matching this.")] filter: Option<InstrumentFilter>,
         #[graphql(desc = "Sort keys, most significant first; by name when omitted.")]
         order_by: Option<Vec<Order<InstrumentOrderFieldInput>>>,
+        #[graphql(
+            desc = "Order by when each link was made (oldest first with ASC) instead of `orderBy`: the cheapest page, cut from the link table alone. Not together with `orderBy`."
+        )]
+        linked: Option<OrderDirection>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
     ) -> ApiResult<Fast<AgreementInstrumentConnection>> {
-        let order = sort_keys(
+        let order = nested::link_order(
             order_by,
+            linked,
             InstrumentOrderFieldInput::Name,
             |f: InstrumentOrderFieldStore, d| f.key(d),
         )?;

@@ -7,7 +7,7 @@ use super::prelude::*;
 use super::{
     enums::InstrumentKind,
     errors::ApiResult,
-    filters::{Order, sort_keys},
+    filters::Order,
     ids::{self, RecordKind},
     lookup,
     organization::Organization,
@@ -100,6 +100,10 @@ impl Instrument {
     }
 
     /// The agreements linked to this instrument; each edge says how.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a link connection takes a role, a filter, two orderings and two paging arguments"
+    )]
     #[graphql(complexity = "super::limits::list_cost(first, None, child_complexity)")]
     async fn agreements(
         &self,
@@ -110,11 +114,16 @@ impl Instrument {
         #[graphql(desc = "Only related records matching this.")] filter: Option<AgreementFilter>,
         #[graphql(desc = "Sort keys, most significant first; by title when omitted.")]
         order_by: Option<Vec<Order<AgreementOrderFieldInput>>>,
+        #[graphql(
+            desc = "Order by when each link was made (oldest first with ASC) instead of `orderBy`: the cheapest page, cut from the link table alone. Not together with `orderBy`."
+        )]
+        linked: Option<OrderDirection>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
     ) -> ApiResult<Fast<InstrumentAgreementConnection>> {
-        let order = sort_keys(
+        let order = nested::link_order(
             order_by,
+            linked,
             AgreementOrderFieldInput::Title,
             |f: AgreementOrderFieldStore, d| f.key(d),
         )?;
@@ -132,6 +141,10 @@ impl Instrument {
     }
 
     /// The projects linked to this instrument; each edge says how.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a link connection takes a role, a filter, two orderings and two paging arguments"
+    )]
     #[graphql(complexity = "super::limits::list_cost(first, None, child_complexity)")]
     async fn projects(
         &self,
@@ -142,11 +155,16 @@ impl Instrument {
         #[graphql(desc = "Only related records matching this.")] filter: Option<ProjectFilter>,
         #[graphql(desc = "Sort keys, most significant first; by name when omitted.")]
         order_by: Option<Vec<Order<ProjectOrderFieldInput>>>,
+        #[graphql(
+            desc = "Order by when each link was made (oldest first with ASC) instead of `orderBy`: the cheapest page, cut from the link table alone. Not together with `orderBy`."
+        )]
+        linked: Option<OrderDirection>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
     ) -> ApiResult<Fast<InstrumentProjectConnection>> {
-        let order = sort_keys(
+        let order = nested::link_order(
             order_by,
+            linked,
             ProjectOrderFieldInput::Name,
             |f: ProjectOrderFieldStore, d| f.key(d),
         )?;
@@ -164,6 +182,10 @@ impl Instrument {
     }
 
     /// The events linked to this instrument; each edge says how.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a link connection takes a role, a filter, two orderings and two paging arguments"
+    )]
     #[graphql(complexity = "super::limits::list_cost(first, None, child_complexity)")]
     async fn events(
         &self,
@@ -174,11 +196,16 @@ impl Instrument {
         #[graphql(desc = "Only related records matching this.")] filter: Option<EventFilter>,
         #[graphql(desc = "Sort keys, most significant first; by name when omitted.")]
         order_by: Option<Vec<Order<EventOrderFieldInput>>>,
+        #[graphql(
+            desc = "Order by when each link was made (oldest first with ASC) instead of `orderBy`: the cheapest page, cut from the link table alone. Not together with `orderBy`."
+        )]
+        linked: Option<OrderDirection>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return the items after this cursor.")] after: Option<String>,
     ) -> ApiResult<Fast<InstrumentEventConnection>> {
-        let order = sort_keys(
+        let order = nested::link_order(
             order_by,
+            linked,
             EventOrderFieldInput::Name,
             |f: EventOrderFieldStore, d| f.key(d),
         )?;

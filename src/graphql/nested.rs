@@ -11,11 +11,14 @@ use async_graphql::{
 use super::{
     aggregates::{self, Source},
     agreement::Agreement,
-    connection::{Bounds, ConnectionType, encode_cursor, loader, page_object, selects_page},
+    connection::{
+        Bounds, ConnectionType, OrderDirection, encode_cursor, loader, page_object, selects_page,
+    },
     enums::{EventRole, InstrumentRole, PartyRole, ProjectRole},
     errors::ApiResult,
     event::Event,
     fast::Fast,
+    filters::{Order, sort_keys},
     instrument::Instrument,
     loaders::{ChildCount, ChildPage, CountQuery, KeptCount, LinkCount, LinkPage, StoreLoader},
     organization::Organization,
@@ -31,7 +34,7 @@ use crate::{
         nested::{
             ChildRelation, LinkModel, LinkRelation, LinkRow, Nested, NestedQuery, Projection,
         },
-        page::{DEFAULT_PAGE_SIZE, Position, SortKey, size},
+        page::{DEFAULT_PAGE_SIZE, Direction, Position, SortKey, size},
         records::Filter,
     },
 };
@@ -322,6 +325,41 @@ link_connection!(
     EventGroupKey
 );
 
+/// How a nested list through a link table is ordered: by its records (`orderBy`, the default
+/// when neither is given) or by when each link was made (`linked`), not both.
+pub struct LinkOrder<C> {
+    records: Vec<SortKey<C>>,
+    linked: Option<Direction>,
+}
+
+/// A link connection's `orderBy` and `linked`, checked (BAD_USER_INPUT when both are given).
+pub fn link_order<F, S, C>(
+    order_by: Option<Vec<Order<F>>>,
+    linked: Option<OrderDirection>,
+    default: F,
+    key: impl Fn(S, Direction) -> SortKey<C>,
+) -> ApiResult<LinkOrder<C>>
+where
+    F: async_graphql::InputType + Copy + PartialEq,
+    S: From<F>,
+{
+    match linked {
+        None => Ok(LinkOrder {
+            records: sort_keys(order_by, default, key)?,
+            linked: None,
+        }),
+        Some(_) if order_by.as_ref().is_some_and(|o| !o.is_empty()) => Err(AppError::bad_field(
+            "linked",
+            "order by `linked` or by `orderBy`, not both".to_owned(),
+        )
+        .into()),
+        Some(direction) => Ok(LinkOrder {
+            records: Vec::new(),
+            linked: Some(direction.into()),
+        }),
+    }
+}
+
 /// The window of a nested list: `first` (default 20, at most 100) and `after`.
 fn window(
     first: Option<i32>,
@@ -390,7 +428,7 @@ pub fn links<'a, R, C>(
     parent: i64,
     role: Option<EnumFilter<R::Role>>,
     filter: R::Filter,
-    order: Vec<SortKey<<R::Target as EntityTrait>::Column>>,
+    order: LinkOrder<<R::Target as EntityTrait>::Column>,
     first: Option<i32>,
     after: Option<String>,
 ) -> BoxFuture<'a, ApiResult<Fast<C>>>
@@ -422,7 +460,8 @@ where
         let query = Arc::new(NestedQuery {
             role,
             filter,
-            order,
+            order: order.records,
+            linked: order.linked,
             first,
             after,
         });
@@ -475,6 +514,7 @@ where
             role: None,
             filter,
             order,
+            linked: None,
             first,
             after,
         });

@@ -4,8 +4,8 @@
 pub(super) use super::{
     agreement::Agreement,
     connection::{
-        AgreementConnection, EventConnection, InstrumentConnection, OrganizationConnection,
-        ProjectConnection,
+        AgreementConnection, EventConnection, InstrumentConnection, OrderDirection,
+        OrganizationConnection, ProjectConnection,
     },
     enums::{
         AgreementOrderField as AgreementOrderFieldInput, EventOrderField as EventOrderFieldInput,

@@ -30,6 +30,14 @@ pub enum Direction {
 }
 
 impl Direction {
+    /// As orderings are named in positions.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Asc => "asc",
+            Self::Desc => "desc",
+        }
+    }
+
     fn reversed(self) -> Self {
         match self {
             Self::Asc => Self::Desc,
@@ -164,13 +172,7 @@ pub struct Page<M> {
 pub fn ordering_name<C: ColumnTrait>(order: &[SortKey<C>]) -> String {
     let mut name: Vec<String> = order
         .iter()
-        .map(|k| {
-            let dir = match k.direction {
-                Direction::Asc => "asc",
-                Direction::Desc => "desc",
-            };
-            format!("{}:{dir}", k.column.as_str())
-        })
+        .map(|k| format!("{}:{}", k.column.as_str(), k.direction.as_str()))
         .collect();
     name.push("id".into());
     name.join(",")

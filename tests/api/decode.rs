@@ -119,6 +119,7 @@ where
         role: None,
         filter: R::Filter::default(),
         order: Vec::new(),
+        linked: None,
         first: 100,
         after: None,
     };

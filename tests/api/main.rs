@@ -21,6 +21,7 @@ mod history;
 mod http;
 mod inputs;
 mod limits;
+mod linked;
 mod migrations;
 mod mutations;
 mod nested;

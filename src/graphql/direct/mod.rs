@@ -556,6 +556,7 @@ where
             role: None,
             filter: R::Filter::default(),
             order: T::order()?,
+            linked: None,
             first,
             after: None,
         };
@@ -638,6 +639,7 @@ where
             role: None,
             filter: R::Filter::default(),
             order: T::order()?,
+            linked: None,
             first,
             after: None,
         };

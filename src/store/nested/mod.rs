@@ -33,7 +33,7 @@ use sea_orm::{
 use super::{
     decode::{Columns, Positional},
     filter::EnumFilter,
-    page::{Position, SortKey},
+    page::{Direction, Position, SortKey},
     records::{Filter, Record},
 };
 
@@ -48,6 +48,9 @@ pub struct NestedQuery<Role, F, C> {
     /// On the related records.
     pub filter: F,
     pub order: Vec<SortKey<C>>,
+    /// By when each link was made (its id), instead of `order` (links only): the page is cut
+    /// from the link table's (owner, id) index without reading a record.
+    pub linked: Option<Direction>,
     pub first: u64,
     pub after: Option<Position>,
 }

@@ -101,31 +101,46 @@ pub async fn link_pages<R: LinkRelation>(
     }
     let link_columns = projection.link;
     let target_columns = sort_columns::<R::Target>(projection.target, &query.order);
-    let ordering = format!("{},link", ordering_name(&query.order));
     let link_table: &'static str = R::Link::default().table_name();
-    // The sort keys as the page reads them: the link's copy of a record column where it keeps
-    // one, the record's own column otherwise; then the record's id (as the link holds it) and the
-    // link's id, which make the order total.
-    let mut keys: Vec<KeyColumn> = Vec::with_capacity(query.order.len() + 2);
     let mut needs_record = !query.filter.condition().is_empty();
-    for key in &query.order {
-        let column = KeyColumn::of(key);
-        match R::KEYS.iter().find(|(_, of)| *of == key.column.as_str()) {
-            Some((copy, _)) => keys.push(column.on(link_table, copy)),
-            None => {
-                needs_record = true;
-                keys.push(column);
-            }
+    let (ordering, keys) = match query.linked {
+        // The link's id alone, which is unique: a page of the (owner, id) index.
+        Some(direction) => {
+            let key = SortKey {
+                column: R::LINK_ID,
+                direction,
+            };
+            (
+                format!("linked:{}", direction.as_str()),
+                vec![KeyColumn::of(&key)],
+            )
         }
-    }
-    keys.push(KeyColumn::of(&SortKey {
-        column: R::TARGET,
-        direction: Direction::Asc,
-    }));
-    keys.push(KeyColumn::of(&SortKey {
-        column: R::LINK_ID,
-        direction: Direction::Asc,
-    }));
+        None => {
+            // The sort keys as the page reads them: the link's copy of a record column where
+            // it keeps one, the record's own column otherwise; then the record's id (as the
+            // link holds it) and the link's id, which make the order total.
+            let mut keys: Vec<KeyColumn> = Vec::with_capacity(query.order.len() + 2);
+            for key in &query.order {
+                let column = KeyColumn::of(key);
+                match R::KEYS.iter().find(|(_, of)| *of == key.column.as_str()) {
+                    Some((copy, _)) => keys.push(column.on(link_table, copy)),
+                    None => {
+                        needs_record = true;
+                        keys.push(column);
+                    }
+                }
+            }
+            keys.push(KeyColumn::of(&SortKey {
+                column: R::TARGET,
+                direction: Direction::Asc,
+            }));
+            keys.push(KeyColumn::of(&SortKey {
+                column: R::LINK_ID,
+                direction: Direction::Asc,
+            }));
+            (format!("{},link", ordering_name(&query.order)), keys)
+        }
+    };
 
     // The page of link rows, with the sort keys as k0, k1, … for the outer ordering.
     let mut page = R::Link::find().select_only();
@@ -214,10 +229,12 @@ pub async fn link_pages<R: LinkRelation>(
             target_columns,
         )?;
         let mut values = Vec::with_capacity(keys.len());
-        for key in &query.order {
-            values.push(Key::from_value(target.get(key.column))?);
+        if query.linked.is_none() {
+            for key in &query.order {
+                values.push(Key::from_value(target.get(key.column))?);
+            }
+            values.push(Key::Int(id_of(&target, R::Target::ID)?));
         }
-        values.push(Key::Int(id_of(&target, R::Target::ID)?));
         values.push(Key::Int(id_of(&link, R::LINK_ID)?));
         let owner = id_of(&link, R::OWNER)?;
         rows.push((
