@@ -314,12 +314,18 @@ enum EdgeItem {
     Since,
 }
 
+/// A connection's fields and the one selection on its records.
+struct Selected<T: Shape> {
+    parts: Parts,
+    node: RecordSelection<T>,
+}
+
 /// A connection's fields (`nodes`, `edges { … }`) and the one selection on its records; the
 /// edge fields it allows are `node` and those `edge` accepts.
 fn connection<T: Shape>(
     field: &Field,
     mut edge: impl FnMut(&str) -> Option<EdgeItem>,
-) -> Option<(Parts, RecordSelection<T>)> {
+) -> Option<Selected<T>> {
     let mut parts = Vec::new();
     let mut node = None;
     let mut take = |set: &Positioned<SelectionSet>| -> Option<()> {
@@ -358,15 +364,17 @@ fn connection<T: Shape>(
             _ => return None,
         }
     }
-    Some((parts, node.unwrap_or_else(RecordSelection::empty)))
+    Some(Selected {
+        parts,
+        node: node.unwrap_or_else(RecordSelection::empty),
+    })
 }
 
 /// A root list of records: one page, no filter, the default order.
 struct RootList<T: Shape> {
     args: PageArgs,
     order: Vec<SortKey<<T::Entity as EntityTrait>::Column>>,
-    parts: Parts,
-    node: RecordSelection<T>,
+    selected: Selected<T>,
 }
 
 impl<T: Shape> RootList<T> {
@@ -376,13 +384,27 @@ impl<T: Shape> RootList<T> {
             first: Some(first),
             ..PageArgs::default()
         };
-        let (parts, node) = connection::<T>(field, |_| None)?;
         Some(Box::new(Self {
             args,
             order: T::order()?,
-            parts,
-            node,
+            selected: connection::<T>(field, |_| None)?,
         }))
+    }
+}
+
+impl<T: Shape> Rows<T> for RootList<T> {
+    type Row = Model<T>;
+
+    fn selected(&self) -> &Selected<T> {
+        &self.selected
+    }
+
+    fn record(record: &Model<T>) -> &Model<T> {
+        record
+    }
+
+    fn edge(&self, _: &Model<T>, _: &EdgeItem, out: &mut Vec<u8>) {
+        json::null(out); // a root list's edge has only `node`: not reached
     }
 }
 
@@ -390,21 +412,18 @@ impl<T: Shape> Root for RootList<T> {
     fn run<'a>(&'a self, db: &'a DatabaseConnection) -> BoxFuture<'a, AppResult<Vec<u8>>> {
         Box::pin(async move {
             let filter = T::Filter::default();
+            let columns = self.selected.node.columns;
             let page =
-                records::list::<T::Entity>(db, &filter, &self.order, &self.args, self.node.columns)
-                    .await?;
-            let ids = self.node.ids(page.rows.iter().map(|(record, _)| record));
-            let below = self.node.load(db, ids).await?;
-            let mut out = Vec::with_capacity(256 * page.rows.len());
-            json::object(&mut out, &self.parts, |part, out| {
-                let rows = page.rows.iter().map(|(record, _)| record);
-                match part {
-                    Part::Nodes => json::array(out, rows, |r, out| self.node.write(r, &below, out)),
-                    Part::Edges(items) => json::array(out, rows, |r, out| {
-                        json::object(out, items, |_, out| self.node.write(r, &below, out));
-                    }),
-                }
-            });
+                records::list::<T::Entity>(db, &filter, &self.order, &self.args, columns).await?;
+            // The page as the one page of a parent that is not there (0), written as a
+            // nested level's.
+            let page = Nested {
+                rows: page.rows,
+                has_next_page: page.has_next_page,
+            };
+            let loaded = Loaded::below(self, db, HashMap::from([(0, page)])).await?;
+            let mut out = Vec::new();
+            loaded.write(0, &mut out);
             Ok(out)
         })
     }
@@ -462,8 +481,7 @@ pub trait Edge {
 /// its records, and how to read a row (a record, or a link and its record).
 trait Rows<T: Shape>: Send + Sync {
     type Row: Send + Sync;
-    fn parts(&self) -> &Parts;
-    fn node(&self) -> &RecordSelection<T>;
+    fn selected(&self) -> &Selected<T>;
     fn record(row: &Self::Row) -> &Model<T>;
     /// Writes `item` of the row's edge, `node` aside.
     fn edge(&self, row: &Self::Row, item: &EdgeItem, out: &mut Vec<u8>);
@@ -483,7 +501,7 @@ impl<'a, L: Rows<T>, T: Shape> Loaded<'a, L, T> {
         db: &'a DatabaseConnection,
         pages: HashMap<i64, Nested<L::Row>>,
     ) -> AppResult<Box<dyn Pages + 'a>> {
-        let node = level.node();
+        let node = &level.selected().node;
         let ids = node.ids(
             pages
                 .values()
@@ -505,8 +523,9 @@ impl<L: Rows<T>, T: Shape> Pages for Loaded<'_, L, T> {
             .get(&parent)
             .map(|page| page.rows.as_slice())
             .unwrap_or_default();
-        let (level, node) = (self.level, self.level.node());
-        json::object(out, level.parts(), |part, out| match part {
+        let level = self.level;
+        let Selected { parts, node } = level.selected();
+        json::object(out, parts, |part, out| match part {
             Part::Nodes => json::array(out, rows, |(row, _), out| {
                 node.write(L::record(row), &self.below, out);
             }),
@@ -524,8 +543,7 @@ impl<L: Rows<T>, T: Shape> Pages for Loaded<'_, L, T> {
 struct LinkLevel<R: LinkRelation, T: Shape> {
     query: LinkQuery<R>,
     projection: Projection,
-    parts: Parts,
-    node: RecordSelection<T>,
+    selected: Selected<T>,
     since: Option<Leaf<LinkModel<R>>>,
 }
 
@@ -542,7 +560,7 @@ where
     ) -> Option<Box<dyn Level>> {
         let first = first_only(field)?;
         let mut link = Columns::required::<LinkModel<R>>();
-        let (parts, node) = connection::<T>(field, |name| match (name, since) {
+        let selected = connection::<T>(field, |name| match (name, since) {
             ("role", _) => Some(EdgeItem::Role),
             ("since", Some((_, columns))) => {
                 for column in columns {
@@ -564,10 +582,9 @@ where
             query,
             projection: Projection {
                 link,
-                target: node.columns,
+                target: selected.node.columns,
             },
-            parts,
-            node,
+            selected,
             since: since.map(|(leaf, _)| leaf),
         }))
     }
@@ -581,12 +598,8 @@ where
 {
     type Row = LinkRow<R>;
 
-    fn parts(&self) -> &Parts {
-        &self.parts
-    }
-
-    fn node(&self) -> &RecordSelection<T> {
-        &self.node
+    fn selected(&self) -> &Selected<T> {
+        &self.selected
     }
 
     fn record((_, record): &LinkRow<R>) -> &Model<T> {
@@ -623,8 +636,7 @@ where
 /// A connection of child records (a project's events) under each record of the level above.
 struct ChildLevel<R: ChildRelation, T: Shape> {
     query: ChildQuery<R>,
-    parts: Parts,
-    node: RecordSelection<T>,
+    selected: Selected<T>,
 }
 
 impl<R, T> ChildLevel<R, T>
@@ -634,7 +646,7 @@ where
 {
     fn compile(field: &Field) -> Option<Box<dyn Level>> {
         let first = first_only(field)?;
-        let (parts, node) = connection::<T>(field, |_| None)?;
+        let selected = connection::<T>(field, |_| None)?;
         let query = ChildQuery::<R> {
             role: None,
             filter: R::Filter::default(),
@@ -643,7 +655,7 @@ where
             first,
             after: None,
         };
-        Some(Box::new(Self { query, parts, node }))
+        Some(Box::new(Self { query, selected }))
     }
 }
 
@@ -654,12 +666,8 @@ where
 {
     type Row = Model<T>;
 
-    fn parts(&self) -> &Parts {
-        &self.parts
-    }
-
-    fn node(&self) -> &RecordSelection<T> {
-        &self.node
+    fn selected(&self) -> &Selected<T> {
+        &self.selected
     }
 
     fn record(record: &Model<T>) -> &Model<T> {
@@ -683,7 +691,8 @@ where
     ) -> BoxFuture<'a, AppResult<Box<dyn Pages + 'a>>> {
         Box::pin(async move {
             let pages =
-                nested::child_pages::<R>(db, &parents, &self.query, self.node.columns).await?;
+                nested::child_pages::<R>(db, &parents, &self.query, self.selected.node.columns)
+                    .await?;
             Loaded::below(self, db, pages).await
         })
     }
